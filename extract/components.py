@@ -1,0 +1,85 @@
+"""The spaCy pipeline, assembled in one place: ``spacy.blank("nb")``, a tokenizer that splits
+hyphen and apostrophe suffixes off names ("TryggEst-modellen", "RVTS’enes"), a sentencizer,
+two span rulers fed from the gazetteer (case-exact acronyms, case-folded names) and one from the
+generic patterns. Every ruler writes into ``doc.spans[CANDIDATES]``; choosing among overlapping
+candidates is the NLP stage's job.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import spacy
+from spacy.language import Language
+from spacy.util import compile_infix_regex
+
+from tiltaksgraf.extract.gazetteer import GazetteerEntry, Knowledge, load_knowledge
+
+CANDIDATES = "tg_candidates"
+
+# Split "TryggEst-modellen" / "RVTS-ene" / "RVTS’enes" between a letter and a lowercase suffix,
+# so that a name followed by a compound tail or an inflection is still the name's own token.
+_EXTRA_INFIXES = (r"(?<=[A-Za-zÆØÅæøå])[-‐](?=[a-zæøå])", r"(?<=[A-Za-zÆØÅæøå])['’](?=[a-zæøå])")
+# Norwegian inflections a name takes in running text: genitive, definite plural, with or without
+# an apostrophe or hyphen.
+_ACRONYM_SUFFIXES = ("s", "'", "’", "'s", "’s", "-s", "ene", "enes", "’ene", "’enes", "'ene", "'enes",
+                     "-ene", "-enes", "en", "ens", "-en", "-ens", "’en", "'en", "i")
+_WORD_SUFFIXES = ("s", "'", "’")
+
+
+def is_acronym(alias: str) -> bool:
+    """'NKVTS', 'Bufdir'? No: 'NKVTS', 'IMDi', 'UiA', 'KS' — 2+ capitals, short, one word."""
+    return (" " not in alias and len(alias) <= 8 and sum(c.isupper() for c in alias) >= 2)
+
+
+def alias_variants(alias: str) -> list[str]:
+    """The alias and the inflected forms running text uses for it."""
+    if is_acronym(alias):
+        return [alias, *(alias + s for s in _ACRONYM_SUFFIXES)]
+    if alias.endswith(("s", "x", "z")):
+        return [alias, alias + "'", alias + "’"]
+    return [alias, *(alias + s for s in _WORD_SUFFIXES)]
+
+
+def _gazetteer_patterns(entries: tuple[GazetteerEntry, ...], *, exact: bool) -> list[dict]:
+    patterns = []
+    for entry in entries:
+        for alias in entry.aliases:
+            wants_exact = entry.exact_case or is_acronym(alias)
+            if wants_exact != exact:
+                continue
+            for variant in alias_variants(alias):
+                patterns.append({"label": entry.type, "pattern": variant, "id": entry.key})
+    return patterns
+
+
+def blank_norwegian() -> Language:
+    nlp = spacy.blank("nb")
+    infixes = list(nlp.Defaults.infixes) + list(_EXTRA_INFIXES)
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    nlp.add_pipe("sentencizer")
+    return nlp
+
+
+def build_pipeline(knowledge: Knowledge, extra_entries: tuple[GazetteerEntry, ...] = ()) -> Language:
+    """The full pipeline; ``extra_entries`` are entities learned from the report itself
+    (its glossary and the abbreviations it defines)."""
+    nlp = blank_norwegian()
+    entries = knowledge.gazetteer + extra_entries
+    exact = nlp.add_pipe("span_ruler", name="gazetteer_exact",
+                         config={"spans_key": CANDIDATES, "phrase_matcher_attr": "ORTH",
+                                 "validate": True, "overwrite": False})
+    exact.add_patterns(_gazetteer_patterns(entries, exact=True))
+    folded = nlp.add_pipe("span_ruler", name="gazetteer_folded",
+                          config={"spans_key": CANDIDATES, "phrase_matcher_attr": "LOWER",
+                                  "validate": True, "overwrite": False})
+    folded.add_patterns(_gazetteer_patterns(entries, exact=False))
+    rules = nlp.add_pipe("span_ruler", name="patterns",
+                         config={"spans_key": CANDIDATES, "validate": True, "overwrite": False})
+    rules.add_patterns([{"label": p.label, "pattern": p.pattern, "id": p.id} for p in knowledge.patterns])
+    return nlp
+
+
+@lru_cache(maxsize=2)
+def default_pipeline() -> Language:
+    return build_pipeline(load_knowledge())

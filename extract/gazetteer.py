@@ -1,0 +1,145 @@
+"""The knowledge the extractor runs on, loaded from data in ``ontology/`` and validated:
+the gazetteer (known entities), the span patterns (what the gazetteer does not know), and the
+type lexicon (which head nouns make a name an agency, a law, a plan …).
+
+Code holds the mechanism, these files hold the knowledge; a bad line is reported by file and
+line number.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from tiltaksgraf.errors import DataError
+from tiltaksgraf.records import ENTITY_TYPES, EntityType
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "ontology"
+_KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+@dataclass(frozen=True)
+class GazetteerEntry:
+    key: str
+    type: EntityType
+    canonical: str
+    aliases: tuple[str, ...]
+    exact_case: bool = False
+    parent: str | None = None
+
+
+@dataclass(frozen=True)
+class SpanPattern:
+    """A spaCy SpanRuler pattern; ``id`` names the rule, ``extend`` asks the pipeline to grow
+    the match over the title that follows it ("handlingsplan mot" + "vold i nære relasjoner")."""
+
+    id: str
+    label: EntityType
+    pattern: list | str
+    extend: str | None = None
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    gazetteer: tuple[GazetteerEntry, ...]
+    patterns: tuple[SpanPattern, ...]
+    type_heads: dict[str, EntityType]  # head noun stem → type ("direktorat" → Agency)
+    title_stop_words: frozenset[str]  # words that end a title ("ble", "er", "som" …)
+
+    def by_key(self) -> dict[str, GazetteerEntry]:
+        return {e.key: e for e in self.gazetteer}
+
+
+def _read_jsonl(path: Path) -> list[tuple[int, dict]]:
+    if not path.is_file():
+        raise DataError("missing data file", path=str(path),
+                        hint="reinstall tiltaksgraf; the ontology/ folder ships it")
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("//"):
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            raise DataError(f"not valid JSON: {exc}", path=str(path), line=number) from exc
+        if not isinstance(row, dict):
+            raise DataError("each line must be a JSON object", path=str(path), line=number)
+        rows.append((number, row))
+    return rows
+
+
+def _check_type(value: object, path: Path, line: int) -> EntityType:
+    if value not in ENTITY_TYPES:
+        raise DataError(f"type {value!r} is not one of {', '.join(ENTITY_TYPES)}", path=str(path), line=line)
+    return value  # type: ignore[return-value]  # checked against ENTITY_TYPES just above
+
+
+def load_gazetteer(path: Path) -> tuple[GazetteerEntry, ...]:
+    entries: list[GazetteerEntry] = []
+    seen: dict[str, int] = {}
+    for line, row in _read_jsonl(path):
+        key = row.get("key")
+        if not isinstance(key, str) or not _KEY.match(key):
+            raise DataError(f"key {key!r} must be a lowercase slug [a-z0-9-]", path=str(path), line=line)
+        if key in seen:
+            raise DataError(f"key {key!r} is already used on line {seen[key]}", path=str(path), line=line)
+        seen[key] = line
+        canonical = row.get("canonical")
+        aliases = row.get("aliases", [])
+        if not isinstance(canonical, str) or not canonical.strip():
+            raise DataError(f"{key}: canonical must be a non-empty string", path=str(path), line=line)
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+            raise DataError(f"{key}: aliases must be a list of non-empty strings", path=str(path), line=line)
+        entries.append(GazetteerEntry(
+            key=key,
+            type=_check_type(row.get("type"), path, line),
+            canonical=canonical.strip(),
+            aliases=tuple(dict.fromkeys([canonical.strip(), *(a.strip() for a in aliases)])),
+            exact_case=row.get("case") == "exact",
+            parent=row.get("parent"),
+        ))
+    return tuple(entries)
+
+
+def load_patterns(path: Path) -> tuple[tuple[SpanPattern, ...], dict[str, EntityType], frozenset[str]]:
+    patterns: list[SpanPattern] = []
+    heads: dict[str, EntityType] = {}
+    stops: set[str] = set()
+    ids: dict[str, int] = {}
+    for line, row in _read_jsonl(path):
+        if "type_heads" in row:
+            for head, typ in row["type_heads"].items():
+                heads[head.lower()] = _check_type(typ, path, line)
+            continue
+        if "title_stop_words" in row:
+            stops.update(w.lower() for w in row["title_stop_words"])
+            continue
+        pid = row.get("id")
+        if not isinstance(pid, str) or not _KEY.match(pid):
+            raise DataError(f"pattern id {pid!r} must be a lowercase slug", path=str(path), line=line)
+        if pid in ids:
+            raise DataError(f"pattern id {pid!r} already used on line {ids[pid]}", path=str(path), line=line)
+        ids[pid] = line
+        if not isinstance(row.get("pattern"), (list, str)):
+            raise DataError(f"{pid}: pattern must be a token list or a phrase", path=str(path), line=line)
+        patterns.append(SpanPattern(pid, _check_type(row.get("label"), path, line), row["pattern"],
+                                    row.get("extend")))
+    return tuple(patterns), heads, frozenset(stops)
+
+
+@lru_cache(maxsize=4)
+def load_knowledge(data_dir: Path = DATA_DIR) -> Knowledge:
+    gazetteer = load_gazetteer(data_dir / "gazetteer.jsonl")
+    patterns, heads, stops = load_patterns(data_dir / "patterns.jsonl")
+    _validate_parents(gazetteer, data_dir / "gazetteer.jsonl")
+    return Knowledge(gazetteer, patterns, heads, stops)
+
+
+def _validate_parents(gazetteer: tuple[GazetteerEntry, ...], path: Path) -> None:
+    keys = {e.key for e in gazetteer}
+    for e in gazetteer:
+        if e.parent and e.parent not in keys:
+            raise DataError(f"{e.key}: parent {e.parent!r} is not a gazetteer key", path=str(path))

@@ -1,0 +1,303 @@
+"""Stage 3, nlp: ``Report`` → ``[Mention]`` (+ the sentences of every segment).
+
+Runs the spaCy pipeline (extract/components.py) over each segment of each measure — a segment
+is contiguous in the source, so ``segment.start + span.start_char`` is a source offset — and
+picks one reading among overlapping candidates: gazetteer names before learned abbreviations
+before generic patterns, longer before shorter. Before that, it learns what the report itself
+defines: its abbreviation glossary and every "Full Name (ABBR)" in the text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span as SpacySpan
+
+from tiltaksgraf.extract.components import CANDIDATES, build_pipeline, is_acronym
+from tiltaksgraf.extract.gazetteer import GazetteerEntry, Knowledge, load_knowledge
+from tiltaksgraf.records import EntityType, MeasureRecord, Mention, Report, Segment, Span
+
+_QUOTES = {"«": "»", "“": "”", '"': '"'}
+_MAX_TITLE_TOKENS = 9
+_MAX_QUOTE_TOKENS = 25
+_DEFINITE = ("ene", "enes", "ens", "ets", "en", "et", "a", "er", "ne", "n", "t", "s")
+_TITLE_ENDERS = {"for", "i", "om", "mot", "med", "av", "til", "på", "og", "å", "-", "–", "sin", "sine"}
+
+
+@dataclass(frozen=True)
+class SegmentAnalysis:
+    """One segment's mentions and sentences (source offsets)."""
+
+    measure: int
+    segment: Segment
+    mentions: tuple[Mention, ...]
+    sentences: tuple[Span, ...]
+
+
+def analyse_report(report: Report, knowledge: Knowledge | None = None
+                   ) -> tuple[list[SegmentAnalysis], tuple[GazetteerEntry, ...]]:
+    """Return every segment's analysis and the entities learned from the report itself."""
+    knowledge = knowledge or load_knowledge()
+    learned = learn_entities(report, knowledge)
+    nlp = build_pipeline(knowledge, learned)
+    gazetteer_keys = {e.key for e in knowledge.gazetteer}
+    learned_keys = {e.key for e in learned}
+    jobs = [(m, seg, *fold_blanks(report.source.text, seg.start, seg.end))
+            for m in report.measures for seg in m.segments]
+    out = []
+    for (measure, segment, _text, offsets), doc in zip(jobs, nlp.pipe((j[2] for j in jobs), batch_size=64)):
+        spans = _choose(doc, knowledge, gazetteer_keys, learned_keys)
+        mentions = tuple(_mention(measure, segment, report.source.text, offsets, span) for span in spans)
+        sentences = tuple(Span(offsets[s.start_char], offsets[s.end_char - 1] + 1) for s in doc.sents
+                          if s.text.strip())
+        out.append(SegmentAnalysis(measure.number, segment, mentions, sentences))
+    return out, learned
+
+
+def fold_blanks(text: str, start: int, end: int) -> tuple[str, list[int]]:
+    """The segment with every run of blanks and line breaks as one space, and for each of its
+    characters the source offset it came from. Names broken over lines then match as phrases,
+    and CRLF, NBSP or form-feed variants of a report give the same tokens."""
+    chars: list[str] = []
+    offsets: list[int] = []
+    in_blank = False
+    for i in range(start, end):
+        c = text[i]
+        if c.isspace():
+            if not in_blank:
+                chars.append(" ")
+                offsets.append(i)
+            in_blank = True
+            continue
+        in_blank = False
+        chars.append(c)
+        offsets.append(i)
+    return "".join(chars), offsets
+
+
+# --- candidates -------------------------------------------------------------------------------
+
+
+def _priority(span: SpacySpan, gazetteer_keys: set[str], learned_keys: set[str]) -> int:
+    if span.id_ in gazetteer_keys:
+        return 0
+    if span.id_ in learned_keys:
+        return 1
+    return 2
+
+
+def _choose(doc: Doc, knowledge: Knowledge, gazetteer_keys: set[str], learned_keys: set[str]) -> list[SpacySpan]:
+    extend = {p.id for p in knowledge.patterns if p.extend == "title"}
+    candidates = []
+    for span in doc.spans[CANDIDATES]:
+        if span.id_ in extend:
+            span = _extend_title(doc, span, knowledge.title_stop_words)
+            if span is None:
+                continue
+        candidates.append(span)
+    candidates = [s for s in candidates if not _parenthesised_website(doc, s)]
+    candidates += _quoted_titles(doc, knowledge)
+    candidates.sort(key=lambda s: (-(s.end_char - s.start_char),
+                                   _priority(s, gazetteer_keys, learned_keys), s.start))
+    taken: list[SpacySpan] = []
+    used = [False] * len(doc)
+    for span in candidates:
+        if any(used[i] for i in range(span.start, span.end)):
+            continue
+        for i in range(span.start, span.end):
+            used[i] = True
+        taken.append(span)
+    return sorted(taken, key=lambda s: s.start)
+
+
+def _extend_title(doc: Doc, span: SpacySpan, stop_words: frozenset[str]) -> SpacySpan | None:
+    """Grow "handlingsplan mot" over the title that follows; None when nothing follows.
+    A title ends at punctuation, a stop word (verbs, "som", "fra" …) or after ten words; "og"
+    continues it only after an elided compound ("helse- og …") or before its last word."""
+    end = span.end
+    limit = min(len(doc), span.end + _MAX_TITLE_TOKENS)
+    while end < limit:
+        tok = doc[end]
+        low = tok.lower_
+        if tok.text == "(" and end + 2 < len(doc) and re.fullmatch(r"\d{4}[-–]\d{4}", doc[end + 1].text) \
+                and doc[end + 2].text == ")":
+            end += 3
+            break
+        if (tok.is_punct and tok.text not in ("-", "–")) or tok.is_space or low in stop_words or tok.like_url:
+            break
+        if low == "og" and not _og_continues(doc, end, stop_words):
+            break
+        if tok.text[:1].isdigit() and not re.fullmatch(r"\d+[-–]\w+|\d{4}|\d{1,2}", tok.text):
+            break
+        end += 1
+    while end > span.end and doc[end - 1].lower_ in _TITLE_ENDERS:
+        end -= 1
+    if end == span.end:
+        return None
+    return SpacySpan(doc, span.start, end, label=span.label_, span_id=span.id_)
+
+
+def _og_continues(doc: Doc, at: int, stop_words: frozenset[str]) -> bool:
+    if at > 0 and doc[at - 1].text.endswith("-"):
+        return True
+    if at + 1 >= len(doc) or not doc[at + 1].is_lower or doc[at + 1].lower_ in stop_words:
+        return False
+    after = doc[at + 2] if at + 2 < len(doc) else None
+    return after is None or after.is_punct or after.lower_ in stop_words
+
+
+def _parenthesised_website(doc: Doc, span: SpacySpan) -> bool:
+    """"(uio.no)" after a title cites where it is published; it does not name a resource."""
+    return (span.id_ == "programme-website" and span.start > 0 and span.end < len(doc)
+            and doc[span.start - 1].text == "(" and doc[span.end].text == ")")
+
+
+def _quoted_titles(doc: Doc, knowledge: Knowledge) -> list[SpacySpan]:
+    """«Title» right after a noun that names its kind ("rapporten «…»", "kampanjen «…»")."""
+    out = []
+    for i, tok in enumerate(doc):
+        close = _QUOTES.get(tok.text)
+        if close is None:
+            continue
+        j = next((k for k in range(i + 1, min(len(doc), i + _MAX_QUOTE_TOKENS)) if doc[k].text == close), None)
+        if j is None or j == i + 1:
+            continue
+        label = _kind_before(doc, i, knowledge.type_heads)
+        if label:
+            out.append(SpacySpan(doc, i + 1, j, label=label, span_id=f"quoted-{label.lower()}-title"))
+    return out
+
+
+def _kind_before(doc: Doc, quote_at: int, heads: dict[str, EntityType]) -> EntityType | None:
+    for k in range(quote_at - 1, max(-1, quote_at - 3), -1):
+        word = doc[k].lower_.strip(",")
+        if not word:
+            continue
+        label = head_type(word, heads)
+        if label:
+            return label
+        if not doc[k].is_punct:
+            break
+    return None
+
+
+def head_type(word: str, heads: dict[str, EntityType]) -> EntityType | None:
+    """The type a head noun names, compounds and definite forms included:
+    'kampanjen' → Programme, 'forskningsrapport' → Report, 'direktoratet' → Agency."""
+    word = word.lower()
+    forms = [word] + [word[: -len(s)] for s in _DEFINITE if word.endswith(s) and len(word) > len(s) + 2]
+    for form in forms:
+        for head in sorted(heads, key=len, reverse=True):
+            if form.endswith(head):
+                return heads[head]
+    return None
+
+
+def _mention(measure: MeasureRecord, segment: Segment, text: str, offsets: list[int], span: SpacySpan) -> Mention:
+    start, end = offsets[span.start_char], offsets[span.end_char - 1] + 1
+    sent = span.sent
+    return Mention(
+        measure=measure.number, start=start, end=end, surface=text[start:end],
+        label=span.label_,  # type: ignore[arg-type]  # labels come from ENTITY_TYPES-validated data
+        entity_key=span.id_, rule_id=span.id_, field=segment.field,
+        sentence=Span(offsets[sent.start_char], offsets[sent.end_char - 1] + 1),
+    )
+
+
+# --- what the report defines itself -----------------------------------------------------------
+
+
+_DEFINITION = re.compile(r"\(\s*(?P<abbr>[A-ZÆØÅ][A-Za-zÆØÅæøå-]{1,9})\s*\)")
+_LONG_FIRST = re.compile(r"(?P<abbr>\b[A-ZÆØÅ][A-Za-zÆØÅ-]{1,9})\s*\(\s*(?P<long>[^()]{4,120}?)\s*\)")
+
+
+def learn_entities(report: Report, knowledge: Knowledge) -> tuple[GazetteerEntry, ...]:
+    """Entities the report itself introduces: glossary abbreviations the gazetteer does not know,
+    and "Nordisk institutt for … (NIFU)" / "KOSTRA (Kommune-Stat-Rapportering)" definitions."""
+    known = {a for e in knowledge.gazetteer for a in e.aliases}
+    known_folded = {a.casefold() for a in known}
+    learned: dict[str, GazetteerEntry] = {}
+    for g in report.glossary:
+        if g.abbreviation in known:
+            continue
+        name = g.full_name[:1].upper() + g.full_name[1:]
+        typ = head_type_of_name(name, knowledge.type_heads) or "Agency"  # a glossary lists organisations
+        learned.setdefault(g.abbreviation, GazetteerEntry(_learned_key(g.abbreviation), typ, name,
+                                                          (name, g.abbreviation)))
+    text = report.source.text
+    for m in report.measures:
+        for seg in m.segments:
+            for abbr, long_form in _definitions(text[seg.start:seg.end]):
+                if abbr in known or abbr in learned or long_form.casefold() in known_folded:
+                    continue
+                typ = head_type_of_name(long_form, knowledge.type_heads)
+                if typ is None:
+                    continue
+                learned[abbr] = GazetteerEntry(_learned_key(abbr), typ, long_form, (long_form, abbr))
+    return tuple(learned.values())
+
+
+def _learned_key(abbr: str) -> str:
+    from tiltaksgraf.graph.iri import slug  # the one slug function; iri has no stage imports
+
+    return slug(abbr)
+
+
+def _definitions(text: str) -> list[tuple[str, str]]:
+    found = []
+    for m in _DEFINITION.finditer(text):
+        abbr = m["abbr"]
+        if not is_acronym(abbr):
+            continue
+        long_form = _schwartz_hearst_long_form(text[max(0, m.start() - 150):m.start()], abbr)
+        if long_form and long_form[0].isupper():
+            found.append((abbr, long_form))
+    for m in _LONG_FIRST.finditer(text):
+        abbr, long_form = m["abbr"], re.sub(r"\s+", " ", m["long"]).strip()
+        if is_acronym(abbr) and long_form[:1].isupper() and _letters_match(abbr, long_form):
+            found.append((abbr, long_form))
+    return found
+
+
+def _schwartz_hearst_long_form(before: str, abbr: str) -> str | None:
+    """Schwartz & Hearst (2003): the shortest text before the parenthesis in which the
+    abbreviation's letters occur in order, its first letter starting a word."""
+    before = re.sub(r"\s+", " ", before).rstrip()
+    letters = [c.lower() for c in abbr if c.isalnum()]
+    s_index, l_index = len(letters) - 1, len(before) - 1
+    while s_index >= 0:
+        c = letters[s_index]
+        while l_index >= 0 and (before[l_index].lower() != c or
+                                (s_index == 0 and l_index > 0 and before[l_index - 1].isalnum())):
+            l_index -= 1
+        if l_index < 0:
+            return None
+        s_index -= 1
+        l_index -= 1
+    start = before.rfind(" ", 0, l_index + 1) + 1
+    long_form = before[start:].strip(" ,;:")
+    words = long_form.split()
+    if len(words) > min(len(letters) + 5, len(letters) * 2 + 1) or len(words) < 2:
+        return None
+    return long_form
+
+
+def _letters_match(abbr: str, long_form: str) -> bool:
+    initials = "".join(w[0] for w in re.split(r"[\s-]+", long_form) if w).lower()
+    return abbr.lower().replace("-", "")[:2] == initials[:2]
+
+
+def head_type_of_name(name: str, heads: dict[str, EntityType]) -> EntityType | None:
+    """'Nordisk institutt for studier av …' → Agency: the head is the last word before the
+    first preposition ('institutt'), or the last word when there is none."""
+    words = re.findall(r"[\wæøåÆØÅ-]+", name)
+    prepositions = {"for", "i", "om", "av", "mot", "til", "på", "med", "ved", "and", "of"}
+    head_words = []
+    for w in words:
+        if w.lower() in prepositions and head_words:
+            break
+        head_words.append(w)
+    if not head_words:
+        return None
+    return head_type(head_words[-1], heads)

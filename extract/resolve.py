@@ -1,0 +1,130 @@
+"""Stage 4a, resolve: mentions → one ``Entity`` per real-world thing.
+
+A gazetteer or learned match already carries its entity key. A generic pattern's match is
+folded (case, blanks, dashes, genitive and definite endings) and looked up among every known
+label; only when nothing is known under that name does it become a new entity, keyed by its
+folded form. The ANSVAR codes resolve the same way, to the responsible ministries.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import replace
+
+from tiltaksgraf.extract.gazetteer import GazetteerEntry, Knowledge
+from tiltaksgraf.extract.nlp import SegmentAnalysis
+from tiltaksgraf.graph.iri import slug
+from tiltaksgraf.records import Entity, EntityType, Mention, Report
+
+ALL_MINISTRIES = "ALLE"
+_GENITIVE = ("’s", "'s", "s", "'", "’")
+_DEFINITE = ("enes", "ene", "en", "et")
+
+
+def fold(label: str) -> str:
+    """Case, Unicode form, dashes, quotes and blanks folded: the form labels are compared in."""
+    s = unicodedata.normalize("NFKC", label).casefold()
+    s = re.sub(r"[\u2010-\u2015\u2212]", "-", s)
+    s = re.sub(r"[«»\"“”„'’‘`]", "", s)
+    s = re.sub(r"\s*-\s*", "-", s)
+    return re.sub(r"\s+", " ", s).strip(" .,:;")
+
+
+def clean_label(surface: str) -> str:
+    """A surface form as a label: line breaks and runs of blanks folded to one space."""
+    return re.sub(r"\s+", " ", surface).strip()
+
+
+class Resolver:
+    def __init__(self, knowledge: Knowledge, learned: tuple[GazetteerEntry, ...] = ()) -> None:
+        self.entries = {e.key: e for e in knowledge.gazetteer + learned}
+        self.by_label: dict[str, str] = {}
+        for entry in knowledge.gazetteer + learned:
+            for alias in entry.aliases:
+                self.by_label.setdefault(fold(alias), entry.key)
+
+    def key_for(self, surface: str, label: EntityType, rule_id: str) -> str:
+        if rule_id in self.entries:
+            return rule_id
+        for candidate in _base_forms(surface):
+            key = self.by_label.get(fold(candidate))
+            if key is not None and self.entries[key].type == label:
+                return key
+        return _pattern_key(surface, label)
+
+    def ministry_key(self, code: str, glossary: dict[str, str]) -> str:
+        if code.upper() == ALL_MINISTRIES:
+            code = ALL_MINISTRIES
+        key = self.by_label.get(fold(code))
+        if key is not None and self.entries[key].type == "Agency":
+            return key
+        return slug(code)
+
+
+def _base_forms(surface: str) -> list[str]:
+    """'Helsedirektoratets' → ['Helsedirektoratets', 'Helsedirektoratet', …]."""
+    forms = [surface, re.sub(r"^(?:https?://)?www\.", "", surface, flags=re.IGNORECASE)]
+    for suffix in _GENITIVE:
+        if surface.endswith(suffix) and len(surface) > len(suffix) + 2:
+            forms.append(surface[: -len(suffix)])
+    for form in list(forms):
+        for suffix in _DEFINITE:
+            if form.endswith(suffix) and len(form) > len(suffix) + 3:
+                forms.append(form[: -len(suffix)])
+    return forms
+
+
+def _pattern_key(surface: str, label: EntityType) -> str:
+    base = re.sub(r"^(?:https?://)?www\.", "", clean_label(surface), flags=re.IGNORECASE)
+    if label in ("Law", "Report"):
+        base = re.sub(r"[’']?s$", "", base) if re.search(r"(loven|lova)[’']?s$", base) else base
+        base = re.sub(r"\s*\(\s*\d{4}\s*[-–]\s*\d{4}\s*\)$", "", base)  # "Prop. 73 L (2016–2017)" ≡ "Prop 73 L"
+        base = re.sub(r"^(Prop|Innst|Meld|St)\.?", r"\1", base)
+    return slug(base)
+
+
+def resolve(report: Report, analyses: list[SegmentAnalysis], knowledge: Knowledge,
+            learned: tuple[GazetteerEntry, ...]) -> tuple[list[Mention], list[Entity], dict[int, list[str]]]:
+    """Return (mentions with their entity keys, entities, responsible ministry keys per measure)."""
+    resolver = Resolver(knowledge, learned)
+    mentions: list[Mention] = []
+    surfaces: dict[str, list[str]] = defaultdict(list)
+    types: dict[str, EntityType] = {}
+    rules: dict[str, str] = {}
+    for analysis in analyses:
+        for m in analysis.mentions:
+            key = resolver.key_for(m.surface, m.label, m.rule_id)
+            mentions.append(replace(m, entity_key=key))
+            surfaces[key].append(clean_label(m.surface))
+            types.setdefault(key, m.label)
+            rules.setdefault(key, m.rule_id)
+    responsible: dict[int, list[str]] = {}
+    glossary = report.glossary_map()
+    for measure in report.measures:
+        keys = [resolver.ministry_key(code, glossary) for code in measure.ministries]
+        responsible[measure.number] = keys
+        for code, key in zip(measure.ministries, keys):
+            surfaces[key].append(code)
+            types.setdefault(key, "Agency")
+    entities = [_entity(key, types[key], surfaces[key], resolver, glossary) for key in sorted(surfaces)]
+    return mentions, entities, responsible
+
+
+def _entity(key: str, typ: EntityType, seen: list[str], resolver: Resolver, glossary: dict[str, str]) -> Entity:
+    entry = resolver.entries.get(key)
+    if entry is not None:
+        labels = [*entry.aliases, *seen]
+        return Entity(key, entry.type, entry.canonical, _alt_labels(entry.canonical, labels), "gazetteer")
+    # A pattern-found name, or an ANSVAR code nobody knows: the fullest form seen is its name.
+    code = seen[0]
+    pref = glossary.get(code, max(seen, key=lambda s: (len(s), s)))
+    if not re.search(r"\.\w{2,3}(/|$)", pref):  # a web address keeps its case
+        pref = pref[:1].upper() + pref[1:]
+    return Entity(key, typ, pref, _alt_labels(pref, seen), "pattern")
+
+
+def _alt_labels(pref: str, labels: list[str]) -> tuple[str, ...]:
+    out = dict.fromkeys(label for label in labels if label != pref)
+    return tuple(out)

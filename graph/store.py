@@ -1,0 +1,92 @@
+"""Storage: write the built dataset (Turtle union, TriG per source, other formats on export),
+and load a built graph back for querying.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from rdflib import Dataset, Graph
+
+from tiltaksgraf.errors import InputError
+
+GRAPH_FILE = "graph.ttl"
+DATASET_FILE = "graph.trig"
+# format name → (rdflib serializer, file name)
+EXPORT_FORMATS = {
+    "turtle": ("turtle", "graph.ttl"),
+    "trig": ("trig", "graph.trig"),
+    "nt": ("nt", "graph.nt"),
+    "nquads": ("nquads", "graph.nq"),
+    "jsonld": ("json-ld", "graph.jsonld"),
+    "xml": ("xml", "graph.rdf"),
+}
+
+
+def write_outputs(dataset: Dataset, out_dir: Path) -> int:
+    """Write graph.ttl (all triples) and graph.trig (one named graph per source); return the
+    number of distinct triples."""
+    from tiltaksgraf.graph.build import union_graph
+
+    union = union_graph(dataset)
+    write_atomic(out_dir / GRAPH_FILE, union.serialize(format="turtle"))
+    write_atomic(out_dir / DATASET_FILE, dataset.serialize(format="trig"))
+    return len(union)
+
+
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write to a temporary file beside ``path``, then rename: readers never see half a file."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def graph_file(graph_dir: str | Path) -> Path:
+    path = Path(graph_dir)
+    if path.is_dir():
+        path = path / GRAPH_FILE
+    if not path.is_file():
+        raise InputError("no built graph here", path=str(path),
+                         hint="run 'tiltaksgraf build' first, or pass --graph DIR of a build")
+    return path
+
+
+def load_graph(graph_dir: str | Path) -> Graph:
+    """The built graph (``DIR/graph.ttl``) as an rdflib Graph."""
+    path = graph_file(graph_dir)
+    g = Graph()
+    try:
+        g.parse(path, format="turtle")
+    except Exception as exc:  # rdflib raises many parser-specific types
+        raise InputError(f"cannot read the graph: {exc}", path=str(path),
+                         hint="rebuild it with 'tiltaksgraf build'") from exc
+    return g
+
+
+def load_dataset(graph_dir: str | Path) -> Dataset:
+    path = Path(graph_dir) / DATASET_FILE if Path(graph_dir).is_dir() else Path(graph_dir)
+    if not path.is_file():
+        raise InputError("no built dataset here", path=str(path), hint="run 'tiltaksgraf build' first")
+    ds = Dataset()
+    ds.parse(path, format="trig")
+    return ds
+
+
+def export(graph_dir: str | Path, fmt: str, out: str | Path) -> Path:
+    if fmt not in EXPORT_FORMATS:
+        raise InputError(f"unknown format {fmt!r}", hint=f"choose one of {', '.join(EXPORT_FORMATS)}")
+    serializer, name = EXPORT_FORMATS[fmt]
+    target = Path(out)
+    if target.is_dir():
+        target = target / name
+    source = load_dataset(graph_dir) if fmt in ("trig", "nquads") else load_graph(graph_dir)
+    write_atomic(target, source.serialize(format=serializer))
+    return target

@@ -1,0 +1,130 @@
+"""The ``tiltaksgraf`` command: thin wrappers over library functions.
+
+Results go to stdout, progress and messages to stderr. Errors a user can fix
+(``TiltaksgrafError``) exit 1 with their message — 2 for usage errors — and no traceback;
+anything else is a bug and shows its traceback only under ``--debug``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import click
+import typer
+from rich.console import Console
+
+from tiltaksgraf.errors import TiltaksgrafError, UsageError
+
+app = typer.Typer(
+    name="tiltaksgraf",
+    help="Turn policy status reports into a knowledge graph you can query (SPARQL) and look at.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+_state = {"debug": False}
+
+
+@app.callback()
+def _options(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")] = False) -> None:
+    _state["debug"] = debug
+
+
+@app.command()
+def build(
+    reports: Annotated[Optional[list[Path]], typer.Argument(help="Report text files; default: the bundled report.")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (replaced only when the build succeeds).")] = Path("out"),
+    views: Annotated[bool, typer.Option(help="Also write the HTML network views.")] = True,
+) -> None:
+    """Build the knowledge graph: measures.json, graph.ttl, graph.trig and the HTML views in OUT."""
+    from rich.progress import Progress
+
+    from tiltaksgraf.pipeline import build as run_build
+
+    paths = list(reports or [])
+    if len(paths) > 1:
+        with Progress(console=err, transient=True) as progress:
+            task = progress.add_task("building", total=len(paths))
+            result = run_build(paths, out, on_report=lambda p: progress.advance(task), write_views=views)
+    else:
+        result = run_build(paths, out, write_views=views)
+    err.print(f"built {result.out_dir}/: {result.reports} report(s), {result.measures} measures, "
+              f"{result.entities} entities, {result.triples} triples in {result.seconds:.1f} s")
+
+
+@app.command()
+def export(
+    fmt: Annotated[str, typer.Argument(help="turtle, trig, nt, nquads, jsonld or xml.")],
+    graph: Annotated[Path, typer.Option("--graph", "-g", help="A build directory.")] = Path("out"),
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="File or directory to write; default: the build directory.")] = None,
+) -> None:
+    """Write the built graph in another RDF format."""
+    from tiltaksgraf.graph.store import export as run_export
+
+    target = run_export(graph, fmt, out or graph)
+    err.print(f"wrote {target}")
+
+
+@app.command()
+def evaluate(
+    gold: Annotated[Path, typer.Argument(help="Gold annotations (entities JSON).")],
+    graph: Annotated[Path, typer.Option("--graph", "-g", help="A build directory.")] = Path("out"),
+    show_errors: Annotated[bool, typer.Option("--show-errors", help="List misses and extras per measure.")] = False,
+) -> None:
+    """Score the built graph's entities against gold annotations (precision, recall, F1 per type)."""
+    from tiltaksgraf.evaluate import evaluate_graph, format_scores
+
+    scores = evaluate_graph(gold, graph)
+    typer.echo(format_scores(scores, show_errors=show_errors))
+
+
+@app.command()
+def docs(out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the HTML.")] = Path("docs/ontology")) -> None:
+    """Render the ontology's HTML documentation (pyLODE)."""
+    from tiltaksgraf.ontology.docs import build_docs
+
+    page = build_docs(out)
+    err.print(f"wrote {page}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: runs the app and turns errors into exit codes."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except click.exceptions.Abort:
+        err.print("aborted")
+        return 1
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show(file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False)
+        return 2
+    except TiltaksgrafError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False)
+        return 1
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+    except Exception:
+        if _state["debug"] or "--debug" in (argv or sys.argv):
+            raise
+        err.print("[red]internal error[/red]: this is a bug in tiltaksgraf; rerun with --debug for the "
+                  "traceback and report it", markup=True)
+        return 1
+    return 0
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

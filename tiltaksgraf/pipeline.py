@@ -1,0 +1,139 @@
+"""The stages wired together: read → parse → nlp → resolve → relate → build → write.
+
+``build`` is what ``tiltaksgraf build`` runs; everything is written into a temporary directory
+beside the output and swapped in only when all of it succeeded, so a failed or interrupted run
+leaves the previous output exactly as it was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from tiltaksgraf.errors import InputError
+from tiltaksgraf.extract.gazetteer import load_knowledge
+from tiltaksgraf.extract.nlp import analyse_report
+from tiltaksgraf.extract.parse import parse_report
+from tiltaksgraf.extract.read import read_report
+from tiltaksgraf.extract.relations import extract_relations
+from tiltaksgraf.extract.resolve import resolve
+from tiltaksgraf.records import Extraction, Report
+
+BUNDLED_REPORT_NAME = "opptrappingsplan-mot-vold-og-overgrep-2017-2021-status.txt"
+
+
+def bundled_report() -> Path:
+    """The report the project ships and builds by default."""
+    return Path(str(resources.files("tiltaksgraf.data").joinpath(BUNDLED_REPORT_NAME)))
+
+
+def extract(report: Report) -> Extraction:
+    """NLP, resolution and relations for one parsed report."""
+    knowledge = load_knowledge()
+    analyses, learned = analyse_report(report, knowledge)
+    mentions, entities, responsible = resolve(report, analyses, knowledge, learned)
+    relations = extract_relations(report, analyses, mentions, entities)
+    return Extraction(
+        report=report,
+        mentions=tuple(mentions),
+        entities=tuple(entities),
+        relations=tuple(relations),
+        responsible=tuple((n, tuple(keys)) for n, keys in sorted(responsible.items())),
+    )
+
+
+def extract_file(path: str | Path) -> Extraction:
+    return extract(parse_report(read_report(path)))
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    out_dir: Path
+    reports: int
+    measures: int
+    entities: int
+    triples: int
+    seconds: float
+    files: tuple[str, ...]
+
+
+def build(reports: Sequence[str | Path], out_dir: str | Path, *,
+          on_report: Callable[[Path], None] | None = None,
+          write_views: bool = True) -> BuildResult:
+    """Build the knowledge graph of ``reports`` into ``out_dir`` (replaced only on success)."""
+    from tiltaksgraf.graph.build import build_dataset  # rdflib is imported only when building
+    from tiltaksgraf.graph.store import write_outputs
+
+    started = time.perf_counter()
+    out = Path(out_dir)
+    paths = [Path(p) for p in reports] or [bundled_report()]
+    extractions = []
+    for path in paths:
+        extractions.append(extract_file(path))
+        if on_report:
+            on_report(path)
+    dataset = build_dataset(extractions)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        _write_measures_json(tmp / "measures.json", extractions)
+        triples = write_outputs(dataset, tmp)
+        if write_views:
+            _write_views(dataset, tmp)
+        _swap_in(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return BuildResult(out, len(extractions), sum(len(e.report.measures) for e in extractions),
+                       len({en.key for e in extractions for en in e.entities}), triples,
+                       time.perf_counter() - started, tuple(sorted(p.name for p in out.iterdir())))
+
+
+def _write_views(dataset, out: Path) -> None:
+    """The HTML networks, when the visualisation stage is installed with the package."""
+    try:
+        from tiltaksgraf.graph.viz import write_default_views
+    except ImportError:
+        return
+    write_default_views(dataset, out)
+
+
+def _write_measures_json(path: Path, extractions: list[Extraction]) -> None:
+    payload = {
+        "sources": [
+            {"path": e.report.source.path, "name": e.report.source.name, "sha256": e.report.source.sha256,
+             "encoding": e.report.source.encoding, "metadata": dataclasses.asdict(e.report.source.metadata),
+             "glossary": {g.abbreviation: g.full_name for g in e.report.glossary},
+             "measures": [dataclasses.asdict(m) for m in e.report.measures]}
+            for e in extractions
+        ]
+    }
+    path.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _swap_in(tmp: Path, out: Path) -> None:
+    """Replace ``out`` with ``tmp``: the old output is moved aside first and put back if the
+    final rename fails, so there is always one complete output directory."""
+    if out.exists() and not out.is_dir():
+        raise InputError("the output path exists and is not a directory", path=str(out),
+                         hint="choose another --out")
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.replace(out, old)
+    try:
+        os.replace(tmp, out)
+    except BaseException:
+        if old is not None:
+            os.replace(old, out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,180 @@
+"""The records passed between stages, in one place.
+
+read → SourceDocument → parse → Report(MeasureRecord…) → nlp → Mention… → resolve/relate →
+Entity…, Relation… → graph/build.
+
+Every offset indexes ``SourceDocument.text`` (decoded, BOM removed, line ends untouched), so any
+triple built from these records can point back to its words: ``text[start:end]`` is the evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+EntityType = Literal["Agency", "Programme", "Law", "Report", "Plan"]
+ENTITY_TYPES: tuple[EntityType, ...] = ("Agency", "Programme", "Law", "Report", "Plan")
+
+STATUSES = ("Ferdig", "Påbegynt", "Påbegynt - løpende")
+
+
+@dataclass(frozen=True)
+class ReportMetadata:
+    """What the user (or the metadata file beside a report) tells about it."""
+
+    plan_key: str  # stable key of the plan, e.g. "opptrappingsplan-mot-vold-og-overgrep-2017-2021"
+    plan_title: str
+    kind: str = "status report"
+    language: str = "nb"
+    date: str | None = None  # ISO date of the report, when known ("2022-04")
+    period: str | None = None  # reporting period as the text tells it ("2017–2021")
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    path: str
+    text: str
+    encoding: str  # the encoding the bytes were decoded with ("utf-8", "utf-8-sig", "cp1252" …)
+    sha256: str  # of the file's bytes
+    metadata: ReportMetadata
+
+    @property
+    def name(self) -> str:
+        return self.path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A contiguous range of ``SourceDocument.text``."""
+
+    start: int
+    end: int
+
+    def of(self, text: str) -> str:
+        return text[self.start : self.end]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of one measure's text that is contiguous in the source: one paragraph of the
+    reporting, or one piece of the description cell. NLP runs per segment, so every offset it
+    produces is a source offset."""
+
+    field: Literal["description", "report"]
+    start: int
+    end: int
+    ministry: str | None = None  # the "BFD:" section this paragraph belongs to, if any
+
+
+@dataclass(frozen=True)
+class Section:
+    """The part of a measure's reporting that one ministry wrote ("BFD: …"); ``ministry`` is
+    None for text before the first ministry label."""
+
+    ministry: str | None
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class MeasureRecord:
+    number: int
+    ministries: tuple[str, ...]  # abbreviations as in the ANSVAR cell, normalised: ("BFD", "JD")
+    status: str  # one of STATUSES
+    status_raw: str
+    description: str  # the "Regjeringen vil" cell, lines joined
+    report_text: str  # the reporting, paragraphs separated by a blank line
+    sections: tuple[Section, ...]
+    urls: tuple[str, ...]
+    span: Span  # from the measure number to the end of its last line
+    line: int  # 1-based line of the measure number
+    segments: tuple[Segment, ...]
+    ansvar_raw: str = ""
+
+
+@dataclass(frozen=True)
+class GlossaryEntry:
+    abbreviation: str
+    full_name: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Report:
+    source: SourceDocument
+    glossary: tuple[GlossaryEntry, ...]
+    measures: tuple[MeasureRecord, ...]
+
+    def glossary_map(self) -> dict[str, str]:
+        return {g.abbreviation: g.full_name for g in self.glossary}
+
+    def measure(self, number: int) -> MeasureRecord:
+        for m in self.measures:
+            if m.number == number:
+                return m
+        raise KeyError(number)
+
+
+@dataclass(frozen=True)
+class Mention:
+    measure: int
+    start: int
+    end: int
+    surface: str  # == source text[start:end], always
+    label: EntityType
+    entity_key: str  # the resolved entity's key
+    sentence: Span
+    rule_id: str  # the gazetteer key or pattern id that found it
+    field: Literal["description", "report", "ansvar", "section"] = "report"
+
+
+@dataclass(frozen=True)
+class Entity:
+    key: str
+    type: EntityType
+    pref_label: str
+    alt_labels: tuple[str, ...] = ()
+    source: Literal["gazetteer", "pattern", "glossary", "text-definition"] = "gazetteer"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    start: int
+    end: int
+    sentence: str  # the sentence, exactly as in the source
+
+
+RelationKind = Literal["collaboration", "comention", "commission", "crossref", "funding"]
+
+
+@dataclass(frozen=True)
+class Relation:
+    """One statement the text makes. ``participants`` are entity keys (for a cross-reference,
+    measure numbers as strings); ``concerns`` are the programmes/plans/reports it is about."""
+
+    kind: RelationKind
+    measure: int
+    participants: tuple[str, ...]
+    evidence: Evidence
+    rule_id: str
+    subject: str | None = None  # commission: the one commissioned; crossref: referring measure
+    object: str | None = None  # commission: the commissioner; crossref: the referred measure
+    concerns: tuple[str, ...] = ()
+    amount_nok: float | None = None  # funding
+    year: int | None = None  # funding
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """What the NLP stages found in one report."""
+
+    report: Report
+    mentions: tuple[Mention, ...]
+    entities: tuple[Entity, ...]
+    relations: tuple[Relation, ...]
+    responsible: tuple[tuple[int, tuple[str, ...]], ...]  # measure number → ministry entity keys
+
+    def responsible_for(self, number: int) -> tuple[str, ...]:
+        return dict(self.responsible).get(number, ())
