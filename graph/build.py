@@ -11,6 +11,7 @@ IRI from ``mint_iri``.
 from __future__ import annotations
 
 import itertools
+from decimal import Decimal
 from collections.abc import Iterable
 
 from rdflib import Dataset, Graph, Literal, URIRef
@@ -213,7 +214,7 @@ def _add_relation(g: Graph, src: URIRef, doc: SourceDocument, plan_key: str, rel
         g.add((node, TG.toMeasure, to))
         g.add((measure, TG.relatedMeasure, to))
     elif rel.kind == "funding" and rel.amount_nok:
-        g.add((node, TG.amount, Literal(f"{rel.amount_nok:.2f}", datatype=XSD.decimal)))
+        g.add((node, TG.amount, Literal(Decimal(f"{rel.amount_nok:.2f}"))))
         if rel.year:
             g.add((node, TG.year, Literal(str(rel.year), datatype=XSD.gYear)))
         if rel.subject:

@@ -90,6 +90,12 @@ def docs(out: Annotated[Path, typer.Option("--out", "-o", help="Directory for th
     err.print(f"wrote {page}")
 
 
+# The query, serve/push and stats/viz commands live beside their stages and register themselves
+# on ``app`` when imported here.
+from tiltaksgraf.queries import commands as _query_commands  # noqa: E402,F401
+from tiltaksgraf.graph import commands as _graph_commands  # noqa: E402,F401
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the app and turns errors into exit codes."""
     try:

@@ -1,0 +1,3 @@
+"""CLI commands of this stage; they register themselves on ``tiltaksgraf.cli.app``."""
+
+from __future__ import annotations
