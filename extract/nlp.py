@@ -92,6 +92,8 @@ def _choose(doc: Doc, knowledge: Knowledge, gazetteer_keys: set[str], learned_ke
     candidates = []
     for span in doc.spans[CANDIDATES]:
         if span.id_ in extend:
+            if _generic_or_verbal(doc, span):
+                continue
             span = _extend_title(doc, span, knowledge.title_stop_words)
             if span is None:
                 continue
@@ -108,7 +110,44 @@ def _choose(doc: Doc, knowledge: Knowledge, gazetteer_keys: set[str], learned_ke
         for i in range(span.start, span.end):
             used[i] = True
         taken.append(span)
-    return sorted(taken, key=lambda s: s.start)
+    taken += _agencies_inside_titles(candidates, taken)
+    return sorted(taken, key=lambda s: (s.start, -s.end))
+
+
+def _agencies_inside_titles(candidates: list[SpacySpan], taken: list[SpacySpan]) -> list[SpacySpan]:
+    """An agency named inside a title ("NOU 2020: 17 … — Partnerdrapsutvalgets utredning") is
+    a mention of its own, nested in the title's."""
+    titles = [t for t in taken if t.label_ != "Agency"]
+    nested: list[SpacySpan] = []
+    for span in candidates:
+        if span.label_ != "Agency" or span in taken:
+            continue
+        inside = any(t.start <= span.start and span.end <= t.end and (t.start, t.end) != (span.start, span.end)
+                     for t in titles)
+        if inside and not any(n.start < span.end and span.start < n.end for n in nested):
+            nested.append(span)
+    return nested
+
+
+# Before "handlingsplan mot …" these make it any plan of that kind, not a named one.
+_GENERIC_DETERMINERS = frozenset({"en", "et", "ei", "egen", "eget", "egne", "sin", "sitt", "sine", "lokale",
+                                  "kommunale", "interkommunale", "ny", "nye", "flere", "andre", "slik", "slike"})
+
+
+def _generic_or_verbal(doc: Doc, span: SpacySpan) -> bool:
+    """'en handlingsplan mot …' is generic; 'retningslinjer for å …' states a purpose; in
+    'nettpatruljer veileder om …' the noun is a verb."""
+    before = doc[span.start - 1] if span.start > 0 else None
+    after = doc[span.end] if span.end < len(doc) else None
+    if before is not None and before.lower_ in _GENERIC_DETERMINERS:
+        return True
+    if after is not None and after.lower_ == "å":
+        return True
+    head = span[-2].lower_ if len(span) > 1 else span[0].lower_
+    if head.startswith("veileder") and before is not None and not before.is_punct \
+            and (before.is_title or before.lower_.endswith(("er", "ene", "ne"))):
+        return True
+    return False
 
 
 def _extend_title(doc: Doc, span: SpacySpan, stop_words: frozenset[str]) -> SpacySpan | None:
