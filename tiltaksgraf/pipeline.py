@@ -84,6 +84,7 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
+        tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; the output is an ordinary directory
         _write_measures_json(tmp / "measures.json", extractions)
         triples = write_outputs(dataset, tmp)
         if write_views:
@@ -95,6 +96,12 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
     return BuildResult(out, len(extractions), sum(len(e.report.measures) for e in extractions),
                        len({en.key for e in extractions for en in e.entities}), triples,
                        time.perf_counter() - started, tuple(sorted(p.name for p in out.iterdir())))
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _write_views(dataset, out: Path) -> None:
