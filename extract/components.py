@@ -11,6 +11,8 @@ from functools import lru_cache
 
 import spacy
 from spacy.language import Language
+from spacy.symbols import ORTH
+from spacy.tokens import Doc
 from spacy.util import compile_infix_regex
 
 from tiltaksgraf.extract.gazetteer import GazetteerEntry, Knowledge, load_knowledge
@@ -53,11 +55,31 @@ def _gazetteer_patterns(entries: tuple[GazetteerEntry, ...], *, exact: bool) -> 
     return patterns
 
 
+@Language.component("tg_number_period_boundaries")
+def number_period_boundaries(doc: Doc) -> Doc:
+    """The nb tokenizer keeps "2021." and "33." whole (they can be ordinals: "1. august"), so
+    the sentencizer never ends a sentence there. A number with a period followed by a
+    capitalised word ("… i 2021. Htil og …") does end one."""
+    for i in range(1, len(doc)):
+        prev = doc[i - 1].text
+        if prev[:-1].isdigit() and prev.endswith(".") and doc[i].is_title:
+            doc[i].is_sent_start = True
+    return doc
+
+
+# Abbreviations of Norwegian official documents the nb tokenizer does not know: kept whole so
+# the sentencizer does not end a sentence in "Prop. 66 L" or "Meld. St. 21".
+_ABBREVIATIONS = ("Prop.", "Meld.", "Innst.", "Dok.", "kap.", "pkt.", "Ot.prp.", "St.prp.", "mfl.", "m.fl.")
+
+
 def blank_norwegian() -> Language:
     nlp = spacy.blank("nb")
     infixes = list(nlp.Defaults.infixes) + list(_EXTRA_INFIXES)
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    for abbreviation in _ABBREVIATIONS:
+        nlp.tokenizer.add_special_case(abbreviation, [{ORTH: abbreviation}])
     nlp.add_pipe("sentencizer")
+    nlp.add_pipe("tg_number_period_boundaries")
     return nlp
 
 

@@ -48,10 +48,12 @@ def analyse_report(report: Report, knowledge: Knowledge | None = None
     out = []
     for (measure, segment, _text, offsets), doc in zip(jobs, nlp.pipe((j[2] for j in jobs), batch_size=64)):
         spans = _choose(doc, knowledge, gazetteer_keys, learned_keys)
-        mentions = tuple(_mention(measure, segment, report.source.text, offsets, span) for span in spans)
-        sentences = tuple(Span(offsets[s.start_char], offsets[s.end_char - 1] + 1) for s in doc.sents
-                          if s.text.strip())
-        out.append(SegmentAnalysis(measure.number, segment, mentions, sentences))
+        sentences = _sentences(doc, spans)
+        mentions = tuple(_mention(measure, segment, report.source.text, offsets, span,
+                                  next(s for s in sentences if s[0] <= span.start_char < s[1]))
+                         for span in spans)
+        out.append(SegmentAnalysis(measure.number, segment, mentions,
+                                   tuple(Span(offsets[a], offsets[b - 1] + 1) for a, b in sentences)))
     return out, learned
 
 
@@ -129,6 +131,8 @@ def _agencies_inside_titles(candidates: list[SpacySpan], taken: list[SpacySpan])
     return nested
 
 
+_ADVERBIAL_AFTER_I = frozenset({"samarbeid", "samråd", "regi", "tillegg", "forbindelse", "perioden", "løpet",
+                                "tråd", "henhold", "dag", "år", "fjor", "stor", "større", "hele", "alle"})
 # Before "handlingsplan mot …" these make it any plan of that kind, not a named one.
 _GENERIC_DETERMINERS = frozenset({"en", "et", "ei", "egen", "eget", "egne", "sin", "sitt", "sine", "lokale",
                                   "kommunale", "interkommunale", "ny", "nye", "flere", "andre", "slik", "slike"})
@@ -140,6 +144,9 @@ def _generic_or_verbal(doc: Doc, span: SpacySpan) -> bool:
     before = doc[span.start - 1] if span.start > 0 else None
     after = doc[span.end] if span.end < len(doc) else None
     if before is not None and before.lower_ in _GENERIC_DETERMINERS:
+        return True
+    # "en overordnet strategi for …": an article with one adjective between
+    if span.start > 1 and doc[span.start - 2].lower_ in ("en", "et", "ei") and before is not None and before.is_lower:
         return True
     if after is not None and after.lower_ == "å":
         return True
@@ -167,6 +174,8 @@ def _extend_title(doc: Doc, span: SpacySpan, stop_words: frozenset[str]) -> Spac
             break
         if low == "og" and not _og_continues(doc, end, stop_words):
             break
+        if low == "i" and end + 1 < len(doc) and doc[end + 1].lower_ in _ADVERBIAL_AFTER_I:
+            break  # "… i samarbeid med", "… i regi av": the title has ended
         if tok.text[:1].isdigit() and not re.fullmatch(r"\d+[-–]\w+|\d{4}|\d{1,2}", tok.text):
             break
         end += 1
@@ -233,14 +242,28 @@ def head_type(word: str, heads: dict[str, EntityType]) -> EntityType | None:
     return None
 
 
-def _mention(measure: MeasureRecord, segment: Segment, text: str, offsets: list[int], span: SpacySpan) -> Mention:
+def _sentences(doc: Doc, spans: list[SpacySpan]) -> list[tuple[int, int]]:
+    """Sentence character ranges, joined where a chosen name would straddle a boundary."""
+    ranges = [[s.start_char, s.end_char] for s in doc.sents if s.text.strip()]
+    for span in spans:
+        touched = [r for r in ranges if r[0] < span.end_char and span.start_char < r[1]]
+        if len(touched) > 1:
+            merged = [touched[0][0], touched[-1][1]]
+            ranges = [r for r in ranges if r not in touched] + [merged]
+            ranges.sort()
+    return [(a, b) for a, b in ranges]
+
+
+def _mention(measure: MeasureRecord, segment: Segment, text: str, offsets: list[int], span: SpacySpan,
+             sentence: tuple[int, int]) -> Mention:
     start, end = offsets[span.start_char], offsets[span.end_char - 1] + 1
-    sent = span.sent
+    # "BFD: …" opening a paragraph names who reports, not an actor in the text.
+    is_label = segment.ministry is not None and start == segment.start and text[end:end + 1] == ":"
     return Mention(
         measure=measure.number, start=start, end=end, surface=text[start:end],
         label=span.label_,  # type: ignore[arg-type]  # labels come from ENTITY_TYPES-validated data
-        entity_key=span.id_, rule_id=span.id_, field=segment.field,
-        sentence=Span(offsets[sent.start_char], offsets[sent.end_char - 1] + 1),
+        entity_key=span.id_, rule_id=span.id_, field="section" if is_label else segment.field,
+        sentence=Span(offsets[sentence[0]], offsets[sentence[1] - 1] + 1),
     )
 
 
@@ -264,6 +287,11 @@ def learn_entities(report: Report, knowledge: Knowledge) -> tuple[GazetteerEntry
         typ = head_type_of_name(name, knowledge.type_heads) or "Agency"  # a glossary lists organisations
         learned.setdefault(g.abbreviation, GazetteerEntry(_learned_key(g.abbreviation), typ, name,
                                                           (name, g.abbreviation)))
+    # Ministry codes of the ANSVAR column that nothing else explains ("KLD") are agencies too.
+    for m in report.measures:
+        for code in m.ministries:
+            if code not in known and code not in learned and code.isupper():
+                learned[code] = GazetteerEntry(_learned_key(code), "Agency", code, (code,), exact_case=True)
     text = report.source.text
     for m in report.measures:
         for seg in m.segments:

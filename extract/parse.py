@@ -238,7 +238,7 @@ def _parse_measure(doc: SourceDocument, lines: list[Line], codes: frozenset[str]
     paragraphs = _runs(report_lines, body)
     sections = _sections(doc.text, paragraphs, codes)
     report_segments = [Segment("report", s, e, _ministry_at(sections, s)) for s, e in paragraphs]
-    last = max((ln.end for ln in body if ln.kind not in (Kind.BLANK,)), default=first.end)
+    last = max([first.end, *(seg.end for seg in description_segments), *(e for _s, e in paragraphs)])
     return MeasureRecord(
         number=number,
         ministries=_ministries(ansvar),
@@ -378,8 +378,10 @@ def _join_texts(parts: list[str]) -> str:
             continue
         if not out:
             out = part
-        elif out.endswith(("-", "–")) and out[-2:-1].isalnum() and part.split(" ", 1)[0] not in _ELISION_FOLLOWERS:
-            out += part  # a word (or number range) broken at the line end: "0–24-" + "samarbeidet"
+        elif out.endswith(("-", "–")) and out[-2:-1].isalnum() and part.split(None, 1)[0] not in _ELISION_FOLLOWERS:
+            # a word (or number range) broken at the line end: "0–24-" + "samarbeidet"; split on
+            # any blank, since "og" may be followed by a non-breaking space
+            out += part
         elif out.endswith(("-", "–")):
             out += " " + part  # "helse-" + "og omsorgstjenesten"
         else:

@@ -28,7 +28,11 @@ def read_report(path: str | Path, metadata: ReportMetadata | None = None) -> Sou
     if p.is_dir():
         raise InputError("is a directory, expected a report text file", path=str(p),
                          hint="give the report file inside it, e.g. DIR/report.txt")
-    data = p.read_bytes()
+    try:
+        data = p.read_bytes()
+    except OSError as exc:  # unreadable: permissions, a special file, an I/O error
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", path=str(p),
+                         hint="check that it is a readable report text file") from exc
     text, encoding = decode_report_bytes(data, str(p))
     return SourceDocument(
         path=str(p),
@@ -45,7 +49,12 @@ def decode_report_bytes(data: bytes, path: str = "<bytes>") -> tuple[str, str]:
         raise InputError("the file is empty", path=path,
                          hint="expected the text of a status report (a measures table)")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:  # a UTF-16 BOM, then not UTF-16 (odd length, lone surrogate)
+            raise InputError(f"cannot decode the text as UTF-16 (it starts with a UTF-16 byte order mark): "
+                             f"{exc.reason} at byte {exc.start}", path=path,
+                             hint="save the report as UTF-8 text") from exc
     if any(marker in data for marker in _BINARY_MARKERS):
         raise InputError("this looks like a binary file (it contains NUL bytes), not text", path=path,
                          hint="extract the text first (e.g. pdftotext -layout report.pdf report.txt)")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,7 +28,7 @@ _AMOUNT = re.compile(
     r"(?P<num>\d{1,3}(?:[ \u00a0.]\d{3})+|\d+(?:,\d+)?)\s*(?P<unit>mill\.|millioner|million|mrd\.|milliarder|milliard)?"
     r"\s*(?:kroner|kr\.)", re.IGNORECASE)
 _UNITS = {"mill.": 1e6, "millioner": 1e6, "million": 1e6, "mrd.": 1e9, "milliarder": 1e9, "milliard": 1e9}
-_YEAR = re.compile(r"\b(?:i|for|fra|budsjettet\s+for|statsbudsjettet\s+for)\s+(?P<year>20\d{2})\b")
+_YEAR = re.compile(r"\b(?:i|for|fra|budsjettet\s+for|statsbudsjettet\s+for)\s+(?P<year>20\d{2})\b", re.IGNORECASE)
 _SUBJECT_LEAD = re.compile(r"^\s*(?:(?:I|Fra|Siden)\s+\d{4}\s+(?:har|ble|var)?\s*|Både\s+|Blant\s+annet\s+(?:har\s+)?)?$")
 _COORDINATION = re.compile(r"^\s*(?:,|og|/|samt|,\s*og)\s*$")
 
@@ -62,17 +62,45 @@ def extract_relations(report: Report, analyses: list[SegmentAnalysis], mentions:
     numbers = {m.number for m in report.measures}
     by_sentence: dict[tuple[int, int], list[Mention]] = {}
     for m in mentions:
-        by_sentence.setdefault((m.sentence.start, m.sentence.end), []).append(m)
+        if m.field != "section":  # a "BFD:" label takes part in nothing the sentence says
+            by_sentence.setdefault((m.sentence.start, m.sentence.end), []).append(m)
     triggers = load_triggers()
     text = report.source.text
+    main_programme = _main_programmes(mentions, types)
     relations: list[Relation] = []
     for analysis in analyses:
         for sentence in analysis.sentences:
             in_sentence = sorted(by_sentence.get((sentence.start, sentence.end), []), key=lambda m: m.start)
             evidence = Evidence(sentence.start, sentence.end, text[sentence.start:sentence.end])
-            relations += _sentence_relations(analysis.measure, sentence, evidence, in_sentence, types, triggers)
+            found = _sentence_relations(analysis.measure, sentence, evidence, in_sentence, types, triggers)
+            relations += [_resolve_anaphora(r, main_programme.get(analysis.measure)) for r in found]
             relations += _cross_references(analysis.measure, sentence, evidence, numbers)
     return relations
+
+
+_ANAPHORA = re.compile(r"\btil\s+(?:programmet|prosjektet|modellen|ordningen|tiltaket|satsingen)\b", re.IGNORECASE)
+
+
+def _main_programmes(mentions: list[Mention], types: dict[str, EntityType]) -> dict[int, str]:
+    """Per measure, the programme it is about: the one named most often, if one stands out."""
+    counts: dict[int, dict[str, int]] = {}
+    for m in mentions:
+        if types.get(m.entity_key) == "Programme":
+            per = counts.setdefault(m.measure, {})
+            per[m.entity_key] = per.get(m.entity_key, 0) + 1
+    out = {}
+    for measure, per in counts.items():
+        ranked = sorted(per.items(), key=lambda kv: -kv[1])
+        if len(ranked) == 1 or ranked[0][1] >= 2 * ranked[1][1]:
+            out[measure] = ranked[0][0]
+    return out
+
+
+def _resolve_anaphora(rel: Relation, programme: str | None) -> Relation:
+    """"… avsatt 10,2 mill. kroner til programmet": the measure's own programme is funded."""
+    if rel.kind != "funding" or rel.concerns or programme is None or not _ANAPHORA.search(rel.evidence.sentence):
+        return rel
+    return replace(rel, concerns=(programme,), rule_id="funding-anaphora")
 
 
 def _sentence_relations(measure: int, sentence: Span, evidence: Evidence, mentions: list[Mention],

@@ -78,9 +78,10 @@ def _base_forms(surface: str) -> list[str]:
 
 def _pattern_key(surface: str, label: EntityType) -> str:
     base = re.sub(r"^(?:https?://)?www\.", "", clean_label(surface), flags=re.IGNORECASE)
+    # "Prop. 73 L (2016–2017)" ≡ "Prop 73 L"; "Handlingsplan mot X (2021–2024)" ≡ "handlingsplan mot X"
+    base = re.sub(r"\s*\(\s*\d{4}\s*[-–]\s*\d{4}\s*\)$", "", base)
     if label in ("Law", "Report"):
         base = re.sub(r"[’']?s$", "", base) if re.search(r"(loven|lova)[’']?s$", base) else base
-        base = re.sub(r"\s*\(\s*\d{4}\s*[-–]\s*\d{4}\s*\)$", "", base)  # "Prop. 73 L (2016–2017)" ≡ "Prop 73 L"
         base = re.sub(r"^(Prop|Innst|Meld|St)\.?", r"\1", base)
     return slug(base)
 

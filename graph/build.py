@@ -18,7 +18,7 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
 
 from tiltaksgraf.graph.iri import mint_iri
-from tiltaksgraf.ontology.terms import OA, STATUS_CONCEPTS, TG
+from tiltaksgraf.ontology.terms import OA, STATUS_CONCEPTS, TG, TG_STATUS
 from tiltaksgraf.records import Entity, Evidence, Extraction, MeasureRecord, Relation, SourceDocument
 
 DERIVED_GRAPH = mint_iri("graph", "derived")
@@ -242,7 +242,11 @@ def _add_derived(g: Graph, extractions: list[Extraction]) -> None:
             if m in done:
                 continue
             done.add(m)
-            g.add((m, TG.status, STATUS_CONCEPTS[measure.status]))
+            concept = STATUS_CONCEPTS[measure.status]
+            g.add((m, TG.status, concept))
+            g.add((concept, RDF.type, SKOS.Concept))
+            g.add((concept, SKOS.prefLabel, Literal(measure.status, lang="nb")))
+            g.add((concept, SKOS.inScheme, TG_STATUS))
             g.add((m, DCTERMS.description, Literal(measure.description, lang=meta.language)))
             g.add((m, TG.reportText, Literal(measure.report_text, lang=meta.language)))
     for entity in _merged_entities(ex.entities for ex in _latest_first(extractions)):

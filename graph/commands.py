@@ -1,3 +1,107 @@
-"""CLI commands of this stage; they register themselves on ``tiltaksgraf.cli.app``."""
+"""CLI commands of this stage; they register themselves on ``tiltaksgraf.cli.app``.
+
+``stats`` prints centrality and communities, ``viz`` writes an HTML view, ``export-network``
+writes a projection for Gephi and friends, ``screenshot`` renders a PNG of a view.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tiltaksgraf.cli import app, err
+
+GraphDir = Annotated[Path, typer.Option("--graph", "-g", help="A build directory.")]
+
+
+@app.command()
+def stats(
+    graph: GraphDir = Path("out"),
+    top: Annotated[int, typer.Option("--top", "-n", min=1, help="Rows per table.")] = 10,
+) -> None:
+    """Print the most central agencies, programmes and laws, the bridging agencies and the
+    communities of the collaboration network."""
+    from tiltaksgraf.graph.network import network_stats
+    from tiltaksgraf.graph.store import load_graph
+
+    s = network_stats(load_graph(graph), top=top)
+    out = Console()
+    out.print(f"collaboration network: {s.collaboration_size[0]} agencies, {s.collaboration_size[1]} links; "
+              f"overview: {s.overview_size[0]} nodes, {s.overview_size[1]} links")
+    for title, rows in (("Agencies by degree (collaboration network)", s.agencies_by_degree),
+                        ("Agencies by betweenness (collaboration network)", s.agencies_by_betweenness),
+                        ("Programmes (overview network)", s.programmes), ("Laws (overview network)", s.laws)):
+        table = Table(title=title, title_justify="left")
+        for column in ("", "name", "degree", "weighted", "betweenness"):
+            table.add_column(column, justify="right" if column not in ("name",) else "left")
+        for i, r in enumerate(rows, 1):
+            short = r.label != r.name and not r.label.endswith("…")
+            table.add_row(str(i), f"{r.name} ({r.label})" if short else r.name, str(r.degree),
+                          f"{r.weighted_degree:g}", f"{r.betweenness:.3f}")
+        out.print(table)
+    bridges = Table(title="Bridging agencies: named in measures of ministries that share none",
+                    title_justify="left")
+    bridges.add_column("agency")
+    bridges.add_column("ministries: measures")
+    for b in s.bridges:
+        bridges.add_row(b.label, "; ".join(f"{m}: {', '.join(map(str, ns))}" for m, ns in b.ministries.items()))
+    out.print(bridges)
+    communities = Table(title="Communities (Louvain, collaboration network)", title_justify="left")
+    communities.add_column("", justify="right")
+    communities.add_column("members")
+    for i, members in enumerate(s.communities, 1):
+        communities.add_row(str(i), "; ".join(members))
+    out.print(communities)
+
+
+@app.command()
+def viz(
+    view: Annotated[str, typer.Argument(help="collaboration, programme NAME, measure N, entity NAME or overview.")],
+    target: Annotated[Optional[str], typer.Argument(help="The programme or entity name (or IRI), or the measure number.")] = None,
+    graph: GraphDir = Path("out"),
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="HTML file to write; default: VIEW[-NAME].html in the build directory.")] = None,
+    radius: Annotated[int, typer.Option(min=1, max=4, help="Steps around the measure or entity to include.")] = 1,
+) -> None:
+    """Write an interactive network view as one HTML file that works offline."""
+    from tiltaksgraf.graph.store import load_graph
+    from tiltaksgraf.graph.viz import check_view, default_view_path, write_view
+
+    check_view(view, target)
+    path = write_view(load_graph(graph), view, out or default_view_path(graph, view, target), target, radius=radius)
+    err.print(f"wrote {path}")
+
+
+@app.command("export-network")
+def export_network(
+    fmt: Annotated[str, typer.Argument(help="graphml, gexf (Gephi) or csv (edge list).")],
+    network: Annotated[str, typer.Option("--network", "-n", help="collaboration, measure-entity, overview or crossref.")] = "collaboration",
+    graph: GraphDir = Path("out"),
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="File or directory; default: the build directory.")] = None,
+) -> None:
+    """Write a network projection for other tools (Gephi, Cytoscape, yEd, a spreadsheet)."""
+    from tiltaksgraf.graph.store import load_graph
+    from tiltaksgraf.graph.viz import export_network as run_export
+
+    target = run_export(load_graph(graph), fmt, out or graph, network=network)
+    err.print(f"wrote {target}")
+
+
+@app.command()
+def screenshot(
+    graph: GraphDir = Path("out"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="PNG file to write.")] = Path("docs/img/collaboration.png"),
+    view: Annotated[str, typer.Option(help="The view to picture: collaboration or overview.")] = "collaboration",
+    width: Annotated[int, typer.Option(min=400, help="Viewport width in pixels.")] = 1400,
+    height: Annotated[int, typer.Option(min=300, help="Viewport height in pixels.")] = 900,
+    chromium: Annotated[Optional[str], typer.Option(help="Chromium executable; default: chromium on PATH.")] = None,
+) -> None:
+    """Render a PNG of a network view with headless Chromium (for the README)."""
+    from tiltaksgraf.graph.store import load_graph
+    from tiltaksgraf.graph.viz import render_screenshot
+
+    path = render_screenshot(load_graph(graph), out, view=view, width=width, height=height, chromium=chromium)
+    err.print(f"wrote {path} ({path.stat().st_size // 1024} KB)")

@@ -15,7 +15,8 @@ _FOLD = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "ae", "Ø": "o", 
 
 def slug(text: str | int) -> str:
     """'Barne-, ungdoms- og familiedirektoratet' → 'barne-ungdoms-og-familiedirektoratet'."""
-    folded = unicodedata.normalize("NFKD", str(text).translate(_FOLD))
+    dashed = re.sub(r"[\u2010-\u2015\u2212]", "-", str(text))
+    folded = unicodedata.normalize("NFKD", dashed.translate(_FOLD))
     ascii_only = folded.encode("ascii", "ignore").decode("ascii").lower()
     return re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-") or "x"
 

@@ -93,7 +93,9 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return BuildResult(out, len(extractions), sum(len(e.report.measures) for e in extractions),
+    # Measures of the plans, not records read: two reports of one plan give one node per measure.
+    measures = {(e.report.source.metadata.plan_key, m.number) for e in extractions for m in e.report.measures}
+    return BuildResult(out, len(extractions), len(measures),
                        len({en.key for e in extractions for en in e.entities}), triples,
                        time.perf_counter() - started, tuple(sorted(p.name for p in out.iterdir())))
 

@@ -1,0 +1,523 @@
+"""Query stores: one interface over rdflib in memory, an embedded Oxigraph store, and a remote
+SPARQL 1.1 Protocol endpoint.
+
+Input: a build directory (``graph.ttl``/``graph.trig`` from ``tiltaksgraf build``) or an endpoint
+URL. Output: a ``Store`` whose ``query(text, bindings)`` returns a ``QueryResult`` of rdflib terms,
+whichever engine ran it, so the named queries, the CLI, the Python API and the HTTP endpoint
+(``tiltaksgraf.queries``) work on any of them and compare their rows directly.
+
+- ``RdflibStore``: the union graph parsed into an rdflib ``Graph`` (the embedded default).
+- ``OxigraphStore``: the TriG dataset (one named graph per source + ``derived``) in pyoxigraph,
+  in memory or persistent on disk; queried with the union of the named graphs as default graph.
+- ``SparqlEndpointStore``: any SPARQL 1.1 Protocol query URL, e.g. a shared server the graph
+  was pushed to (``graph/push.py``); it must use the union of its named graphs as default graph
+  (``oxigraph serve --union-default-graph``; Fuseki: ``tdb2:unionDefaultGraph true``).
+
+Parameters are bound without touching the query text: rdflib ``initBindings``, Oxigraph
+``substitutions`` (RDF-dev SEP-0007). A remote endpoint gets the query text, so there the
+bindings travel as a trailing ``VALUES`` clause whose terms are written by rdflib's N-Triples
+escaping (``Identifier.n3()``). All three need every bound variable to be projected by the
+query (SEP-0007 requires it, and a trailing VALUES can only join projected variables); the
+named queries keep to that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, SKOS, XSD
+from rdflib.term import Node
+
+from tiltaksgraf.errors import InputError, QueryError
+from tiltaksgraf.graph.iri import mint_iri
+from tiltaksgraf.graph.store import DATASET_FILE, graph_file
+
+__all__ = [
+    "QueryResult", "QueryTimeout", "RowLimitExceeded", "Store", "RdflibStore", "OxigraphStore",
+    "SparqlEndpointStore", "open_store", "vocabulary_graph", "VOCABULARY_GRAPH", "STORE_KINDS",
+]
+
+STORE_KINDS = ("rdflib", "oxigraph")
+# The status scheme (skos:prefLabel "Ferdig"@nb …) is declared in the ontology file; a build that
+# does not carry it yet gets it in this named graph, so status labels answer on every store.
+VOCABULARY_GRAPH = mint_iri("graph", "vocabulary")
+_RDF_LANG_STRING = str(RDF.langString)
+_XSD_STRING = str(XSD.string)
+
+
+class QueryTimeout(QueryError):
+    """The query ran past its time limit."""
+
+
+class RowLimitExceeded(QueryError):
+    """The query returned more rows (or triples) than allowed."""
+
+
+@dataclass
+class QueryResult:
+    """What a query returned, in rdflib terms whatever the engine.
+
+    ``kind`` is SELECT, ASK, CONSTRUCT or DESCRIBE; SELECT fills ``vars`` and ``rows`` (one tuple
+    per solution, ``None`` where a variable is unbound), ASK ``boolean``, the graph forms
+    ``graph``."""
+
+    kind: str
+    vars: list[str] = field(default_factory=list)
+    rows: list[tuple[Node | None, ...]] = field(default_factory=list)
+    boolean: bool | None = None
+    graph: Graph | None = None
+
+    def dicts(self) -> list[dict[str, Node | None]]:
+        return [dict(zip(self.vars, row)) for row in self.rows]
+
+
+class Store(ABC):
+    """A graph that answers SPARQL queries. ``cache`` holds what callers derive from it once
+    (the label index of ``tiltaksgraf.queries.runner``); the graph never changes while open."""
+
+    kind: ClassVar[str]
+
+    def __init__(self, description: str) -> None:
+        self.description = description
+        self.cache: dict[str, Any] = {}
+
+    @abstractmethod
+    def query(self, text: str, bindings: Mapping[str, Node] | None = None, *,
+              max_rows: int | None = None, deadline: float | None = None) -> QueryResult:
+        """Run ``text`` with ``bindings`` (variable name → term). ``deadline`` is a
+        ``time.monotonic()`` value: past it the query raises ``QueryTimeout`` as soon as the
+        engine lets us look (see each store). More than ``max_rows`` rows or triples raise
+        ``RowLimitExceeded``."""
+
+    def close(self) -> None:
+        """Release the store (files, locks)."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.description}>"
+
+
+# --- rdflib ------------------------------------------------------------------------------------
+
+_guard = threading.local()
+
+
+class _GuardedGraph(Graph):
+    """An rdflib Graph that stops a query past its deadline.
+
+    rdflib's evaluator is plain Python with no cancellation hook, but every triple pattern it
+    matches (BGPs, property paths, EXISTS) goes through ``Graph.triples``: checking the calling
+    thread's deadline there stops a runaway join within milliseconds. Work that matches no more
+    patterns — sorting or aggregating rows already found, one slow regex — runs to its end."""
+
+    def triples(self, triple, *args, **kwargs):  # type: ignore[override]
+        deadline = getattr(_guard, "deadline", None)
+        if deadline is not None and time.monotonic() > deadline:
+            raise QueryTimeout("the query ran past its time limit")
+        return super().triples(triple, *args, **kwargs)
+
+
+@lru_cache(maxsize=512)
+def prepare_rdflib(text: str):
+    """The parsed and translated rdflib query, cached by text: rdflib's parser costs
+    milliseconds per query, evaluation of a prepared query can reuse it from any thread."""
+    from rdflib.plugins.sparql import prepareQuery
+
+    return prepareQuery(text)
+
+
+class RdflibStore(Store):
+    kind = "rdflib"
+
+    def __init__(self, graph: Graph, description: str = "rdflib graph") -> None:
+        super().__init__(description)
+        if not isinstance(graph, _GuardedGraph):
+            guarded = _GuardedGraph()
+            for prefix, ns in graph.namespaces():
+                guarded.bind(prefix, ns, override=True)
+            guarded += graph
+            graph = guarded
+        self.graph = graph
+
+    @classmethod
+    def from_build(cls, graph_dir: str | Path) -> RdflibStore:
+        """The union graph of a build (``DIR/graph.ttl``), plus the status scheme if missing."""
+        path = graph_file(graph_dir)
+        graph = _GuardedGraph()
+        try:
+            graph.parse(path, format="turtle")
+        except Exception as exc:  # rdflib raises many parser-specific types
+            raise InputError(f"cannot read the graph: {exc}", path=str(path),
+                             hint="rebuild it with 'tiltaksgraf build'") from exc
+        if needs_vocabulary(graph):
+            graph += vocabulary_graph()
+        return cls(graph, f"rdflib: {path}")
+
+    def query(self, text: str, bindings: Mapping[str, Node] | None = None, *,
+              max_rows: int | None = None, deadline: float | None = None) -> QueryResult:
+        prepared = prepare_rdflib(text)
+        previous = getattr(_guard, "deadline", None)
+        _guard.deadline = deadline
+        try:
+            _check_deadline(deadline)
+            result = self.graph.query(prepared, initBindings=dict(bindings or {}))
+            kind = result.type
+            if kind == "SELECT":
+                names = [str(v) for v in result.vars or []]
+                rows = []
+                for solution in result.bindings:  # lazily evaluated: the guard stays active
+                    rows.append(tuple(solution.get(v) for v in (result.vars or [])))
+                    _check_rows(len(rows), max_rows)
+                return QueryResult("SELECT", names, rows)
+            if kind == "ASK":
+                return QueryResult("ASK", boolean=bool(result.askAnswer))
+            graph = Graph()
+            for prefix, ns in self.graph.namespaces():
+                graph.bind(prefix, ns, override=True)
+            for triple in result.graph or Graph():
+                graph.add(triple)
+                _check_rows(len(graph), max_rows)
+            return QueryResult(kind, graph=graph)
+        finally:
+            _guard.deadline = previous
+
+
+# --- Oxigraph ----------------------------------------------------------------------------------
+
+_MARKER = "tiltaksgraf-source.json"
+
+
+class OxigraphStore(Store):
+    """The dataset in an embedded Oxigraph store.
+
+    In memory by default; with ``location`` the store persists on disk and is reused while the
+    build's ``graph.trig`` is unchanged (its SHA-256 is kept in a marker file beside the data),
+    so later runs skip parsing. A persistent store is opened read-only, so several processes
+    (a server, a few CLI calls) can share it."""
+
+    kind = "oxigraph"
+
+    def __init__(self, store: ox.Store, description: str = "oxigraph store") -> None:
+        super().__init__(description)
+        self._store = store
+
+    @classmethod
+    def from_build(cls, graph_dir: str | Path, location: str | Path | None = None) -> OxigraphStore:
+        trig = _dataset_file(graph_dir)
+        if location is None:
+            store = ox.Store()
+            _load_into(store, trig, bulk=False)
+            return cls(store, f"oxigraph (memory): {trig}")
+        location = Path(location)
+        digest = _sha256(trig)
+        marker = location / _MARKER
+        current = None
+        if marker.is_file():
+            try:
+                current = json.loads(marker.read_text(encoding="utf-8")).get("sha256")
+            except (OSError, ValueError):
+                current = None
+        if current != digest:
+            location.mkdir(parents=True, exist_ok=True)
+            try:
+                writer = ox.Store(str(location))
+            except OSError as exc:
+                raise InputError(f"cannot open the Oxigraph store for writing: {exc}", path=str(location),
+                                 hint="another process has it open; stop it or choose another location") from exc
+            writer.clear()
+            _load_into(writer, trig, bulk=True)
+            writer.flush()
+            del writer  # releases the RocksDB lock
+            marker.write_text(json.dumps({"sha256": digest, "source": str(trig)}), encoding="utf-8")
+        try:
+            store = ox.Store.read_only(str(location))
+        except OSError as exc:
+            raise InputError(f"cannot open the Oxigraph store: {exc}", path=str(location)) from exc
+        return cls(store, f"oxigraph: {location}")
+
+    def query(self, text: str, bindings: Mapping[str, Node] | None = None, *,
+              max_rows: int | None = None, deadline: float | None = None) -> QueryResult:
+        _check_deadline(deadline)
+        substitutions = {ox.Variable(k): to_oxigraph(v) for k, v in (bindings or {}).items()}
+        try:
+            # Oxigraph evaluates in native code with the GIL released, so other threads go on;
+            # it cannot be interrupted, but the deadline is checked between the rows it yields.
+            result = self._store.query(text, use_default_graph_as_union=True,
+                                       substitutions=substitutions or None)
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL syntax error: {exc}") from exc
+        except RuntimeError as exc:
+            raise QueryError(f"the query cannot be run: {exc}") from exc
+        if isinstance(result, ox.QueryBoolean):
+            return QueryResult("ASK", boolean=bool(result))
+        if isinstance(result, ox.QuerySolutions):
+            names = [v.value for v in result.variables]
+            rows = []
+            for solution in result:
+                rows.append(tuple(None if solution[i] is None else from_oxigraph(solution[i])
+                                  for i in range(len(names))))
+                _check_rows(len(rows), max_rows)
+                if len(rows) % 256 == 0:
+                    _check_deadline(deadline)
+            _check_deadline(deadline)
+            return QueryResult("SELECT", names, rows)
+        graph = Graph()
+        for triple in result:
+            graph.add((from_oxigraph(triple.subject), from_oxigraph(triple.predicate),
+                       from_oxigraph(triple.object)))
+            _check_rows(len(graph), max_rows)
+        kind = "DESCRIBE" if re.search(r"\bDESCRIBE\b", _strip_comments(text), re.IGNORECASE) else "CONSTRUCT"
+        return QueryResult(kind, graph=graph)
+
+    def close(self) -> None:
+        self._store = None  # type: ignore[assignment]
+
+
+def _load_into(store: ox.Store, trig: Path, *, bulk: bool) -> None:
+    try:
+        (store.bulk_load if bulk else store.load)(path=str(trig), format=ox.RdfFormat.TRIG)
+    except (SyntaxError, ValueError, OSError) as exc:
+        raise InputError(f"cannot read the dataset: {exc}", path=str(trig),
+                         hint="rebuild it with 'tiltaksgraf build'") from exc
+    if not _oxigraph_has_vocabulary(store):
+        store.load(input=vocabulary_graph().serialize(format="nt"), format=ox.RdfFormat.N_TRIPLES,
+                   to_graph=ox.NamedNode(str(VOCABULARY_GRAPH)))
+
+
+def _oxigraph_has_vocabulary(store: ox.Store) -> bool:
+    from tiltaksgraf.ontology.terms import STATUS_CONCEPTS
+
+    concept = ox.NamedNode(str(STATUS_CONCEPTS["Ferdig"]))
+    return any(True for _q in store.quads_for_pattern(concept, ox.NamedNode(str(SKOS.prefLabel)), None, None))
+
+
+def _dataset_file(graph_dir: str | Path) -> Path:
+    path = Path(graph_dir)
+    if path.is_dir():
+        path = path / DATASET_FILE
+    if not path.is_file():
+        raise InputError("no built dataset here", path=str(path),
+                         hint="run 'tiltaksgraf build' first, or pass --graph DIR of a build")
+    return path
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --- a remote SPARQL endpoint ------------------------------------------------------------------
+
+
+class SparqlEndpointStore(Store):
+    """A SPARQL 1.1 Protocol query URL (``http://host:7878/query`` for Oxigraph server,
+    ``http://host:3030/ds/sparql`` for Fuseki), queried with urllib."""
+
+    kind = "endpoint"
+
+    def __init__(self, url: str, *, timeout: float = 60.0) -> None:
+        if not re.match(r"^https?://", url):
+            raise InputError(f"not an http(s) URL: {url!r}", hint="pass the endpoint's query URL")
+        super().__init__(f"endpoint: {url}")
+        self.url = url
+        self.timeout = timeout
+
+    def query(self, text: str, bindings: Mapping[str, Node] | None = None, *,
+              max_rows: int | None = None, deadline: float | None = None) -> QueryResult:
+        if bindings:
+            text = text.rstrip() + "\n" + values_clause(bindings) + "\n"
+        timeout = self.timeout if deadline is None else max(0.001, deadline - time.monotonic())
+        request = urllib.request.Request(
+            self.url, data=urllib.parse.urlencode({"query": text}).encode("utf-8"), method="POST",
+            headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+                     "Accept": "application/sparql-results+json, application/n-triples;q=0.9"})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                content_type = response.headers.get_content_type()
+                body = response.read()
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace").strip()[:500]
+            raise QueryError(f"{self.url} answered {exc.code} {exc.reason}: {detail}") from exc
+        except TimeoutError as exc:
+            raise QueryTimeout(f"{self.url} did not answer in {timeout:.1f} s") from exc
+        except (urllib.error.URLError, OSError) as exc:
+            raise QueryError(f"cannot reach {self.url}: {getattr(exc, 'reason', exc)}",
+                             hint="is the server running?") from exc
+        if content_type in ("application/sparql-results+json", "application/json"):
+            return _from_results_json(json.loads(body), max_rows)
+        graph = Graph()
+        graph.parse(data=body.decode("utf-8"), format="nt" if "n-triples" in content_type else "turtle")
+        _check_rows(len(graph), max_rows)
+        kind = "DESCRIBE" if re.search(r"\bDESCRIBE\b", _strip_comments(text), re.IGNORECASE) else "CONSTRUCT"
+        return QueryResult(kind, graph=graph)
+
+
+def values_clause(bindings: Mapping[str, Node]) -> str:
+    """``VALUES (?a ?b) { (<iri> "text"@nb) }`` from terms, each written by rdflib's escaping."""
+    names = list(bindings)
+    for name in names:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise QueryError(f"not a variable name: {name!r}")
+        if isinstance(bindings[name], BNode):
+            raise QueryError(f"a blank node cannot be bound to ?{name}")
+    head = " ".join(f"?{n}" for n in names)
+    row = " ".join(_n3(bindings[n]) for n in names)
+    return f"VALUES ({head}) {{ ({row}) }}"
+
+
+def _n3(term: Node) -> str:
+    if isinstance(term, URIRef):
+        if not _IRI_OK.fullmatch(str(term)):
+            raise QueryError(f"not a valid IRI: {str(term)!r}")
+        return f"<{term}>"
+    if isinstance(term, Literal):
+        return _literal_nt(term)
+    raise QueryError(f"cannot bind {term!r}")
+
+
+_IRI_OK = re.compile(r'[^\x00-\x20<>"{}|^`\\]+')
+
+
+def _literal_nt(term: Literal) -> str:
+    escaped = (str(term).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+               .replace("\r", "\\r").replace("\t", "\\t"))
+    if term.language:
+        if not re.fullmatch(r"[A-Za-z]+(-[A-Za-z0-9]+)*", term.language):
+            raise QueryError(f"not a language tag: {term.language!r}")
+        return f'"{escaped}"@{term.language}'
+    if term.datatype and str(term.datatype) != _XSD_STRING:
+        return f'"{escaped}"^^{_n3(URIRef(term.datatype))}'
+    return f'"{escaped}"'
+
+
+def _from_results_json(data: dict, max_rows: int | None) -> QueryResult:
+    if "boolean" in data:
+        return QueryResult("ASK", boolean=bool(data["boolean"]))
+    names = list(data.get("head", {}).get("vars", []))
+    rows = []
+    for binding in data.get("results", {}).get("bindings", []):
+        rows.append(tuple(_term_from_json(binding[n]) if n in binding else None for n in names))
+        _check_rows(len(rows), max_rows)
+    return QueryResult("SELECT", names, rows)
+
+
+def _term_from_json(value: dict) -> Node:
+    kind = value.get("type")
+    if kind == "uri":
+        return URIRef(value["value"])
+    if kind == "bnode":
+        return BNode(value["value"])
+    if kind in ("literal", "typed-literal"):
+        lang = value.get("xml:lang")
+        datatype = value.get("datatype")
+        if lang:
+            return Literal(value["value"], lang=lang)
+        if datatype and datatype not in (_XSD_STRING, _RDF_LANG_STRING):
+            return Literal(value["value"], datatype=URIRef(datatype))
+        return Literal(value["value"])
+    raise QueryError(f"unexpected term in SPARQL JSON results: {value!r}")
+
+
+# --- terms, vocabulary, helpers ----------------------------------------------------------------
+
+
+def to_oxigraph(term: Node) -> ox.NamedNode | ox.Literal:
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise QueryError(f"cannot bind {term!r}: only IRIs and literals can be parameters")
+
+
+def from_oxigraph(term: Any) -> Node:
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        if datatype in (_XSD_STRING, _RDF_LANG_STRING):
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(datatype))
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    return Literal(str(term))  # RDF-star triple terms: shown as text
+
+
+@lru_cache(maxsize=1)
+def vocabulary_graph() -> Graph:
+    """The status scheme from the ontology file: the concepts, their labels and notations."""
+    from tiltaksgraf.ontology.terms import TG_STATUS, load_ontology
+
+    ontology = load_ontology()
+    subjects = {TG_STATUS, *ontology.subjects(SKOS.inScheme, TG_STATUS)}
+    graph = Graph()
+    for subject in subjects:
+        for _s, p, o in ontology.triples((subject, None, None)):
+            graph.add((subject, p, o))
+    return graph
+
+
+def needs_vocabulary(graph: Graph) -> bool:
+    from tiltaksgraf.ontology.terms import STATUS_CONCEPTS
+
+    return (STATUS_CONCEPTS["Ferdig"], SKOS.prefLabel, None) not in graph
+
+
+def open_store(source: str | Path = "out", kind: str = "rdflib", *,
+               location: str | Path | None = None) -> Store:
+    """A store for a build directory (``kind`` rdflib or oxigraph) or an endpoint URL."""
+    if isinstance(source, str) and re.match(r"^https?://", source):
+        return SparqlEndpointStore(source)
+    if kind == "rdflib":
+        if location is not None:
+            raise InputError("a location is only for the oxigraph store")
+        return RdflibStore.from_build(source)
+    if kind == "oxigraph":
+        return OxigraphStore.from_build(source, location)
+    raise InputError(f"unknown store {kind!r}", hint=f"choose one of {', '.join(STORE_KINDS)}")
+
+
+def _check_deadline(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise QueryTimeout("the query ran past its time limit")
+
+
+def _check_rows(count: int, max_rows: int | None) -> None:
+    if max_rows is not None and count > max_rows:
+        raise RowLimitExceeded(f"the query returned more than {max_rows} rows",
+                               hint="add LIMIT, or narrow the query")
+
+
+def _strip_comments(text: str) -> str:
+    """The query without ``#`` comments (outside IRIs and strings, roughly), to tell CONSTRUCT
+    from DESCRIBE in a result that does not say."""
+    return re.sub(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^>\s]*>|#[^\n]*',
+                  lambda m: "" if m.group(0).startswith("#") else " ", text)

@@ -1,0 +1,405 @@
+"""Stage 7, viz: networkx projections (``graph/network``) → self-contained HTML views, exports for
+other tools (GraphML, GEXF, CSV) and a PNG screenshot.
+
+A view is one HTML file that works offline: pyvis' ``Network`` holds the nodes and edges and
+renders our template (``assets/view.html``), into which vis-network (the copy pyvis ships), our
+script and our stylesheet are inlined. There is no ``src=``/``href=`` in the page and its
+Content-Security-Policy forbids every request. Text from the report reaches the page only as
+JSON (escaped by ``|tojson``) and is put into the document with ``textContent`` (see
+``assets/view.js``), so a label ``<script>`` shows as those characters.
+
+Views: ``collaboration``, ``programme NAME``, ``measure N``, ``entity NAME``, ``overview``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import networkx as nx
+from jinja2 import DictLoader, Environment, select_autoescape
+from rdflib import Graph
+
+from tiltaksgraf.errors import InputError, TiltaksgrafError, UsageError
+from tiltaksgraf.graph import network as nw
+from tiltaksgraf.graph.store import write_atomic
+from tiltaksgraf.records import STATUSES
+
+VIEWS = ("collaboration", "programme", "measure", "entity", "overview")
+VIEWS_WITH_TARGET = ("programme", "measure", "entity")
+DEFAULT_VIEWS = ("collaboration", "overview")
+EXPORT_FORMATS = ("graphml", "gexf", "csv")
+EXPORT_NETWORKS = ("collaboration", "measure-entity", "overview", "crossref")
+# Flags for headless Chromium: no GPU, no sandbox (containers), and nothing that phones home.
+CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync")
+
+
+@dataclass(frozen=True)
+class Style:
+    shape: str  # a vis-network shape with the label below it
+    color: str
+    symbol: str  # the legend's glyph for the shape
+
+
+# Legend order. Agencies are split by kind (assets/agency-kinds.json); the other types by type.
+STYLES: dict[str, Style] = {
+    "Measure": Style("square", "#5f6b7a", "■"),
+    "Ministry": Style("star", "#1f3b73", "★"),
+    "Directorate & state body": Style("dot", "#4e79a7", "●"),
+    "Police & justice": Style("dot", "#76b7b2", "●"),
+    "Health service": Style("dot", "#ff9da7", "●"),
+    "Municipality & county": Style("dot", "#edc948", "●"),
+    "Research & competence": Style("dot", "#b07aa1", "●"),
+    "Organisation": Style("dot", "#bab0ac", "●"),
+    "Programme": Style("diamond", "#f28e2b", "◆"),
+    "Plan": Style("hexagon", "#59a14f", "⬢"),
+    "Report": Style("triangleDown", "#9c755f", "▼"),
+    "Law": Style("triangle", "#e15759", "▲"),
+}
+_FALLBACK = Style("dot", "#999999", "●")
+# Edge look by its strongest relation, strongest first.
+RELATION_STYLES: dict[str, dict[str, object]] = {
+    "collaboration": {"color": "#2b6cb0", "dashes": False},
+    "responsible": {"color": "#1f3b73", "dashes": [6, 4]},
+    "refers to": {"color": "#9c755f", "dashes": False},
+    "co-mention": {"color": "#a0aec0", "dashes": [2, 4]},
+    "mentions": {"color": "#c3c9d1", "dashes": False},
+}
+
+
+@dataclass(frozen=True)
+class View:
+    graph: nx.Graph
+    title: str
+    subtitle: str
+    weight_note: str
+    centre: str | None = None
+
+
+def project(data: Graph, view: str, target: str | None = None, *, radius: int = 1) -> View:
+    """The network behind one view, with its heading. ``target`` is the programme or entity name,
+    or the measure number, for the views that need one."""
+    check_view(view, target)
+    g = nw.as_graph(data)
+    if view == "collaboration":
+        return View(nw.collaboration_network(g), "Collaboration between agencies",
+                    "agencies the report says work together (\u00abi samarbeid med\u00bb, \u00absammen med\u00bb …)",
+                    "number of measures they work together in")
+    if view == "overview":
+        return View(nw.overview_network(g), "All measures of the plan",
+                    "measures, their ministries, the entities their text names, cross-references",
+                    "number of mentions")
+    if view == "measure":
+        number = _measure_number(str(target))
+        G = nw.measure_neighbourhood(g, number, radius=radius)
+        return View(G, f"Measure {number}", "its ministries, the entities it names, the measures it refers to",
+                    "number of mentions", G.graph.get("centre"))
+    if view == "programme":
+        G = nw.programme_trace(g, str(target))
+        name = G.nodes[G.graph["centre"]]["name"]
+        return View(G, f"Programme: {name}", "the measures that name it and their agencies",
+                    "number of measures", G.graph["centre"])
+    G = nw.neighbourhood(g, str(target), radius=radius)
+    centre = G.graph.get("centre") or next(iter(G))
+    return View(G, f"Neighbourhood: {G.nodes[centre]['name']}",
+                f"everything within {radius} step{'s' if radius != 1 else ''} of it", "number of mentions", centre)
+
+
+def check_view(view: str, target: str | None) -> None:
+    """Raise ``UsageError`` unless ``view`` is a view and has a target exactly when it needs one."""
+    if view not in VIEWS:
+        raise UsageError(f"unknown view {view!r}", hint=f"choose one of {', '.join(VIEWS)}")
+    if (view in VIEWS_WITH_TARGET) != (target is not None):
+        need = "needs a name or number" if view in VIEWS_WITH_TARGET else "takes no name"
+        raise UsageError(f"the {view} view {need}", hint="e.g. 'tiltaksgraf viz programme \"Jeg vet\"', "
+                         "'viz measure 12', 'viz entity Bufdir', 'viz collaboration'")
+    if view == "measure":
+        _measure_number(str(target))
+
+
+def _measure_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise UsageError(f"a measure is given by its number, not {text!r}", hint="e.g. 'tiltaksgraf viz measure 12'") from None
+
+
+# --- HTML ---------------------------------------------------------------------------------------------
+
+
+def render_html(view: View) -> str:
+    """The view as one self-contained HTML page."""
+    from pyvis.network import Network  # heavy (imports IPython); only when drawing
+
+    G = view.graph
+    net = Network(height="100%", width="100%", directed=G.is_directed(), heading=view.title, cdn_resources="in_line")
+    degree = dict(G.degree())
+    for n, attrs in G.nodes(data=True):
+        net.add_node(n, **_vis_node(n, attrs, degree[n]))
+    for i, (a, b, attrs) in enumerate(G.edges(data=True)):
+        source, target = (attrs.get("refers_from"), attrs.get("refers_to")) if attrs.get("refers_from") else (a, b)
+        net.add_edge(source, target, **_vis_edge(i, attrs, G.is_directed()))
+    net.templateEnv = _template_env()
+    net.path = "view.html"
+    net.templateEnv.globals["tg"] = {
+        "title": view.title, "subtitle": view.subtitle, "weight_note": view.weight_note,
+        "meta": _meta(view), "vis_js": _asset_text(_vis_files()[0]), "vis_css": _asset_text(_vis_files()[1]),
+        "view_js": _asset_text(_assets() / "view.js"), "view_css": _asset_text(_assets() / "view.css"),
+    }
+    return net.generate_html()
+
+
+def _vis_node(n: str, attrs: dict, degree: int) -> dict[str, object]:
+    style = STYLES.get(str(attrs.get("group")), _FALLBACK)
+    return {
+        "label": str(attrs.get("label", n)), "shape": style.shape, "value": degree + 1,
+        "color": {"background": style.color, "border": _darker(style.color),
+                  "highlight": {"background": style.color, "border": "#111111"},
+                  "hover": {"background": style.color, "border": "#111111"}},
+        "tg": {"name": str(attrs.get("name", n)), "type": attrs.get("type", ""), "kind": attrs.get("group", ""),
+               "iri": attrs.get("iri", n), "altLabels": list(attrs.get("alt_labels", ())),
+               "status": attrs.get("status", ""), "description": attrs.get("description", ""),
+               "measures": list(attrs.get("measures", ())), "ministries": list(attrs.get("ministries", ())),
+               "statuses": list(attrs.get("statuses", ()))},
+    }
+
+
+def _vis_edge(i: int, attrs: dict, directed: bool) -> dict[str, object]:
+    relations = list(attrs.get("relation", ()))
+    strongest = next((r for r in RELATION_STYLES if r in relations), "mentions")
+    style = RELATION_STYLES[strongest]
+    edge: dict[str, object] = {
+        "id": f"e{i}", "value": attrs.get("weight", 1), "dashes": style["dashes"],
+        "color": {"color": style["color"], "highlight": "#111111", "hover": "#111111", "opacity": 0.85},
+        "tg": {"relation": relations, "weight": attrs.get("weight", 1), "measures": list(attrs.get("measures", ())),
+               "programmes": list(attrs.get("programmes", ())), "evidence": list(attrs.get("evidence", ())),
+               "ministries": list(attrs.get("ministries", ())), "statuses": list(attrs.get("statuses", ()))},
+    }
+    if directed or "refers to" in relations:
+        edge["arrows"] = "to"
+    return edge
+
+
+def _darker(color: str, factor: float = 0.7) -> str:
+    r, g, b = (int(color[i: i + 2], 16) for i in (1, 3, 5))
+    return "#{:02x}{:02x}{:02x}".format(*(int(c * factor) for c in (r, g, b)))
+
+
+def _meta(view: View) -> dict[str, object]:
+    G = view.graph
+    groups = Counter(str(a.get("group")) for _n, a in G.nodes(data=True))
+    order = list(STYLES) + sorted(set(groups) - set(STYLES))
+    kinds = [{"kind": k, "count": groups[k], "color": STYLES.get(k, _FALLBACK).color,
+              "symbol": STYLES.get(k, _FALLBACK).symbol} for k in order if groups[k]]
+    names = G.graph.get("ministry_names", {})
+    present = sorted({m for _n, a in G.nodes(data=True) for m in a.get("ministries", ())})
+    statuses = {s for _n, a in G.nodes(data=True) for s in a.get("statuses", ())}
+    return {
+        "kinds": kinds,
+        "ministries": [{"value": m, "text": m if names.get(m, m) == m else f"{m} – {names[m]}"} for m in present],
+        "statuses": [{"value": s, "text": s} for s in [*STATUSES, *sorted(statuses - set(STATUSES))] if s in statuses],
+        "options": _options(G.number_of_nodes()),
+        "centre": view.centre,
+        "settleTimeoutMs": 20000,
+    }
+
+
+def _options(n_nodes: int) -> dict[str, object]:
+    """vis-network options. Big networks (the overview: ~400 nodes) get stronger repulsion, no
+    label drawing until zoomed in, hidden edges while dragging and no pre-layout; the layout
+    stops (physics off) once stabilised, see ``assets/view.js``."""
+    big = n_nodes > 120
+    solver = ({"gravitationalConstant": -70, "centralGravity": 0.012, "springLength": 70, "springConstant": 0.06,
+               "damping": 0.6, "avoidOverlap": 0.6} if big else
+              {"gravitationalConstant": -110, "centralGravity": 0.02, "springLength": 110, "springConstant": 0.06,
+               "damping": 0.55, "avoidOverlap": 0.7})
+    return {
+        "nodes": {"borderWidth": 1.5, "scaling": {"min": 8, "max": 40, "label": {
+            "enabled": True, "min": 14 if big else 12, "max": 56 if big else 22, "maxVisible": 30,
+            "drawThreshold": 5 if big else 3}},
+            "font": {"size": 13, "color": "#1f2933", "strokeWidth": 3, "strokeColor": "#ffffff",
+                     "face": "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif"}},
+        "edges": {"smooth": False, "scaling": {"min": 1, "max": 9}, "selectionWidth": 2, "hoverWidth": 1.5},
+        "interaction": {"hover": True, "tooltipDelay": 150, "hideEdgesOnDrag": big, "navigationButtons": False,
+                        "keyboard": False},
+        "layout": {"randomSeed": 7, "improvedLayout": not big},
+        "physics": {"enabled": n_nodes > 1, "solver": "forceAtlas2Based", "forceAtlas2Based": solver,
+                    "minVelocity": 1.0, "maxVelocity": 60, "timestep": 0.5, "adaptiveTimestep": True,
+                    "stabilization": {"enabled": True, "iterations": 700 if big else 400, "updateInterval": 50,
+                                      "fit": True}},
+    }
+
+
+def _assets() -> Path:
+    return Path(str(resources.files("tiltaksgraf.graph").joinpath("assets")))
+
+
+@lru_cache(maxsize=None)
+def _asset_text(path: Path) -> str:
+    text = path.read_text("utf-8")
+    closer = {".css": "</style", ".js": "</script"}.get(path.suffix)
+    if closer and closer in text.lower():  # inlining it would end the element early
+        raise TiltaksgrafError(f"cannot inline {path.name}: it contains {closer}>", path=str(path))
+    return text
+
+
+@lru_cache(maxsize=1)
+def _vis_files() -> tuple[Path, Path]:
+    """vis-network's script and stylesheet: the copy pyvis ships (newest version it has)."""
+    import pyvis
+
+    root = Path(pyvis.__file__).parent
+    found = sorted(root.glob("templates/lib/vis-*/vis-network.min.js"),
+                   key=lambda p: [int(x) for x in re.findall(r"\d+", p.parent.name)])
+    if not found or not (found[-1].parent / "vis-network.css").is_file():
+        raise TiltaksgrafError("vis-network is not where pyvis keeps it", path=str(root / "templates/lib"),
+                               hint="reinstall pyvis (pip install 'pyvis>=0.3.2')")
+    return found[-1], found[-1].parent / "vis-network.css"
+
+
+def _template_env() -> Environment:
+    env = Environment(loader=DictLoader({"view.html": _asset_text(_assets() / "view.html")}),
+                      autoescape=select_autoescape(default=True, default_for_string=True))
+    return env
+
+
+def write_view(data: Graph, view: str, out: str | Path, target: str | None = None, *, radius: int = 1) -> Path:
+    """Render one view into ``out`` (an .html file), atomically."""
+    path = Path(out)
+    html = render_html(project(data, view, target, radius=radius))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, html)
+    return path
+
+
+def write_default_views(data: Graph, out_dir: str | Path) -> list[Path]:
+    """``collaboration.html`` and ``overview.html`` in ``out_dir`` (what ``tiltaksgraf build``
+    writes); ``data`` may be the build's ``Dataset``."""
+    g = nw.as_graph(data)
+    return [write_view(g, view, Path(out_dir) / f"{view}.html") for view in DEFAULT_VIEWS]
+
+
+def default_view_path(graph_dir: str | Path, view: str, target: str | None = None) -> Path:
+    """Where ``tiltaksgraf viz`` writes when no --out is given: into the build directory."""
+    from tiltaksgraf.graph.iri import slug
+
+    name = view if target is None else f"{view}-{slug(target)}"
+    return Path(graph_dir) / f"{name}.html"
+
+
+# --- exports -----------------------------------------------------------------------------------------
+
+
+def export_network(data: Graph, fmt: str, out: str | Path, *, network: str = "collaboration") -> Path:
+    """Write a projection for other tools: ``graphml`` or ``gexf`` (Gephi, yEd, Cytoscape) or a
+    ``csv`` edge list. List attributes become ``;``-separated text, sentences one per line.
+    ``out`` is a file, or a directory to write ``<network>.<fmt>`` into."""
+    if fmt not in EXPORT_FORMATS:
+        raise UsageError(f"unknown format {fmt!r}", hint=f"choose one of {', '.join(EXPORT_FORMATS)}")
+    builders = {"collaboration": nw.collaboration_network, "measure-entity": nw.measure_entity_network,
+                "overview": nw.overview_network, "crossref": nw.crossref_network}
+    if network not in builders:
+        raise UsageError(f"unknown network {network!r}", hint=f"choose one of {', '.join(EXPORT_NETWORKS)}")
+    G = _flat(builders[network](nw.as_graph(data)))
+    target = Path(out)
+    if target.is_dir():
+        target = target / f"{network}.{fmt}"
+    if fmt == "graphml":
+        text = "\n".join(nx.generate_graphml(G, prettyprint=True))
+    elif fmt == "gexf":
+        text = "\n".join(nx.generate_gexf(G, prettyprint=True))
+    else:
+        text = _edge_list_csv(G)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(target, text)
+    return target
+
+
+def _flat_value(key: str, value: object) -> object:
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ("\n" if key == "evidence" else ";").join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _flat(G: nx.Graph) -> nx.Graph:
+    """A copy with only the scalar attributes GraphML and GEXF can hold."""
+    F = G.__class__()
+    F.graph["name"] = "tiltaksgraf"
+    for n, attrs in G.nodes(data=True):
+        F.add_node(n, **{k: _flat_value(k, v) for k, v in attrs.items() if v is not None})
+    for a, b, attrs in G.edges(data=True):
+        F.add_edge(a, b, **{k: _flat_value(k, v) for k, v in attrs.items() if v is not None})
+    return F
+
+
+def _edge_list_csv(G: nx.Graph) -> str:
+    columns = ["relation", "weight", "measures", "ministries", "statuses", "programmes", "evidence"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["source", "target", "source_label", "target_label", "source_type", "target_type", *columns])
+    for a, b, attrs in G.edges(data=True):
+        writer.writerow([a, b, G.nodes[a].get("name", a), G.nodes[b].get("name", b), G.nodes[a].get("type", ""),
+                         G.nodes[b].get("type", ""), *(attrs.get(c, "") for c in columns)])
+    return buffer.getvalue()
+
+
+# --- a picture for the README ----------------------------------------------------------------------
+
+
+def find_chromium(explicit: str | None = None) -> str:
+    """A Chromium to drive: ``explicit``, else $TILTAKSGRAF_CHROMIUM, else chromium on PATH."""
+    for candidate in (explicit, os.environ.get("TILTAKSGRAF_CHROMIUM"), shutil.which("chromium"),
+                      shutil.which("chromium-browser"), shutil.which("google-chrome"), "/usr/bin/chromium"):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    raise InputError("no Chromium found", hint="install it (Debian: apt-get install chromium) or pass --chromium PATH")
+
+
+def screenshot(html: str | Path, png: str | Path, *, width: int = 1400, height: int = 900,
+               chromium: str | None = None, timeout_s: float = 60) -> Path:
+    """Open ``html`` in headless Chromium (every request off the machine refused), wait until
+    the layout has settled, and save the page as ``png``."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        raise InputError("the screenshot needs Playwright's Python package",
+                         hint="pip install playwright (no browser download needed: the system Chromium is used)") from exc
+    executable = find_chromium(chromium)
+    url = Path(html).resolve().as_uri()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=list(CHROMIUM_ARGS))
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("file:", "data:"))
+                       else route.abort())
+            page.goto(url)
+            page.wait_for_function("window.tg && window.tg.ready === true", timeout=timeout_s * 1000)
+            page.wait_for_timeout(300)  # the final fit() is animated by one frame
+            data = page.screenshot(type="png")
+        finally:
+            browser.close()
+    target = Path(png)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(target, data)
+    return target
+
+
+def render_screenshot(data: Graph, png: str | Path, *, view: str = "collaboration", target: str | None = None,
+                      width: int = 1400, height: int = 900, chromium: str | None = None) -> Path:
+    """A PNG of one view (by default the collaboration network, for the README)."""
+    with tempfile.TemporaryDirectory(prefix="tiltaksgraf-shot-") as tmp:
+        page = write_view(data, view, Path(tmp) / "view.html", target)
+        return screenshot(page, png, width=width, height=height, chromium=chromium)

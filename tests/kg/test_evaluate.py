@@ -1,0 +1,40 @@
+"""Accuracy on the dev gold: the targets the knowledge-graph issue sets, and the same table as
+the shared scorer prints."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tiltaksgraf.cli import main
+from tiltaksgraf.evaluate import Scores, evaluate_graph
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+GOLD = SHARED / "gold" / "entities_dev.json"
+SCORER = SHARED / "tools" / "score_entities.py"
+pytestmark = pytest.mark.skipif(not GOLD.is_file(), reason=f"no dev gold at {GOLD}")
+
+
+def test_evaluate_dev_scores_meet_targets(bundled_build):
+    scores = evaluate_graph(GOLD, bundled_build)
+    assert Scores.micro(scores.typed).prf()[2] >= 0.90
+    for typ, counts in scores.typed.items():
+        assert counts.prf()[2] >= 0.85, f"{typ}: {counts}"
+
+
+def test_evaluate_prints_the_shared_scorers_table(bundled_build, capsys):
+    assert main(["evaluate", str(GOLD), "--graph", str(bundled_build)]) == 0
+    ours = capsys.readouterr().out.strip()
+    theirs = subprocess.run([sys.executable, str(SCORER), str(GOLD), str(bundled_build / "graph.ttl")],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    assert ours == theirs
+
+
+def test_evaluate_bad_gold_is_a_clear_error(tmp_path, bundled_build, capsys):
+    bad = tmp_path / "gold.json"
+    bad.write_text("{}", encoding="utf-8")
+    assert main(["evaluate", str(bad), "--graph", str(bundled_build)]) == 1
+    assert "cannot read gold annotations" in capsys.readouterr().err

@@ -1,0 +1,84 @@
+"""The built graph: valid against the shapes, deterministic, and every fact traceable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyshacl
+import pytest
+from rdflib import Graph, Literal
+from rdflib.compare import graph_diff, isomorphic, to_isomorphic
+from rdflib.namespace import RDF, SKOS
+
+from tiltaksgraf.graph.build import build_dataset, union_graph
+from tiltaksgraf.graph.iri import mint_iri, slug
+from tiltaksgraf.ontology.terms import TG, load_ontology, load_shapes
+from tiltaksgraf.pipeline import build
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.fixture(scope="module")
+def graph(bundled_build):
+    return Graph().parse(bundled_build / "graph.ttl")
+
+
+def test_graph_conforms_to_shapes(graph):
+    conforms, _report, text = pyshacl.validate(graph, shacl_graph=load_shapes(), ont_graph=load_ontology(),
+                                               inference="rdfs")
+    assert conforms, text[:4000]
+
+
+def test_graph_mention_offsets_are_exact(graph, bundled_extraction):
+    text = bundled_extraction.report.source.text
+    rows = list(graph.query("""
+        PREFIX tg: <https://w3id.org/tiltaksgraf/ontology#>
+        SELECT ?form ?start ?end ?sentence WHERE {
+          ?x a tg:Mention ; tg:surfaceForm ?form ; tg:start ?start ; tg:end ?end ; tg:sentence ?sentence }"""))
+    assert len(rows) == len(bundled_extraction.mentions)
+    for form, start, end, sentence in rows:
+        assert text[int(start):int(end)] == str(form)
+        assert str(form) in str(sentence)
+
+
+def test_graph_responsible_ministries_have_names(graph):
+    labels = {str(o) for o in graph.objects(None, SKOS.prefLabel)}
+    assert {"Barne- og familiedepartementet", "Alle departementer", "Kulturdepartementet"} <= labels
+    bfd = mint_iri("entity", "bfd")
+    assert (bfd, SKOS.altLabel, Literal("BFD", lang="nb")) in graph
+
+
+def test_graph_measures_and_statuses(graph):
+    measures = set(graph.subjects(RDF.type, TG.Measure))
+    assert len(measures) == 88
+    statuses = {str(graph.value(graph.value(m, TG.status), SKOS.prefLabel)) for m in measures}
+    assert statuses == {"Ferdig", "Påbegynt", "Påbegynt - løpende"}
+
+
+def test_graph_build_is_deterministic(bundled_build, tmp_path):
+    build([], tmp_path / "again", write_views=False)
+    for name in ("graph.ttl", "graph.trig", "measures.json"):
+        assert (tmp_path / "again" / name).read_bytes() == (bundled_build / name).read_bytes(), name
+
+
+def test_graph_golden_mini_report(mini_extraction):
+    """The small synthetic report gives exactly the golden graph (compared as graphs)."""
+    built = union_graph(build_dataset([mini_extraction]))
+    golden = Graph().parse(GOLDEN / "mini-report.ttl")
+    if not isomorphic(built, golden):
+        _in_both, only_built, only_golden = graph_diff(to_isomorphic(built), to_isomorphic(golden))
+        lines = sorted(f"+ {t}" for t in only_built)[:25] + sorted(f"- {t}" for t in only_golden)[:25]
+        pytest.fail("built graph differs from golden:\n" + "\n".join(lines))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Barne-, ungdoms- og familiedirektoratet", "barne-ungdoms-og-familiedirektoratet"),
+    ("Tromsø Å", "tromso-a"), ("Prop. 73 L (2016–2017)", "prop-73-l-2016-2017"), ("", "x"),
+])
+def test_graph_slugs_fold_norwegian_letters(text, expected):
+    assert slug(text) == expected
+
+
+def test_graph_terms_are_closed():
+    with pytest.raises(AttributeError):
+        TG.mesure  # noqa: B018  # a typo must not mint a new property

@@ -1,0 +1,111 @@
+"""Mentions: exact offsets, Norwegian inflections, learned abbreviations, generic patterns."""
+
+from __future__ import annotations
+
+import pytest
+
+from tiltaksgraf.extract.components import alias_variants, is_acronym
+from tiltaksgraf.extract.nlp import fold_blanks, head_type
+
+
+def test_nlp_every_mention_points_at_its_words(bundled_extraction):
+    text = bundled_extraction.report.source.text
+    assert len(bundled_extraction.mentions) > 500
+    for m in bundled_extraction.mentions:
+        assert text[m.start:m.end] == m.surface
+        assert m.sentence.start <= m.start < m.end <= m.sentence.end
+
+
+def test_nlp_mentions_lie_inside_their_measure(bundled_extraction):
+    spans = {m.number: m.span for m in bundled_extraction.report.measures}
+    for m in bundled_extraction.mentions:
+        assert spans[m.measure].start <= m.start and m.end <= spans[m.measure].end
+
+
+@pytest.mark.parametrize("surface, key", [
+    ("Bufdirs", "bufdir"),
+    ("RVTSene", "rvts"),
+    ("RVTSenes", "rvts"),
+    ("RVTS’enes", "rvts"),
+    ("NKVTS'", "nkvts"),
+    ("IMDis", "imdi"),
+    ("Partnerdrapsutvalgets", "partnerdrapsutvalget"),
+])
+def test_nlp_inflected_forms_resolve_to_one_entity(bundled_extraction, surface, key):
+    keys = {m.entity_key for m in bundled_extraction.mentions if m.surface == surface}
+    assert keys == {key}
+
+
+def test_nlp_name_broken_over_lines_is_found(bundled_extraction):
+    # "helse- \nog omsorgstjenesteloven" in measure 6 is one law, not "omsorgstjenesteloven"
+    surfaces = [m.surface for m in bundled_extraction.mentions if m.measure == 6 and m.label == "Law"]
+    assert any("\n" in s and s.startswith("helse-") for s in surfaces)
+
+
+def test_nlp_abbreviation_defined_in_text_is_learned(mini_extraction):
+    keys = {m.surface: m.entity_key for m in mini_extraction.mentions}
+    assert keys["Senter for klimatilpasning og samfunnssikkerhet"] == keys["SKS"] == "sks"
+    entity = next(e for e in mini_extraction.entities if e.key == "sks")
+    assert entity.type == "Agency" and entity.pref_label == "Senter for klimatilpasning og samfunnssikkerhet"
+
+
+def test_nlp_glossary_abbreviation_is_learned(mini_extraction):
+    entity = next(e for e in mini_extraction.entities if e.key == "sfx")
+    assert entity.pref_label == "Senter for forebygging og eksempelstudier"
+
+
+@pytest.mark.parametrize("surface, label", [
+    ("barnehageloven § 42", "Law"),
+    ("naturmangfoldloven", "Law"),
+    ("Prop. 12 L (2022–2023)", "Law"),
+    ("Innst. 58 L (2022–2023)", "Law"),
+    ("NOU 2023: 5", "Report"),
+    ("Trygg i barnehagen", "Report"),
+    ("Si fra!", "Programme"),
+    ("Handlingsplan mot skogbrann (2022–2025)", "Plan"),
+    ("Helse Nord RHF", "Agency"),
+    ("Universitetet i Tromsø", "Agency"),
+])
+def test_nlp_patterns_find_what_no_gazetteer_knows(mini_extraction, surface, label):
+    found = {(m.surface.replace("\n", " "), m.label) for m in mini_extraction.mentions}
+    assert (surface, label) in found
+
+
+def test_nlp_ansvar_code_unknown_to_glossary_becomes_agency(mini_extraction):
+    assert "kld" in dict(mini_extraction.responsible)[2]
+    assert any(m.entity_key == "kld" for m in mini_extraction.mentions)
+
+
+def test_nlp_generic_plan_is_not_an_entity(bundled_extraction):
+    # measure 7: "har utarbeidet en handlingsplan mot vold i nære relasjoner" is any such plan
+    labels = {m.surface.lower() for m in bundled_extraction.mentions if m.measure == 7 and m.label == "Plan"}
+    assert "handlingsplan mot vold i nære relasjoner" not in labels
+
+
+def test_nlp_section_labels_are_marked(bundled_extraction):
+    labels = [m for m in bundled_extraction.mentions if m.measure == 1 and m.field == "section"]
+    assert [m.surface for m in labels] == ["BFD", "HOD", "KD", "KD"]
+
+
+@pytest.mark.parametrize("word, typ", [
+    ("kampanjen", "Programme"), ("forskningsrapporten", "Report"), ("direktoratet", "Agency"),
+    ("handlingsplanen", "Plan"), ("kompetanseutviklingsprogrammet", "Programme"), ("temaet", None),
+])
+def test_nlp_head_nouns_give_types(word, typ):
+    from tiltaksgraf.extract.gazetteer import load_knowledge
+
+    assert head_type(word, load_knowledge().type_heads) == typ
+
+
+def test_nlp_fold_blanks_keeps_source_offsets():
+    text = "xx Helse-  \r\n og\u00a0omsorg yy"
+    folded, offsets = fold_blanks(text, 3, len(text) - 3)
+    assert folded == "Helse- og omsorg"
+    assert [text[offsets[i]] for i in (0, 6, 7, 9)] == ["H", "\r"[:0] or text[offsets[6]], "o", " "[:0] or text[offsets[9]]]
+    assert text[offsets[0]:offsets[-1] + 1] == text[3:len(text) - 3]
+
+
+def test_nlp_acronym_inflections():
+    assert is_acronym("NKVTS") and is_acronym("IMDi") and not is_acronym("Bufdir")
+    assert {"RVTSene", "RVTS’enes", "RVTS-enes", "RVTSs"} <= set(alias_variants("RVTS"))
+    assert "Stortingets" in alias_variants("Stortinget")
