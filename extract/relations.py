@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from tiltaksgraf.errors import DataError
-from tiltaksgraf.extract.gazetteer import DATA_DIR, _read_jsonl
+from tiltaksgraf.extract.gazetteer import DATA_DIR, _read_jsonl, load_knowledge
 from tiltaksgraf.extract.nlp import SegmentAnalysis
 from tiltaksgraf.records import Entity, EntityType, Evidence, Mention, Relation, Report, Span
 
@@ -134,13 +134,26 @@ def _collaborators(sentence: Span, text: str, agencies: list[Mention], commissio
                    triggers: tuple[Trigger, ...]) -> tuple[tuple[str, ...], str] | None:
     for trig in (t for t in triggers if t.kind == "collaboration"):
         if trig.regex.search(text):
-            keys = tuple(dict.fromkeys(m.entity_key for m in agencies if m.entity_key not in commissioners))
+            keys = _without_parents(tuple(dict.fromkeys(m.entity_key for m in agencies
+                                                         if m.entity_key not in commissioners)))
             if len(keys) >= 2:
                 return keys, trig.id
     chain = _coordinated_subject(sentence, text, agencies)
-    if chain:
-        return chain, "collab-coordinated-subject"
+    if chain and len(_without_parents(chain)) >= 2:
+        return _without_parents(chain), "collab-coordinated-subject"
     return None
+
+
+def _without_parents(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """"NOVA/OsloMet" names one institute and the university it belongs to, not two partners:
+    an organisation whose unit is also named is dropped."""
+    parents = _parents()
+    return tuple(k for k in keys if not any(parents.get(other) == k for other in keys))
+
+
+@lru_cache(maxsize=1)
+def _parents() -> dict[str, str]:
+    return {e.key: e.parent for e in load_knowledge().gazetteer if e.parent}
 
 
 def _coordinated_subject(sentence: Span, text: str, agencies: list[Mention]) -> tuple[str, ...] | None:
