@@ -24,7 +24,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # soft wrap: paths in messages stay whole
 _state = {"debug": False}
 
 
@@ -96,16 +96,33 @@ from tiltaksgraf.queries import commands as _query_commands  # noqa: E402,F401
 from tiltaksgraf.graph import commands as _graph_commands  # noqa: E402,F401
 
 
+def _click_exceptions() -> list:
+    """Typer ≥ 0.26 raises its own vendored copy of click's exceptions; older ones raise click's."""
+    modules = [click.exceptions]
+    try:
+        from typer._click import exceptions as vendored  # type: ignore[import-not-found]  # only in newer typer
+        modules.append(vendored)
+    except ImportError:
+        pass
+    return modules
+
+
+_CLICK = _click_exceptions()
+_EXIT = (click.exceptions.Exit, typer.Exit)
+_ABORT = (click.exceptions.Abort, typer.Abort)
+_CLICK_ERROR = tuple(m.ClickException for m in _CLICK)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the app and turns errors into exit codes."""
     try:
-        app(args=argv, standalone_mode=False)
-    except click.exceptions.Abort:
+        code = app(args=argv, prog_name="tiltaksgraf", standalone_mode=False)
+    except _ABORT:
         err.print("aborted")
-        return 1
-    except click.exceptions.Exit as exc:
+        return 130
+    except _EXIT as exc:
         return exc.exit_code
-    except click.ClickException as exc:
+    except _CLICK_ERROR as exc:
         exc.show(file=sys.stderr)
         return 2
     except UsageError as exc:
@@ -118,12 +135,12 @@ def main(argv: list[str] | None = None) -> int:
         err.print("interrupted")
         return 130
     except Exception:
-        if _state["debug"] or "--debug" in (argv or sys.argv):
+        if _state["debug"] or "--debug" in (argv if argv is not None else sys.argv):
             raise
         err.print("[red]internal error[/red]: this is a bug in tiltaksgraf; rerun with --debug for the "
                   "traceback and report it", markup=True)
         return 1
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def escape(text: str) -> str:

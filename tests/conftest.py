@@ -1,0 +1,66 @@
+"""Shared fixtures: the bundled report (path, text, parsed once per session) and checks that
+any parsed report must pass, whatever its encoding or layout variant."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tiltaksgraf.extract.parse import parse_report
+from tiltaksgraf.extract.read import read_report
+from tiltaksgraf.pipeline import bundled_report
+from tiltaksgraf.records import Report
+
+
+@pytest.fixture(scope="session")
+def report_path() -> Path:
+    """The bundled status report (``data/…-status.txt``), with its metadata JSON beside it."""
+    return bundled_report()
+
+
+@pytest.fixture(scope="session")
+def report_text(report_path: Path) -> str:
+    return report_path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def report(report_path: Path) -> Report:
+    """The bundled report, read and parsed once. Frozen records: safe to share."""
+    return parse_report(read_report(report_path))
+
+
+def squash(text: str) -> str:
+    """All whitespace removed: compares texts regardless of how lines were joined or wrapped."""
+    return "".join(text.split())
+
+
+def assert_offsets_exact(report: Report) -> None:
+    """Every offset a parsed report carries points at the words it claims to."""
+    text = report.source.text
+    for m in report.measures:
+        where = f"measure {m.number}"
+        assert text[m.span.start:m.span.end].startswith(f"{m.number}."), where
+        assert text.count("\n", 0, m.span.start) + 1 == m.line, where
+        assert not text[m.span.end - 1].isspace(), where
+        for seg in m.segments:
+            piece = text[seg.start:seg.end]
+            assert piece.strip(), f"{where}: blank {seg}"
+            assert piece == piece.strip(), f"{where}: {seg} starts or ends with a blank"
+            assert m.span.start <= seg.start < seg.end <= m.span.end, f"{where}: {seg} outside the span"
+        for field, value in (("description", m.description), ("report", m.report_text)):
+            joined = "".join(text[s.start:s.end] for s in m.segments if s.field == field)
+            assert squash(joined) == squash(value), f"{where}: {field} is not the join of its segments"
+        for section in m.sections:
+            label = f"{section.ministry}:" if section.ministry else ""
+            assert text[section.start:].startswith(label), f"{where}: section {section.ministry}"
+            inside = [s for s in m.segments if s.field == "report" and section.start <= s.start < s.end <= section.end]
+            assert inside and inside[0].start == section.start, f"{where}: section {section.ministry}"
+            assert all(s.ministry == section.ministry for s in inside), f"{where}: section {section.ministry}"
+            assert squash("".join(text[s.start:s.end] for s in inside)) == squash(section.text), where
+
+
+@pytest.fixture(scope="session")
+def check_offsets():
+    """``check_offsets(report)`` asserts every span, segment and section offset is exact."""
+    return assert_offsets_exact
