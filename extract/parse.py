@@ -13,7 +13,7 @@ or reporting is one contiguous range of the source text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 from tiltaksgraf.errors import ParseError
@@ -101,7 +101,50 @@ def parse_report(doc: SourceDocument) -> Report:
     for i, first in enumerate(starts):
         stop = starts[i + 1] if i + 1 < len(starts) else len(lines)
         measures.append(_parse_measure(doc, lines[first:stop], ministry_codes))
+    measures = _attribute_footnotes(lines, starts, measures)
     return Report(source=doc, glossary=tuple(glossary), measures=tuple(measures))
+
+
+# --- footnotes --------------------------------------------------------------------------------
+
+
+def _attribute_footnotes(lines: list[Line], starts: list[int], measures: list[MeasureRecord]) -> list[MeasureRecord]:
+    """A page's URL footnotes stand together at its foot, after the last measure on the page,
+    but belong to any measure on it. Each URL goes to the measure on its page whose text shares
+    the most words with the URL's path ("…/kommunale-handlingsplaner-mot-vold…" → measure 7);
+    with no such evidence, to the measure the block stands in."""
+    urls: dict[int, list[str]] = {m.number: [] for m in measures}
+    words = [_words(f"{m.description} {m.report_text}") for m in measures]
+    # a word few measures use ("etterlatte") says more than one most use ("barn")
+    document_frequency: dict[str, int] = {}
+    for ws in words:
+        for w in ws:
+            document_frequency[w] = document_frequency.get(w, 0) + 1
+    rarity = {w: 1.0 / n for w, n in document_frequency.items()}
+    page_start = 0
+    for index, line in enumerate(lines):
+        if line.kind is Kind.HEADER:
+            page_start = index
+        if line.kind is not Kind.URL:
+            continue
+        here = max((k for k, s in enumerate(starts) if s <= index), default=None)
+        if here is None:
+            continue
+        on_page = [k for k, s in enumerate(starts) if k == here or page_start <= s < index
+                   or (k + 1 < len(starts) and s < page_start < starts[k + 1])]
+        url_words = _words(re.sub(r"^https?://[^/]+", "", line.text).replace("_", " "))
+        best = max(on_page, key=lambda k: (sum(rarity[w] for w in url_words & words[k]), k))
+        urls[measures[best].number].append(line.text)
+    return [replace(m, urls=tuple(dict.fromkeys(urls[m.number]))) for m in measures]
+
+
+_FOLD = str.maketrans({"æ": "ae", "ø": "o", "å": "a"})
+
+
+def _words(text: str) -> set[str]:
+    """Folded words of four letters or more: what a URL slug and running text share."""
+    folded = text.lower().translate(_FOLD)
+    return {w for w in re.findall(r"[a-z]{4,}", folded)} - {"https", "http", "www", "html", "pdf", "dokument"}
 
 
 # --- layout: headers, glossaries, URL blocks --------------------------------------------------

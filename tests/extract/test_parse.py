@@ -186,35 +186,42 @@ def test_parse_no_sections_without_labels(report):
 # --- footnote URLs ----------------------------------------------------------------------------
 
 
-def test_parse_every_footnote_url_attached_to_surrounding_measure(report, report_text):
+def test_parse_every_footnote_url_attached_to_a_measure_on_its_page(report, report_text):
     lines = report_text.split("\n")
     starts = [m.line for m in report.measures]
+    headers = [n for n, line in enumerate(lines, start=1) if line.strip().startswith("NR. ANSVAR")]
     found = 0
     for number, line in enumerate(lines, start=1):
         url = URL_LINE.match(line)
         if not url:
             continue
         found += 1
-        # the measure whose rows are around the URL block: the last one starting above it
-        owner = report.measures[max(i for i, start in enumerate(starts) if start < number)]
-        assert url[1] in owner.urls, f"line {number}: {url[1]} not in measure {owner.number}"
+        owners = [m for m in report.measures if url[1] in m.urls]
+        assert owners, f"line {number}: {url[1]} attached to no measure"
+        page_start = max([h for h in headers if h < number], default=0)
+        here = max(i for i, start in enumerate(starts) if start < number)
+        on_page = {report.measures[i].number for i, start in enumerate(starts)
+                   if i == here or page_start <= start < number
+                   or (i + 1 < len(starts) and start < page_start < starts[i + 1])}
+        assert {m.number for m in owners} & on_page, f"line {number}: {url[1]} not on its page's measures"
     assert found == 72
     assert sum(len(m.urls) for m in report.measures) == len(
         {(m.number, u) for m in report.measures for u in m.urls})  # no duplicates within a measure
 
 
 @pytest.mark.parametrize(("number", "url"), [
-    (9, "https://komplan.nkvts.no/"),
-    (13, "https://bufdir.no/Bibliotek/Dokumentside/?docId=BUF00004992"),
-    (44, "https://www.fhi.no/publ/2021/behandlingstiltak-for-personer-som-er-utsatt-for-eller-utover-digital-vold/"),
-    (66, "http://www.rusogvold.no/"),
+    # a page's footnotes go to the measure on it whose text the URL's words match
+    (7, "https://www.nkvts.no/rapport/kommunale-handlingsplaner-mot-vold-i-naere-relasjoner-hvordan-brukes-de-og-til-hvilken-nytte/"),
+    (23, "https://www.regjeringen.no/no/dokumenter/trygge-foreldre--trygge-barn.-regjeringens-strategi-for-foreldrestotte-2018-2021/id2606135/"),
+    (62, "https://www.fhi.no/globalassets/dokumenterfiler/rapporter/2021/behandlingstiltak-for-personer-som-er-utsatt-for-eller-utover-digital-vold-rapport-2021.pdf"),
 ])
-def test_parse_footnote_url_examples(report, number, url):
+def test_parse_footnote_url_goes_to_the_measure_it_matches(report, number, url):
     assert url in report.measure(number).urls
 
 
 def test_parse_url_block_not_given_to_next_measure(report):
-    assert report.measure(14).urls == () and report.measure(10).urls == ()
+    # the block between measures 13 and 14 stands on 13's page: nothing of it goes to 14
+    assert report.measure(14).urls == ()
 
 
 # --- glossary ---------------------------------------------------------------------------------
