@@ -1,4 +1,4 @@
-"""Stage 5, build: ``[Extraction]`` → an rdflib ``Dataset`` with one named graph per source.
+"""Stage 5, build: ``[Extraction]`` → ``BuiltGraph``: quads, one named graph per source.
 
 Each source's graph holds what that report says: its measures (number, responsible ministries,
 sections, footnote URLs, a dated ``tg:StatusAssessment`` with the status and reporting text),
@@ -11,10 +11,12 @@ IRI from ``mint_iri``.
 from __future__ import annotations
 
 import itertools
-from decimal import Decimal
 from collections.abc import Iterable
+from decimal import Decimal
+from functools import lru_cache
 
-from rdflib import Dataset, Graph, Literal, URIRef
+import pyoxigraph as ox
+from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
 
 from tiltaksgraf.graph.iri import mint_iri
@@ -47,23 +49,124 @@ def entity_iri(key: str) -> URIRef:
     return mint_iri("entity", key)
 
 
-def build_dataset(extractions: list[Extraction]) -> Dataset:
-    """The whole knowledge graph; ``Dataset.graph(iri)`` gives one source's triples."""
-    ds = Dataset()
-    ds.bind("tg", str(TG._NS))
-    ds.bind("id", "https://w3id.org/tiltaksgraf/id/")
-    ds.bind("oa", str(OA))
+class BuiltGraph:
+    """The built knowledge graph as Oxigraph quads — cheap to make and to serialise — with
+    rdflib views on demand (``dataset()``, ``union()``) for code that wants rdflib."""
+
+    def __init__(self) -> None:
+        self._quads: dict[ox.Quad, None] = {}  # insertion-ordered set
+        self._evidence: set[URIRef] = set()
+
+    def graph(self, name: URIRef) -> "_GraphSink":
+        return _GraphSink(self, _node(name))
+
+    @property
+    def quads(self) -> list[ox.Quad]:
+        return list(self._quads)
+
+    def __len__(self) -> int:
+        return len({(q.subject, q.predicate, q.object) for q in self._quads})
+
+    def dataset(self) -> Dataset:
+        ds = Dataset()
+        for prefix, ns in PREFIXES.items():
+            ds.bind(prefix, ns)
+        for q in self._quads:
+            ds.add((_rdflib(q.subject), _rdflib(q.predicate), _rdflib(q.object), _rdflib(q.graph_name)))
+        return ds
+
+    def union(self) -> Graph:
+        g = Graph()
+        for prefix, ns in PREFIXES.items():
+            g.bind(prefix, ns)
+        for q in self._quads:
+            g.add((_rdflib(q.subject), _rdflib(q.predicate), _rdflib(q.object)))
+        return g
+
+
+class _GraphSink:
+    """``add((s, p, o))`` like an rdflib Graph, into one named graph of a ``BuiltGraph``."""
+
+    def __init__(self, built: BuiltGraph, name: ox.NamedNode) -> None:
+        self._built = built
+        self._name = name
+
+    def add(self, triple: tuple) -> None:
+        s, p, o = triple
+        self._built._quads[ox.Quad(_term(s), _term(p), _term(o), self._name)] = None
+
+    def first_evidence(self, node: URIRef) -> bool:
+        """True the first time an evidence node is seen: its triples are written once."""
+        if node in self._built._evidence:
+            return False
+        self._built._evidence.add(node)
+        return True
+
+
+PREFIXES = {"tg": str(TG._NS), "oa": str(OA), "skos": str(SKOS), "dcterms": str(DCTERMS), "prov": str(PROV)}
+_XSD_INTEGER = ox.NamedNode(str(XSD.integer))
+_XSD_DECIMAL = ox.NamedNode(str(XSD.decimal))
+_XSD_STRING = str(XSD.string)
+
+
+@lru_cache(maxsize=None)
+def _node(uri: str) -> ox.NamedNode:
+    return ox.NamedNode(uri)
+
+
+def _term(t):
+    return t if isinstance(t, (ox.Literal, ox.NamedNode)) else _node(str(t))
+
+
+def lit(value, *, lang: str | None = None, datatype: URIRef | None = None) -> ox.Literal:
+    """A literal, typed as rdflib would type the Python value (int → xsd:integer, Decimal →
+    xsd:decimal), made directly as an Oxigraph term."""
+    if isinstance(value, bool):
+        raise TypeError("no booleans in this graph")
+    if isinstance(value, int):
+        return ox.Literal(str(value), datatype=_XSD_INTEGER)
+    if isinstance(value, Decimal):
+        return ox.Literal(str(value), datatype=_XSD_DECIMAL)
+    if lang:
+        return ox.Literal(value, language=lang)
+    if datatype is not None:
+        return ox.Literal(value, datatype=_node(str(datatype)))
+    return ox.Literal(value)
+
+
+def _rdflib(t):
+    from rdflib import BNode, Literal
+
+    if isinstance(t, ox.NamedNode):
+        return URIRef(t.value)
+    if isinstance(t, ox.Literal):
+        if t.language:
+            return Literal(t.value, lang=t.language)
+        if t.datatype.value == _XSD_STRING:  # RDF 1.1 simple literal; rdflib keeps them apart
+            return Literal(t.value)
+        return Literal(t.value, datatype=URIRef(t.datatype.value))
+    if isinstance(t, ox.BlankNode):
+        return BNode(t.value)
+    return None  # the default graph
+
+
+def build_dataset(extractions: list[Extraction]) -> BuiltGraph:
+    """The whole knowledge graph: one named graph per source, and the derived graph."""
+    built = BuiltGraph()
     for ex in extractions:
-        _add_source(ds.graph(source_graph_iri(ex.report.source)), ex)
-    _add_derived(ds.graph(DERIVED_GRAPH), extractions)
-    return ds
+        _add_source(built.graph(source_graph_iri(ex.report.source)), ex)
+    _add_derived(built.graph(DERIVED_GRAPH), extractions)
+    return built
 
 
-def union_graph(ds: Dataset) -> Graph:
+def union_graph(data) -> Graph:
+    """All triples of a ``BuiltGraph`` or an rdflib ``Dataset`` as one rdflib Graph."""
+    if isinstance(data, BuiltGraph):
+        return data.union()
     g = Graph()
-    for prefix, ns in ds.namespaces():
+    for prefix, ns in data.namespaces():
         g.bind(prefix, ns)
-    for s, p, o, _c in ds.quads((None, None, None, None)):
+    for s, p, o, _c in data.quads((None, None, None, None)):
         g.add((s, p, o))
     return g
 
@@ -71,22 +174,22 @@ def union_graph(ds: Dataset) -> Graph:
 # --- one source -------------------------------------------------------------------------------
 
 
-def _add_source(g: Graph, ex: Extraction) -> None:
+def _add_source(g: _GraphSink, ex: Extraction) -> None:
     doc = ex.report.source
     meta = doc.metadata
     src = source_iri(doc)
     plan = plan_iri(meta.plan_key)
     g.add((src, RDF.type, TG.StatusReport))
-    g.add((src, TG.fileName, Literal(doc.name)))
-    g.add((src, TG.sha256, Literal(doc.sha256)))
-    g.add((src, TG.encoding, Literal(doc.encoding)))
-    g.add((src, DCTERMS.language, Literal(meta.language)))
-    g.add((src, DCTERMS.title, Literal(f"{meta.plan_title}: {meta.kind}", lang=meta.language)))
+    g.add((src, TG.fileName, lit(doc.name)))
+    g.add((src, TG.sha256, lit(doc.sha256)))
+    g.add((src, TG.encoding, lit(doc.encoding)))
+    g.add((src, DCTERMS.language, lit(meta.language)))
+    g.add((src, DCTERMS.title, lit(f"{meta.plan_title}: {meta.kind}", lang=meta.language)))
     if meta.date:
-        g.add((src, DCTERMS.date, Literal(meta.date)))
+        g.add((src, DCTERMS.date, lit(meta.date)))
     g.add((plan, RDF.type, TG.ActionPlan))
-    g.add((plan, SKOS.prefLabel, Literal(meta.plan_title, lang=meta.language)))
-    g.add((plan, TG.entityKey, Literal(meta.plan_key)))
+    g.add((plan, SKOS.prefLabel, lit(meta.plan_title, lang=meta.language)))
+    g.add((plan, TG.entityKey, lit(meta.plan_key)))
     g.add((plan, PROV.wasDerivedFrom, src))
     entity_types = {e.key: e for e in ex.entities}
     for measure in ex.report.measures:
@@ -104,52 +207,52 @@ def _add_source(g: Graph, ex: Extraction) -> None:
         g.add((m, OA.hasBody, entity))
         g.add((m, OA.hasTarget, ev))
         g.add((m, TG.evidence, ev))
-        g.add((m, TG.surfaceForm, Literal(mention.surface)))
-        g.add((m, TG.start, Literal(mention.start)))
-        g.add((m, TG.end, Literal(mention.end)))
-        g.add((m, TG.sentence, Literal(doc.text[mention.sentence.start:mention.sentence.end])))
-        g.add((m, TG.field, Literal(mention.field)))
-        g.add((m, TG.rule, Literal(mention.rule_id)))
+        g.add((m, TG.surfaceForm, lit(mention.surface)))
+        g.add((m, TG.start, lit(mention.start)))
+        g.add((m, TG.end, lit(mention.end)))
+        g.add((m, TG.sentence, lit(doc.text[mention.sentence.start:mention.sentence.end])))
+        g.add((m, TG.field, lit(mention.field)))
+        g.add((m, TG.rule, lit(mention.rule_id)))
     for entity in ex.entities:
         e = entity_iri(entity.key)
         for alt in entity.alt_labels:
-            g.add((e, SKOS.altLabel, Literal(alt, lang=meta.language)))
+            g.add((e, SKOS.altLabel, lit(alt, lang=meta.language)))
     for rel in ex.relations:
         _add_relation(g, src, doc, meta.plan_key, rel)
 
 
-def _add_measure(g: Graph, ex: Extraction, measure: MeasureRecord, src: URIRef, plan: URIRef,
+def _add_measure(g: _GraphSink, ex: Extraction, measure: MeasureRecord, src: URIRef, plan: URIRef,
                  entities: dict[str, Entity]) -> None:
     doc = ex.report.source
     lang = doc.metadata.language
     m = measure_iri(doc.metadata.plan_key, measure.number)
     g.add((m, RDF.type, TG.Measure))
-    g.add((m, TG.measureNumber, Literal(measure.number)))
+    g.add((m, TG.measureNumber, lit(measure.number)))
     g.add((m, TG.partOf, plan))
     g.add((m, PROV.wasDerivedFrom, src))
-    g.add((m, TG.start, Literal(measure.span.start)))
-    g.add((m, TG.end, Literal(measure.span.end)))
+    g.add((m, TG.start, lit(measure.span.start)))
+    g.add((m, TG.end, lit(measure.span.end)))
     for key in ex.responsible_for(measure.number):
         g.add((m, TG.responsible, entity_iri(key)))
     for url in measure.urls:
-        g.add((m, TG.footnoteUrl, Literal(url, datatype=XSD.anyURI)))
+        g.add((m, TG.footnoteUrl, lit(url, datatype=XSD.anyURI)))
     assessment = mint_iri("status", doc.metadata.plan_key, measure.number, doc.sha256[:16])
     g.add((m, TG.hasStatusAssessment, assessment))
     g.add((assessment, RDF.type, TG.StatusAssessment))
     g.add((assessment, TG.measure, m))
     g.add((assessment, TG.status, STATUS_CONCEPTS[measure.status]))
-    g.add((assessment, TG.statusRaw, Literal(measure.status_raw)))
+    g.add((assessment, TG.statusRaw, lit(measure.status_raw)))
     g.add((assessment, TG.reportedIn, src))
-    g.add((assessment, TG.reportText, Literal(measure.report_text, lang=lang)))
+    g.add((assessment, TG.reportText, lit(measure.report_text, lang=lang)))
     if doc.metadata.date:
-        g.add((assessment, DCTERMS.date, Literal(doc.metadata.date)))
+        g.add((assessment, DCTERMS.date, lit(doc.metadata.date)))
     for index, section in enumerate(measure.sections, start=1):
         s = mint_iri("section", doc.metadata.plan_key, measure.number, doc.sha256[:16], index)
         g.add((m, TG.hasSection, s))
         g.add((s, RDF.type, TG.Section))
-        g.add((s, TG.sectionText, Literal(section.text, lang=lang)))
-        g.add((s, TG.start, Literal(section.start)))
-        g.add((s, TG.end, Literal(section.end)))
+        g.add((s, TG.sectionText, lit(section.text, lang=lang)))
+        g.add((s, TG.start, lit(section.start)))
+        g.add((s, TG.end, lit(section.end)))
         if section.ministry:
             key = _section_ministry(ex, measure, section.ministry, entities)
             if key:
@@ -165,29 +268,29 @@ def _section_ministry(ex: Extraction, measure: MeasureRecord, code: str, entitie
     return None
 
 
-def _add_evidence(g: Graph, src: URIRef, doc: SourceDocument, ev: Evidence) -> URIRef:
+def _add_evidence(g: _GraphSink, src: URIRef, doc: SourceDocument, ev: Evidence) -> URIRef:
     node = mint_iri("evidence", doc.sha256[:16], ev.start, ev.end)
-    if (node, RDF.type, TG.Evidence) in g:
+    if not g.first_evidence(node):
         return node
     position = mint_iri("selector", doc.sha256[:16], ev.start, ev.end, "position")
     quote = mint_iri("selector", doc.sha256[:16], ev.start, ev.end, "quote")
     g.add((node, RDF.type, TG.Evidence))
     g.add((node, TG.source, src))
     g.add((node, OA.hasSource, src))
-    g.add((node, TG.start, Literal(ev.start)))
-    g.add((node, TG.end, Literal(ev.end)))
-    g.add((node, TG.sentence, Literal(ev.sentence)))
+    g.add((node, TG.start, lit(ev.start)))
+    g.add((node, TG.end, lit(ev.end)))
+    g.add((node, TG.sentence, lit(ev.sentence)))
     g.add((node, OA.hasSelector, position))
     g.add((position, RDF.type, OA.TextPositionSelector))
-    g.add((position, OA.start, Literal(ev.start)))
-    g.add((position, OA.end, Literal(ev.end)))
+    g.add((position, OA.start, lit(ev.start)))
+    g.add((position, OA.end, lit(ev.end)))
     g.add((node, OA.hasSelector, quote))
     g.add((quote, RDF.type, OA.TextQuoteSelector))
-    g.add((quote, OA.exact, Literal(ev.sentence)))
+    g.add((quote, OA.exact, lit(ev.sentence)))
     return node
 
 
-def _add_relation(g: Graph, src: URIRef, doc: SourceDocument, plan_key: str, rel: Relation) -> None:
+def _add_relation(g: _GraphSink, src: URIRef, doc: SourceDocument, plan_key: str, rel: Relation) -> None:
     ev = _add_evidence(g, src, doc, rel.evidence)
     node = mint_iri(rel.kind, doc.sha256[:16], rel.evidence.start, rel.rule_id, *rel.participants,
                     *(str(rel.amount_nok),) if rel.amount_nok else ())
@@ -195,7 +298,7 @@ def _add_relation(g: Graph, src: URIRef, doc: SourceDocument, plan_key: str, rel
     g.add((node, RDF.type, _RELATION_CLASSES[rel.kind]))
     g.add((node, TG.measure, measure))
     g.add((node, TG.evidence, ev))
-    g.add((node, TG.rule, Literal(rel.rule_id)))
+    g.add((node, TG.rule, lit(rel.rule_id)))
     for key in rel.concerns:
         g.add((node, TG.concerns, entity_iri(key)))
     if rel.kind in ("collaboration", "comention"):
@@ -214,9 +317,9 @@ def _add_relation(g: Graph, src: URIRef, doc: SourceDocument, plan_key: str, rel
         g.add((node, TG.toMeasure, to))
         g.add((measure, TG.relatedMeasure, to))
     elif rel.kind == "funding" and rel.amount_nok:
-        g.add((node, TG.amount, Literal(Decimal(f"{rel.amount_nok:.2f}"))))
+        g.add((node, TG.amount, lit(Decimal(f"{rel.amount_nok:.2f}"))))
         if rel.year:
-            g.add((node, TG.year, Literal(str(rel.year), datatype=XSD.gYear)))
+            g.add((node, TG.year, lit(str(rel.year), datatype=XSD.gYear)))
         if rel.subject:
             g.add((node, TG.funder, entity_iri(rel.subject)))
         for key in rel.concerns:
@@ -233,7 +336,7 @@ def _latest_first(extractions: list[Extraction]) -> list[Extraction]:
     return [ex for _i, ex in indexed]
 
 
-def _add_derived(g: Graph, extractions: list[Extraction]) -> None:
+def _add_derived(g: _GraphSink, extractions: list[Extraction]) -> None:
     done: set[URIRef] = set()
     for ex in _latest_first(extractions):
         meta = ex.report.source.metadata
@@ -245,15 +348,15 @@ def _add_derived(g: Graph, extractions: list[Extraction]) -> None:
             concept = STATUS_CONCEPTS[measure.status]
             g.add((m, TG.status, concept))
             g.add((concept, RDF.type, SKOS.Concept))
-            g.add((concept, SKOS.prefLabel, Literal(measure.status, lang="nb")))
+            g.add((concept, SKOS.prefLabel, lit(measure.status, lang="nb")))
             g.add((concept, SKOS.inScheme, TG_STATUS))
-            g.add((m, DCTERMS.description, Literal(measure.description, lang=meta.language)))
-            g.add((m, TG.reportText, Literal(measure.report_text, lang=meta.language)))
+            g.add((m, DCTERMS.description, lit(measure.description, lang=meta.language)))
+            g.add((m, TG.reportText, lit(measure.report_text, lang=meta.language)))
     for entity in _merged_entities(ex.entities for ex in _latest_first(extractions)):
         e = entity_iri(entity.key)
         g.add((e, RDF.type, _TYPES[entity.type]))
-        g.add((e, SKOS.prefLabel, Literal(entity.pref_label, lang="nb")))
-        g.add((e, TG.entityKey, Literal(entity.key)))
+        g.add((e, SKOS.prefLabel, lit(entity.pref_label, lang="nb")))
+        g.add((e, TG.entityKey, lit(entity.key)))
 
 
 def _merged_entities(groups: Iterable[Iterable[Entity]]) -> list[Entity]:

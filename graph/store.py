@@ -9,9 +9,10 @@ import tempfile
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import Dataset, Graph
 
 from tiltaksgraf.errors import InputError
+from tiltaksgraf.graph.build import PREFIXES, BuiltGraph
 
 GRAPH_FILE = "graph.ttl"
 DATASET_FILE = "graph.trig"
@@ -26,48 +27,16 @@ EXPORT_FORMATS = {
 }
 
 
-def write_outputs(dataset: Dataset, out_dir: Path) -> int:
+def write_outputs(built: BuiltGraph, out_dir: Path) -> int:
     """Write graph.ttl (all triples) and graph.trig (one named graph per source); return the
-    number of distinct triples. Serialised by Oxigraph: an order of magnitude faster than
-    rdflib's writers on graphs of this size, and sorted so that the files are deterministic."""
-    quads = sorted(_oxigraph_quads(dataset), key=lambda q: (q.graph_name.value, q.subject.value,
-                                                             q.predicate.value, str(q.object)))
-    prefixes = {p: str(ns) for p, ns in dataset.namespaces() if p in _PREFIXES}
-    triples = list(dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object)
-                                 for q in sorted(quads, key=lambda q: (q.subject.value, q.predicate.value,
-                                                                      str(q.object)))))
-    write_atomic(out_dir / GRAPH_FILE, ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes))
-    write_atomic(out_dir / DATASET_FILE, ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=prefixes))
+    number of distinct triples. Serialised by Oxigraph — an order of magnitude faster than
+    rdflib's writers on graphs of this size — and sorted, so that the files are deterministic."""
+    quads = sorted(built.quads, key=lambda q: (q.graph_name.value, q.subject.value, q.predicate.value, str(q.object)))
+    triples = sorted(dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object) for q in quads),
+                     key=lambda t: (t.subject.value, t.predicate.value, str(t.object)))
+    write_atomic(out_dir / GRAPH_FILE, ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES))
+    write_atomic(out_dir / DATASET_FILE, ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=PREFIXES))
     return len(triples)
-
-
-# No prefix for id: — its local names hold "/", which Turtle would have to escape.
-_PREFIXES = ("tg", "oa", "skos", "dcterms", "prov", "rdf", "rdfs", "xsd", "owl")
-
-
-def _oxigraph_quads(dataset: Dataset) -> list[ox.Quad]:
-    cache: dict = {}
-
-    def term(t):
-        found = cache.get(t)
-        if found is None:
-            found = cache[t] = _to_oxigraph(t)
-        return found
-
-    return [ox.Quad(term(s), term(p), term(o), term(c.identifier if hasattr(c, "identifier") else c))
-            for s, p, o, c in dataset.quads((None, None, None, None))]
-
-
-def _to_oxigraph(t):
-    if isinstance(t, URIRef):
-        return ox.NamedNode(str(t))
-    if isinstance(t, Literal):
-        if t.language:
-            return ox.Literal(str(t), language=t.language)
-        if t.datatype:
-            return ox.Literal(str(t), datatype=ox.NamedNode(str(t.datatype)))
-        return ox.Literal(str(t))
-    return ox.BlankNode(str(t))
 
 
 def write_atomic(path: Path, text: str | bytes) -> None:

@@ -106,13 +106,13 @@ def _umask() -> int:
     return mask
 
 
-def _write_views(dataset, out: Path) -> None:
+def _write_views(built, out: Path) -> None:
     """The HTML networks, when the visualisation stage is installed with the package."""
     try:
         from tiltaksgraf.graph.viz import write_default_views
     except ImportError:
         return
-    write_default_views(dataset, out)
+    write_default_views(built.union(), out)
 
 
 def _write_measures_json(path: Path, extractions: list[Extraction]) -> None:

@@ -1,0 +1,48 @@
+"""Build time of the bundled report against the floor, measured in one run.
+
+The floor is what any build must pay: starting Python, importing spaCy and rdflib, and
+tokenising the report with ``spacy.blank("nb")``. The ratio build/floor is what the
+knowledge-graph issue targets (≤ 2×). Usage: ``python bench/bench_build.py [--repeat 5]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+from pathlib import Path
+
+from common import PYTHON, save, summary, time_command
+
+from tiltaksgraf.pipeline import bundled_report
+
+FLOOR = ("import sys, spacy, rdflib; nlp = spacy.blank('nb'); "
+         "nlp(open(sys.argv[1], encoding='utf-8').read())")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    report = str(bundled_report())
+    work = Path(tempfile.mkdtemp(prefix="tg-bench-"))
+    try:
+        cli = [PYTHON, "-m", "tiltaksgraf.cli", "build", "--out", str(work / "out")]
+        rows = {
+            "floor (python + import spacy, rdflib + tokenise)": time_command([PYTHON, "-c", FLOOR, report], args.repeat),
+            "tiltaksgraf build --no-views": time_command(cli + ["--no-views"], args.repeat),
+            "tiltaksgraf build (with HTML views)": time_command(cli, args.repeat),
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    stats = {name: summary(times) for name, times in rows.items()}
+    floor = stats["floor (python + import spacy, rdflib + tokenise)"]["median"]
+    print(f"| step | median s | p95 s | × floor |\n|---|---|---|---|")
+    for name, s in stats.items():
+        s["ratio"] = s["median"] / floor
+        print(f"| {name} | {s['median']:.2f} | {s['p95']:.2f} | {s['ratio']:.2f} |")
+    save("build", stats)
+
+
+if __name__ == "__main__":
+    main()
