@@ -61,9 +61,11 @@ def stats(
 @app.command()
 def viz(
     view: Annotated[str, typer.Argument(help="collaboration, programme NAME, measure N, entity NAME or overview.")],
-    target: Annotated[Optional[str], typer.Argument(help="The programme or entity name (or IRI), or the measure number.")] = None,
+    target: Annotated[Optional[str], typer.Argument(
+        help="The programme or entity name (or IRI), or the measure number.")] = None,
     graph: GraphDir = Path("out"),
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="HTML file to write; default: VIEW[-NAME].html in the build directory.")] = None,
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", "-o", help="HTML file to write; default: VIEW[-NAME].html in the build directory.")] = None,
     radius: Annotated[int, typer.Option(min=1, max=4, help="Steps around the measure or entity to include.")] = 1,
 ) -> None:
     """Write an interactive network view as one HTML file that works offline."""
@@ -78,14 +80,18 @@ def viz(
 @app.command("export-network")
 def export_network(
     fmt: Annotated[str, typer.Argument(help="graphml, gexf (Gephi) or csv (edge list).")],
-    network: Annotated[str, typer.Option("--network", "-n", help="collaboration, measure-entity, overview or crossref.")] = "collaboration",
+    network: Annotated[str, typer.Option(
+        "--network", "-n", help="collaboration, measure-entity, overview or crossref.")] = "collaboration",
     graph: GraphDir = Path("out"),
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="File or directory; default: the build directory.")] = None,
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", "-o", help="File or directory; default: the build directory.")] = None,
 ) -> None:
     """Write a network projection for other tools (Gephi, Cytoscape, yEd, a spreadsheet)."""
     from tiltaksgraf.graph.store import load_graph
+    from tiltaksgraf.graph.viz import check_export
     from tiltaksgraf.graph.viz import export_network as run_export
 
+    check_export(fmt, network)
     target = run_export(load_graph(graph), fmt, out or graph, network=network)
     err.print(f"wrote {target}")
 

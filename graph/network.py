@@ -48,12 +48,11 @@ from rdflib.namespace import DCTERMS, RDF, SKOS
 
 from tiltaksgraf.errors import InputError
 from tiltaksgraf.ontology.terms import STATUS_CONCEPTS, TG
+from tiltaksgraf.records import ENTITY_TYPES
 
-ENTITY_TYPES = ("Agency", "Programme", "Law", "Report", "Plan")
 LOUVAIN_SEED = 20170101  # fixed, so the communities (and `stats`) are the same on every run
 _TYPE_OF = {TG[t]: t for t in ENTITY_TYPES}
 _STATUS_LABELS = {iri: label for label, iri in STATUS_CONCEPTS.items()}
-_CONCERN_TYPES = ("Programme", "Plan", "Report", "Law")
 
 
 # --- reading the RDF graph once -----------------------------------------------------------------
@@ -88,7 +87,10 @@ class _Index:
 
 def as_graph(data: Graph) -> Graph:
     """The triples to project: a ``Dataset``'s named graphs are unioned (its default graph alone
-    is empty), a plain ``Graph`` is used as it is."""
+    is empty), a plain ``Graph`` is used as it is, and anything else with a ``union()`` giving
+    one (``graph/build``'s built graph) is asked for it."""
+    if not isinstance(data, Graph) and callable(getattr(data, "union", None)):
+        return data.union()
     if isinstance(data, Dataset):
         from tiltaksgraf.graph.build import union_graph
 
@@ -227,10 +229,9 @@ class _Builder:
         index = self.index
         if n in index.measures:
             m = index.measures[n]
-            own = {n}
             return {"label": str(m.number), "name": f"Measure {m.number}", "type": "Measure", "group": "Measure",
                     "iri": n, "key": str(m.number), "number": m.number, "status": m.status,
-                    "description": m.description, **self._measure_facets(own)}
+                    "description": m.description, **self._measure_facets({n})}
         e = index.entities.get(n)
         if e is None:  # a participant the graph gives no type: keep it visible, plainly
             return {"label": n.rsplit("/", 1)[-1], "name": n, "type": "Entity", "group": "Entity", "iri": n,

@@ -137,6 +137,44 @@ class _GuardedGraph(Graph):
         return super().triples(triple, *args, **kwargs)
 
 
+def _guarded_eval(ctx, part):
+    """An rdflib custom evaluation step, active only for queries on a ``_GuardedGraph``: checks
+    the deadline at every algebra node, and evaluates GROUP BY without rdflib's stray row.
+
+    rdflib 7 (``evalAggregateJoin``) yields one row of unbound variables (and of initBindings)
+    when a GROUP BY has no input; SPARQL gives no row. Every other node is left to rdflib."""
+    if not isinstance(ctx.graph, _GuardedGraph):
+        raise NotImplementedError
+    deadline = getattr(_guard, "deadline", None)
+    if deadline is not None and time.monotonic() > deadline:
+        raise QueryTimeout("the query ran past its time limit")
+    if part.name != "AggregateJoin" or part.p.expr is None:
+        raise NotImplementedError
+    return _aggregate_join(ctx, part)
+
+
+def _aggregate_join(ctx, part):
+    from rdflib.plugins.sparql.aggregates import Aggregator
+    from rdflib.plugins.sparql.evaluate import evalPart
+    from rdflib.plugins.sparql.evalutils import _eval
+    from rdflib.plugins.sparql.sparql import FrozenBindings
+
+    groups: dict[Any, Aggregator] = {}
+    for row in evalPart(ctx, part.p):
+        key = tuple(_eval(e, row, False) for e in part.p.expr)
+        if key not in groups:
+            groups[key] = Aggregator(aggregations=part.A)
+        groups[key].update(row)
+    for aggregator in groups.values():
+        yield FrozenBindings(ctx, aggregator.get_bindings())
+
+
+def _register_guard() -> None:
+    from rdflib.plugins.sparql import CUSTOM_EVALS
+
+    CUSTOM_EVALS.setdefault("tiltaksgraf-guard", _guarded_eval)
+
+
 @lru_cache(maxsize=512)
 def prepare_rdflib(text: str):
     """The parsed and translated rdflib query, cached by text: rdflib's parser costs
@@ -151,6 +189,7 @@ class RdflibStore(Store):
 
     def __init__(self, graph: Graph, description: str = "rdflib graph") -> None:
         super().__init__(description)
+        _register_guard()
         if not isinstance(graph, _GuardedGraph):
             guarded = _GuardedGraph()
             for prefix, ns in graph.namespaces():

@@ -205,8 +205,11 @@ def _meta(view: View) -> dict[str, object]:
     names = G.graph.get("ministry_names", {})
     present = sorted({m for _n, a in G.nodes(data=True) for m in a.get("ministries", ())})
     statuses = {s for _n, a in G.nodes(data=True) for s in a.get("statuses", ())}
+    relations = {r for _a, _b, a in G.edges(data=True) for r in a.get("relation", ())}
     return {
         "kinds": kinds,
+        "relations": [{"relation": r, "color": style["color"], "dashed": bool(style["dashes"]),
+                       "arrow": r == "refers to"} for r, style in RELATION_STYLES.items() if r in relations],
         "ministries": [{"value": m, "text": m if names.get(m, m) == m else f"{m} – {names[m]}"} for m in present],
         "statuses": [{"value": s, "text": s} for s in [*STATUSES, *sorted(statuses - set(STATUSES))] if s in statuses],
         "options": _options(G.number_of_nodes()),
@@ -305,25 +308,30 @@ def export_network(data: Graph, fmt: str, out: str | Path, *, network: str = "co
     """Write a projection for other tools: ``graphml`` or ``gexf`` (Gephi, yEd, Cytoscape) or a
     ``csv`` edge list. List attributes become ``;``-separated text, sentences one per line.
     ``out`` is a file, or a directory to write ``<network>.<fmt>`` into."""
-    if fmt not in EXPORT_FORMATS:
-        raise UsageError(f"unknown format {fmt!r}", hint=f"choose one of {', '.join(EXPORT_FORMATS)}")
+    check_export(fmt, network)
     builders = {"collaboration": nw.collaboration_network, "measure-entity": nw.measure_entity_network,
                 "overview": nw.overview_network, "crossref": nw.crossref_network}
-    if network not in builders:
-        raise UsageError(f"unknown network {network!r}", hint=f"choose one of {', '.join(EXPORT_NETWORKS)}")
     G = _flat(builders[network](nw.as_graph(data)))
     target = Path(out)
     if target.is_dir():
         target = target / f"{network}.{fmt}"
-    if fmt == "graphml":
-        text = "\n".join(nx.generate_graphml(G, prettyprint=True))
-    elif fmt == "gexf":
-        text = "\n".join(nx.generate_gexf(G, prettyprint=True))
+    if fmt == "csv":
+        payload: str | bytes = _edge_list_csv(G)
     else:
-        text = _edge_list_csv(G)
+        buffer = io.BytesIO()
+        (nx.write_graphml if fmt == "graphml" else nx.write_gexf)(G, buffer, encoding="utf-8", prettyprint=True)
+        payload = buffer.getvalue()
     target.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(target, text)
+    write_atomic(target, payload)
     return target
+
+
+def check_export(fmt: str, network: str) -> None:
+    """Raise ``UsageError`` unless ``fmt`` and ``network`` are ones ``export_network`` knows."""
+    if fmt not in EXPORT_FORMATS:
+        raise UsageError(f"unknown format {fmt!r}", hint=f"choose one of {', '.join(EXPORT_FORMATS)}")
+    if network not in EXPORT_NETWORKS:
+        raise UsageError(f"unknown network {network!r}", hint=f"choose one of {', '.join(EXPORT_NETWORKS)}")
 
 
 def _flat_value(key: str, value: object) -> object:
@@ -373,6 +381,7 @@ def screenshot(html: str | Path, png: str | Path, *, width: int = 1400, height: 
     """Open ``html`` in headless Chromium (every request off the machine refused), wait until
     the layout has settled, and save the page as ``png``."""
     try:
+        from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
     except ImportError as exc:
         raise InputError("the screenshot needs Playwright's Python package",
@@ -380,14 +389,20 @@ def screenshot(html: str | Path, png: str | Path, *, width: int = 1400, height: 
     executable = find_chromium(chromium)
     url = Path(html).resolve().as_uri()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=list(CHROMIUM_ARGS))
+        try:
+            browser = p.chromium.launch(executable_path=executable, args=list(CHROMIUM_ARGS))
+        except PlaywrightError as exc:
+            raise InputError(f"cannot start Chromium: {exc}", path=executable,
+                             hint="pass another one with --chromium PATH") from exc
         try:
             page = browser.new_page(viewport={"width": width, "height": height})
             page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("file:", "data:"))
                        else route.abort())
             page.goto(url)
-            page.wait_for_function("window.tg && window.tg.ready === true", timeout=timeout_s * 1000)
-            page.wait_for_timeout(300)  # the final fit() is animated by one frame
+            # A function, not an expression: the page's CSP forbids eval, which Playwright uses
+            # for expressions.
+            page.wait_for_function("() => window.tg && window.tg.ready === true", timeout=timeout_s * 1000)
+            page.wait_for_timeout(300)  # let the last fit() paint
             data = page.screenshot(type="png")
         finally:
             browser.close()

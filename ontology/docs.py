@@ -122,7 +122,7 @@ def _import_ontpub() -> Any:
     try:
         with _contained_logging():
             try:
-                import pylode  # noqa: F401
+                import pylode.version  # noqa: F401
             except FileNotFoundError:
                 # pyLODE 3.4.1 reads its own version from a pyproject.toml that its wheel does
                 # not ship (RDFLib/pyLODE#260, fixed upstream after 3.4.1). Give it the version

@@ -150,4 +150,7 @@ def escape(text: str) -> str:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # Run the package's module, not this __main__ copy: the stage commands registered on it.
+    from tiltaksgraf.cli import main as package_main
+
+    sys.exit(package_main())

@@ -107,11 +107,9 @@ def _umask() -> int:
 
 
 def _write_views(built, out: Path) -> None:
-    """The HTML networks, when the visualisation stage is installed with the package."""
-    try:
-        from tiltaksgraf.graph.viz import write_default_views
-    except ImportError:
-        return
+    """The HTML networks (collaboration, overview) beside the graph."""
+    from tiltaksgraf.graph.viz import write_default_views
+
     write_default_views(built.union(), out)
 
 

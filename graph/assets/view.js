@@ -148,6 +148,17 @@
     kindBox.appendChild(label);
   });
 
+  var relationBox = document.getElementById("tg-relations");
+  meta.relations.forEach(function (r) {
+    var line = el("div", "tg-kind");
+    var sample = el("span", "tg-line");
+    sample.style.borderTop = "3px " + (r.dashed ? "dashed " : "solid ") + r.color;
+    line.appendChild(sample);
+    line.appendChild(el("span", null, r.relation + (r.arrow ? " (arrow: from the referring measure)" : "")));
+    relationBox.appendChild(line);
+  });
+  relationBox.hidden = meta.relations.length === 0;
+
   function fillSelect(id, allText, choices, key) {
     var select = document.getElementById(id);
     select.appendChild(new Option(allText, ""));

@@ -1,0 +1,181 @@
+"""The views in a real browser: headless Chromium (the system's), driven by Playwright.
+
+Each page must load with no console error and no request leaving the machine, draw exactly the
+networkx projection, settle, show a tooltip on hover and details on click, and survive a graph
+whose labels are HTML. Run only these with ``pytest -m browser``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from tiltaksgraf.graph import network as nw
+from tiltaksgraf.graph import viz
+
+pytestmark = pytest.mark.browser
+
+SETTLE_MS = 60_000
+
+
+@dataclass
+class Visit:
+    page: object
+    console_errors: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+    def outside_requests(self) -> list[str]:
+        return [u for u in self.requests if not u.startswith(("file:", "data:", "about:"))]
+
+
+@pytest.fixture
+def visit(browser) -> Iterator:
+    """Open a page with every request logged (and refused unless it is file: or data:), console
+    errors and dialogs recorded; wait until the layout has settled."""
+    contexts = []
+
+    def open_page(path: Path, width: int = 1400, height: int = 900) -> Visit:
+        context = browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        page = context.new_page()
+        seen = Visit(page)
+
+        def route(r):
+            seen.requests.append(r.request.url)
+            if r.request.url.startswith(("file:", "data:")):
+                r.continue_()
+            else:
+                r.abort()
+
+        context.route("**/*", route)
+        page.on("request", lambda req: seen.requests.append(req.url))
+        page.on("console", lambda msg: seen.console_errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: seen.console_errors.append(str(exc)))
+        page.on("dialog", lambda d: (seen.dialogs.append(d.message), d.dismiss()))
+        page.goto(path.resolve().as_uri())
+        page.wait_for_function("() => window.tg && window.tg.ready === true", timeout=SETTLE_MS)
+        return seen
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory, kg) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("browser-views")
+    return {p.stem: p for p in viz.write_default_views(kg, out)}
+
+
+def _drawn(page) -> dict[str, int]:
+    return page.evaluate("""() => ({
+        nodes: network.body.data.nodes.length, edges: network.body.data.edges.length,
+        nodeIndices: network.body.nodeIndices.length, edgeIndices: network.body.edgeIndices.length,
+        dataset: nodes.length})""")
+
+
+def _point_of(page, node_id: str) -> dict:
+    """Page coordinates of a node's centre, and the node vis finds at that point."""
+    return page.evaluate("""(id) => {
+        const canvasPoint = network.canvasToDOM(network.getPositions([id])[id]);
+        const box = document.getElementById('tg-network').getBoundingClientRect();
+        return {x: box.left + canvasPoint.x, y: box.top + canvasPoint.y, at: network.getNodeAt(canvasPoint)};
+    }""", node_id)
+
+
+def _hover_and_click(seen: Visit, G: nx.Graph, node_id: str) -> tuple[str, str]:
+    page = seen.page
+    point = _point_of(page, node_id)
+    name = G.nodes[point["at"]]["name"]
+    page.mouse.move(point["x"] - 5, point["y"] - 5)
+    page.mouse.move(point["x"], point["y"], steps=3)
+    page.wait_for_selector("div.vis-tooltip", state="visible", timeout=5000)
+    tooltip = page.inner_text("div.vis-tooltip")
+    assert name in tooltip
+    page.mouse.click(point["x"], point["y"])
+    page.wait_for_function("(name) => document.getElementById('tg-details').textContent.includes(name)",
+                           arg=name, timeout=5000)
+    return tooltip, page.text_content("#tg-details")
+
+
+@pytest.mark.parametrize("view", ["collaboration", "overview"])
+def test_browser_view_draws_the_projection_offline(visit, pages, kg, tmp_path, view):
+    G = {"collaboration": nw.collaboration_network, "overview": nw.overview_network}[view](kg)
+    seen = visit(pages[view])
+    drawn = _drawn(seen.page)
+    assert drawn["nodes"] == drawn["nodeIndices"] == drawn["dataset"] == G.number_of_nodes()
+    assert drawn["edges"] == drawn["edgeIndices"] == G.number_of_edges()
+    hub = max(G, key=lambda n: (G.degree(n), n))
+    tooltip, details = _hover_and_click(seen, G, hub)
+    assert "sentence" in details
+    shot = tmp_path / f"{view}.png"
+    seen.page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+    assert seen.console_errors == []
+    assert seen.outside_requests() == []
+    assert seen.dialogs == []
+
+
+def test_browser_filters_by_ministry_status_and_type(visit, pages, overview):
+    seen = visit(pages["overview"])
+    page = seen.page
+    ministry = "HOD"
+    page.select_option("#tg-ministry", ministry)
+    expected_nodes = {n for n, a in overview.nodes(data=True) if ministry in a["ministries"]}
+    expected_edges = [(a, b) for a, b, d in overview.edges(data=True)
+                      if a in expected_nodes and b in expected_nodes and ministry in d["ministries"]]
+    counts = page.evaluate("() => window.tg.visibleCounts()")
+    assert (counts["nodes"], counts["edges"]) == (len(expected_nodes), len(expected_edges))
+    assert 0 < counts["nodes"] < overview.number_of_nodes()
+    page.select_option("#tg-status", "Ferdig")
+    both = {n for n in expected_nodes if "Ferdig" in overview.nodes[n]["statuses"]}
+    assert page.evaluate("() => window.tg.visibleCounts().nodes") == len(both)
+    page.click("#tg-reset")
+    page.uncheck("#tg-kinds input[value='Measure']")
+    measures = sum(1 for _n, a in overview.nodes(data=True) if a["type"] == "Measure")
+    assert page.evaluate("() => window.tg.visibleCounts().nodes") == overview.number_of_nodes() - measures
+    page.click("#tg-reset")
+    assert page.evaluate("() => window.tg.visibleCounts().nodes") == overview.number_of_nodes()
+    assert seen.console_errors == [] and seen.outside_requests() == []
+
+
+def test_browser_shows_html_in_labels_as_text(visit, tiny, evil, tmp_path):
+    page_path = viz.write_view(tiny, "collaboration", tmp_path / "evil.html")
+    seen = visit(page_path)
+    page = seen.page
+    G = nw.collaboration_network(tiny)
+    evil_id = nw.resolve_entity(tiny, evil.label)
+    hovered = 0
+    for node_id in (evil_id, nw.resolve_entity(tiny, evil.amp)):
+        if _point_of(page, node_id)["at"] == node_id:  # not covered by another node
+            tooltip, details = _hover_and_click(seen, G, node_id)
+            assert G.nodes[node_id]["name"] in tooltip and G.nodes[node_id]["name"] in details
+            hovered += 1
+    assert hovered
+    page.evaluate("(id) => window.tg.showNode(id)", evil_id)
+    details = page.text_content("#tg-details")
+    assert evil.label in details
+    assert " ".join(evil.sentence.split()) in details
+    assert page.evaluate("() => document.querySelectorAll('#tg-panel img, #tg-panel b, #tg-panel script').length") == 0
+    assert page.evaluate("() => window.__pwned === undefined")
+    assert page.title().startswith("Collaboration")
+    assert seen.dialogs == [] and seen.console_errors == [] and seen.outside_requests() == []
+
+
+def test_browser_screenshot_command(built, tmp_path):
+    """In a child process: Playwright's sync API runs one instance per thread, and the session's
+    browser is already open here."""
+    png = tmp_path / "img" / "collaboration.png"
+    cli = [sys.executable, "-c", "import sys; from tiltaksgraf.cli import main; sys.exit(main())"]
+    done = subprocess.run([*cli, "screenshot", "--graph", str(built), "--out", str(png), "--width", "1000",
+                           "--height", "700"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "wrote" in done.stderr and png.name in done.stderr

@@ -1,0 +1,47 @@
+"""The graph commands besides build: export to other RDF formats, the ontology's HTML docs."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+from rdflib import Dataset, Graph
+
+from tiltaksgraf.cli import main
+
+
+@pytest.mark.parametrize("fmt, name, parse_as", [
+    ("jsonld", "graph.jsonld", "json-ld"), ("nt", "graph.nt", "nt"), ("xml", "graph.rdf", "xml"),
+    ("turtle", "graph.ttl", "turtle"),
+])
+def test_cli_export_round_trips(bundled_build, tmp_path, capsys, fmt, name, parse_as):
+    assert main(["export", fmt, "--graph", str(bundled_build), "--out", str(tmp_path)]) == 0
+    assert f"wrote {tmp_path / name}" in capsys.readouterr().err
+    original = Graph().parse(bundled_build / "graph.ttl")
+    assert len(Graph().parse(tmp_path / name, format=parse_as)) == len(original)
+
+
+def test_cli_export_nquads_keeps_one_graph_per_source(bundled_build, tmp_path):
+    assert main(["export", "nquads", "--graph", str(bundled_build), "--out", str(tmp_path / "g.nq")]) == 0
+    ds = Dataset()
+    ds.parse(tmp_path / "g.nq", format="nquads")
+    names = {str(g.identifier) for g in ds.graphs() if len(g)}
+    assert any(n.endswith("/graph/derived") for n in names) and len(names) == 2
+
+
+def test_cli_export_unknown_format_is_a_usage_error(bundled_build, capsys):
+    assert main(["export", "yaml", "--graph", str(bundled_build)]) == 1
+    assert "unknown format 'yaml'" in capsys.readouterr().err
+
+
+def test_cli_export_without_a_build_says_what_to_do(tmp_path, capsys):
+    assert main(["export", "nt", "--graph", str(tmp_path)]) == 1
+    assert "run 'tiltaksgraf build' first" in capsys.readouterr().err
+
+
+def test_cli_docs_renders_the_ontology(tmp_path):
+    if importlib.util.find_spec("pylode") is None:  # importing it here would bypass docs.py's workaround
+        pytest.skip("pyLODE renders the docs; it is in the dev extra")
+    assert main(["docs", "--out", str(tmp_path)]) == 0
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "Collaboration" in page and "<script src=" not in page
