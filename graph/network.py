@@ -44,7 +44,7 @@ from importlib import resources
 
 import networkx as nx
 from rdflib import Dataset, Graph, URIRef
-from rdflib.namespace import DCTERMS, RDF, SKOS
+from rdflib.namespace import DCTERMS, PROV, RDF, SKOS
 
 from tiltaksgraf.errors import InputError
 from tiltaksgraf.ontology.terms import STATUS_CONCEPTS, TG
@@ -83,6 +83,17 @@ class MeasureInfo:
 class _Index:
     entities: dict[str, EntityInfo]
     measures: dict[str, MeasureInfo]
+
+
+# Predicates no projection here reads: offsets, selectors, full texts, provenance. The build
+# hands the views a graph without them (half the triples), which halves its rdflib conversion.
+UNREAD_PREDICATES = frozenset(str(p) for p in (
+    TG.start, TG.end, TG.surfaceForm, TG.rule, TG.field, TG.reportText, TG.sectionText, TG.statusRaw,
+    TG.footnoteUrl, TG.hasSection, TG.hasStatusAssessment, TG.reportedIn, TG.ministry, TG.source,
+    TG.sha256, TG.fileName, TG.encoding, TG.amount, TG.year, TG.funder, TG.funds, TG.commissioner,
+    TG.contractor, TG.commissionedBy, PROV.wasDerivedFrom,
+)) | frozenset(f"http://www.w3.org/ns/oa#{name}" for name in ("hasSelector", "hasSource", "hasBody", "hasTarget",
+                                                              "start", "end", "exact"))
 
 
 def as_graph(data: Graph) -> Graph:

@@ -18,6 +18,8 @@ import io
 import json
 import os
 import re
+import sys
+import types
 import shutil
 import tempfile
 from collections import Counter
@@ -140,8 +142,7 @@ def _measure_number(text: str) -> int:
 
 def render_html(view: View) -> str:
     """The view as one self-contained HTML page."""
-    from pyvis.network import Network  # heavy (imports IPython); only when drawing
-
+    Network = _pyvis_network()
     G = view.graph
     net = Network(height="100%", width="100%", directed=G.is_directed(), heading=view.title, cdn_resources="in_line")
     degree = dict(G.degree())
@@ -255,6 +256,33 @@ def _asset_text(path: Path) -> str:
     if closer and closer in text.lower():  # inlining it would end the element early
         raise TiltaksgrafError(f"cannot inline {path.name}: it contains {closer}>", path=str(path))
     return text
+
+
+@lru_cache(maxsize=1)
+def _pyvis_network():
+    """pyvis' ``Network``. pyvis.network imports IPython (a second of start-up) only to show
+    notebook IFrames, which a page written to disk never uses. Outside a notebook — IPython not
+    loaded yet — the import gets a placeholder ``IPython.display`` that is removed again at once,
+    so a real IPython imported later is untouched."""
+    if "IPython" in sys.modules:
+        from pyvis.network import Network
+
+        return Network
+    placeholder = types.ModuleType("IPython")
+    display = types.ModuleType("IPython.display")
+
+    class IFrame:  # noqa: D401 - stands in for IPython.display.IFrame
+        def __init__(self, *args, **kwargs):
+            raise RuntimeError("IPython was not loaded when pyvis was imported; use the HTML file")
+
+    display.IFrame = IFrame  # type: ignore[attr-defined]  # module attribute set at run time
+    placeholder.display = display  # type: ignore[attr-defined]
+    sys.modules["IPython"], sys.modules["IPython.display"] = placeholder, display
+    try:
+        from pyvis.network import Network
+    finally:
+        del sys.modules["IPython"], sys.modules["IPython.display"]
+    return Network
 
 
 @lru_cache(maxsize=1)
