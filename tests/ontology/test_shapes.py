@@ -1,11 +1,7 @@
 """SHACL shapes: a small hand-built graph conforms; each defect is reported on the right path."""
 
-import importlib
-import importlib.util
-import sys
 from decimal import Decimal
 from pathlib import Path
-from types import ModuleType
 from typing import Callable
 
 import pytest
@@ -14,26 +10,7 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SH, SKOS, XSD
 
 pyshacl = pytest.importorskip("pyshacl")
 
-ONTOLOGY_DIR = Path(__file__).resolve().parents[2] / "ontology"
-
-
-def _load(module: str) -> ModuleType:
-    """``tiltaksgraf.ontology.<module>`` when the package is installed, else the same module
-    loaded from ``ontology/`` as a private package (so relative imports inside it still work)."""
-    try:
-        return importlib.import_module(f"tiltaksgraf.ontology.{module}")
-    except ImportError:
-        package = "_tiltaksgraf_ontology_src"
-        if package not in sys.modules:
-            spec = importlib.util.spec_from_file_location(
-                package, ONTOLOGY_DIR / "__init__.py", submodule_search_locations=[str(ONTOLOGY_DIR)])
-            assert spec is not None and spec.loader is not None
-            sys.modules[package] = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(sys.modules[package])
-        return importlib.import_module(f"{package}.{module}")
-
-
-terms = _load("terms")
+from tiltaksgraf.ontology import terms
 TG, TG_ID, OA = terms.TG, terms.TG_ID, terms.OA
 
 PLAN = TG_ID["plan/opptrappingsplan"]

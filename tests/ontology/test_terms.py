@@ -1,37 +1,14 @@
 """The ontology file and ``TG`` stay in step; every term is documented in Bokmål and English;
 the docs page renders."""
 
-import importlib
-import importlib.util
 import logging
 import sys
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, VANN, XSD
 
-ONTOLOGY_DIR = Path(__file__).resolve().parents[2] / "ontology"
-
-
-def _load(module: str) -> ModuleType:
-    """``tiltaksgraf.ontology.<module>`` when the package is installed, else the same module
-    loaded from ``ontology/`` as a private package (so relative imports inside it still work)."""
-    try:
-        return importlib.import_module(f"tiltaksgraf.ontology.{module}")
-    except ImportError:
-        package = "_tiltaksgraf_ontology_src"
-        if package not in sys.modules:
-            spec = importlib.util.spec_from_file_location(
-                package, ONTOLOGY_DIR / "__init__.py", submodule_search_locations=[str(ONTOLOGY_DIR)])
-            assert spec is not None and spec.loader is not None
-            sys.modules[package] = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(sys.modules[package])
-        return importlib.import_module(f"{package}.{module}")
-
-
-terms = _load("terms")
+from tiltaksgraf.ontology import terms
 TG = terms.TG
 TG_NS = str(TG._NS)
 ONT = terms.load_ontology()
@@ -208,7 +185,7 @@ def test_terms_status_scheme_matches_status_concepts():
 
 
 def test_docs_build_writes_html_page(tmp_path):
-    docs = _load("docs")
+    from tiltaksgraf.ontology import docs
     try:
         docs._import_ontpub()
     except Exception as error:  # the TiltaksgrafError that build_docs would raise
@@ -228,7 +205,7 @@ def test_docs_build_writes_html_page(tmp_path):
 
 
 def test_docs_missing_pylode_raises_clear_error(monkeypatch, tmp_path):
-    docs = _load("docs")
+    from tiltaksgraf.ontology import docs
     monkeypatch.setitem(sys.modules, "pylode", None)  # makes `import pylode` fail
 
     with pytest.raises(Exception, match="pip install pylode") as caught:
