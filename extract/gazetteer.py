@@ -77,16 +77,22 @@ def _check_type(value: object, path: Path, line: int) -> EntityType:
     return value  # type: ignore[return-value]  # checked against ENTITY_TYPES just above
 
 
+def _unique_slug(row: dict, field: str, seen: dict[str, int], path: Path, line: int) -> str:
+    """``row[field]`` checked to be a lowercase slug not used on an earlier line."""
+    value = row.get(field)
+    if not isinstance(value, str) or not _KEY.match(value):
+        raise DataError(f"{field} {value!r} must be a lowercase slug [a-z0-9-]", path=str(path), line=line)
+    if value in seen:
+        raise DataError(f"{field} {value!r} is already used on line {seen[value]}", path=str(path), line=line)
+    seen[value] = line
+    return value
+
+
 def load_gazetteer(path: Path) -> tuple[GazetteerEntry, ...]:
     entries: list[GazetteerEntry] = []
     seen: dict[str, int] = {}
     for line, row in _read_jsonl(path):
-        key = row.get("key")
-        if not isinstance(key, str) or not _KEY.match(key):
-            raise DataError(f"key {key!r} must be a lowercase slug [a-z0-9-]", path=str(path), line=line)
-        if key in seen:
-            raise DataError(f"key {key!r} is already used on line {seen[key]}", path=str(path), line=line)
-        seen[key] = line
+        key = _unique_slug(row, "key", seen, path, line)
         canonical = row.get("canonical")
         aliases = row.get("aliases", [])
         if not isinstance(canonical, str) or not canonical.strip():
@@ -117,12 +123,7 @@ def load_patterns(path: Path) -> tuple[tuple[SpanPattern, ...], dict[str, Entity
         if "title_stop_words" in row:
             stops.update(w.lower() for w in row["title_stop_words"])
             continue
-        pid = row.get("id")
-        if not isinstance(pid, str) or not _KEY.match(pid):
-            raise DataError(f"pattern id {pid!r} must be a lowercase slug", path=str(path), line=line)
-        if pid in ids:
-            raise DataError(f"pattern id {pid!r} already used on line {ids[pid]}", path=str(path), line=line)
-        ids[pid] = line
+        pid = _unique_slug(row, "id", ids, path, line)
         if not isinstance(row.get("pattern"), (list, str)):
             raise DataError(f"{pid}: pattern must be a token list or a phrase", path=str(path), line=line)
         patterns.append(SpanPattern(pid, _check_type(row.get("label"), path, line), row["pattern"],
