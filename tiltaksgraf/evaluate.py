@@ -64,12 +64,18 @@ def load_gold(path: str | Path) -> dict[int, list[dict]]:
                          hint='expected {"measures": {"<number>": [{"type", "canonical", "aliases"}, …]}}') from exc
 
 
-def predictions(graph) -> dict[int, dict[str, dict[str, set[str]]]]:
+def predictions(graph_path: str | Path) -> dict[int, dict[str, dict[str, set[str]]]]:
+    """Per measure, each linked entity's types and folded labels. Read with Oxigraph: the
+    same query on rdflib takes ten times as long."""
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    store.bulk_load(path=str(graph_path), format=ox.RdfFormat.TURTLE)
     pred: dict[int, dict[str, dict[str, set[str]]]] = defaultdict(lambda: defaultdict(lambda: {"types": set(), "labels": set()}))
-    for num, e, typ, label in graph.query(_QUERY):
-        ent = pred[int(num)][str(e)]
-        ent["types"].add(str(typ)[len(_TG):])
-        ent["labels"].add(fold(label))
+    for row in store.query(_QUERY):
+        ent = pred[int(row["num"].value)][row["e"].value]
+        ent["types"].add(row["type"].value[len(_TG):])
+        ent["labels"].add(fold(row["label"].value))
     return pred
 
 
@@ -106,9 +112,10 @@ def _match(number: int, pred: dict[str, dict[str, set[str]]], gold: list[dict], 
 
 
 def evaluate_graph(gold_path: str | Path, graph_dir: str | Path) -> Scores:
-    from tiltaksgraf.graph.store import load_graph
+    from tiltaksgraf.graph.store import graph_file
 
-    return score(predictions(load_graph(graph_dir)), load_gold(gold_path))
+    gold = load_gold(gold_path)
+    return score(predictions(graph_file(graph_dir)), gold)
 
 
 def format_scores(scores: Scores, *, show_errors: bool = False) -> str:
