@@ -13,12 +13,15 @@ whichever engine ran it, so the named queries, the CLI, the Python API and the H
   was pushed to (``graph/push.py``); it must use the union of its named graphs as default graph
   (``oxigraph serve --union-default-graph``; Fuseki: ``tdb2:unionDefaultGraph true``).
 
-Parameters are bound without touching the query text: rdflib ``initBindings``, Oxigraph
-``substitutions`` (RDF-dev SEP-0007). A remote endpoint gets the query text, so there the
-bindings travel as a trailing ``VALUES`` clause whose terms are written by rdflib's N-Triples
-escaping (``Identifier.n3()``). All three need every bound variable to be projected by the
-query (SEP-0007 requires it, and a trailing VALUES can only join projected variables); the
-named queries keep to that.
+Parameters are bound as terms, never pasted into the query: rdflib ``initBindings``, Oxigraph
+``substitutions`` (RDF-dev SEP-0007). A remote endpoint only takes text, so there the bindings
+travel as a ``VALUES`` block put first in the query's top-level group, each term written in
+N-Triples syntax with its quotes and backslashes escaped and IRIs checked (``values_clause``).
+For the three to agree a bound variable must be projected (SEP-0007 requires it) and bound in
+the top-level group (a remote VALUES block reaches no further); the named queries keep to that.
+
+rdflib evaluation runs on a ``_GuardedGraph`` with one custom evaluation step: it stops a query
+past its deadline, and corrects two rdflib 7 aggregate bugs (see ``_guarded_eval``).
 """
 
 from __future__ import annotations
@@ -49,12 +52,13 @@ from tiltaksgraf.graph.store import DATASET_FILE, graph_file
 
 __all__ = [
     "QueryResult", "QueryTimeout", "RowLimitExceeded", "Store", "RdflibStore", "OxigraphStore",
-    "SparqlEndpointStore", "open_store", "vocabulary_graph", "VOCABULARY_GRAPH", "STORE_KINDS",
+    "SparqlEndpointStore", "open_store", "vocabulary_graph", "missing_vocabulary", "VOCABULARY_GRAPH", "STORE_KINDS",
 ]
 
 STORE_KINDS = ("rdflib", "oxigraph")
-# The status scheme (skos:prefLabel "Ferdig"@nb …) is declared in the ontology file; a build that
-# does not carry it yet gets it in this named graph, so status labels answer on every store.
+# The status scheme (skos:prefLabel "Ferdig"@nb, "Completed"@en, skos:notation …) is declared in the
+# ontology file; what of it a build does not carry goes into this named graph, so status labels
+# answer alike on every store.
 VOCABULARY_GRAPH = mint_iri("graph", "vocabulary")
 _RDF_LANG_STRING = str(RDF.langString)
 _XSD_STRING = str(XSD.string)
@@ -126,9 +130,10 @@ class _GuardedGraph(Graph):
     """An rdflib Graph that stops a query past its deadline.
 
     rdflib's evaluator is plain Python with no cancellation hook, but every triple pattern it
-    matches (BGPs, property paths, EXISTS) goes through ``Graph.triples``: checking the calling
-    thread's deadline there stops a runaway join within milliseconds. Work that matches no more
-    patterns — sorting or aggregating rows already found, one slow regex — runs to its end."""
+    matches (BGPs, property paths, EXISTS) goes through ``Graph.triples``, and every algebra
+    node through the custom evaluation step ``_guarded_eval``: checking the calling thread's
+    deadline there stops a runaway join within milliseconds. Work that does neither — sorting
+    rows already found, one slow regex — runs to its end."""
 
     def triples(self, triple, *args, **kwargs):  # type: ignore[override]
         deadline = getattr(_guard, "deadline", None)
@@ -139,16 +144,18 @@ class _GuardedGraph(Graph):
 
 def _guarded_eval(ctx, part):
     """An rdflib custom evaluation step, active only for queries on a ``_GuardedGraph``: checks
-    the deadline at every algebra node, and evaluates GROUP BY without rdflib's stray row.
+    the deadline at every algebra node, and evaluates GROUP BY as SPARQL says.
 
-    rdflib 7 (``evalAggregateJoin``) yields one row of unbound variables (and of initBindings)
-    when a GROUP BY has no input; SPARQL gives no row. Every other node is left to rdflib."""
+    rdflib 7's ``evalAggregateJoin`` yields one row of unbound variables (and of initBindings)
+    when a GROUP BY has no input, where SPARQL gives none; and an aggregate with DISTINCT
+    (``COUNT(DISTINCT ?x)``) raises when ``?x`` is unbound in a row, where SPARQL skips the
+    row. Every other node is left to rdflib."""
     if not isinstance(ctx.graph, _GuardedGraph):
         raise NotImplementedError
     deadline = getattr(_guard, "deadline", None)
     if deadline is not None and time.monotonic() > deadline:
         raise QueryTimeout("the query ran past its time limit")
-    if part.name != "AggregateJoin" or part.p.expr is None:
+    if part.name != "AggregateJoin":
         raise NotImplementedError
     return _aggregate_join(ctx, part)
 
@@ -157,14 +164,22 @@ def _aggregate_join(ctx, part):
     from rdflib.plugins.sparql.aggregates import Aggregator
     from rdflib.plugins.sparql.evaluate import evalPart
     from rdflib.plugins.sparql.evalutils import _eval
-    from rdflib.plugins.sparql.sparql import FrozenBindings
+    from rdflib.plugins.sparql.sparql import FrozenBindings, NotBoundError
 
-    groups: dict[Any, Aggregator] = {}
+    grouping = part.p.expr
+    # without GROUP BY there is one group, even over no rows (COUNT(*) is then 0)
+    groups: dict[Any, Aggregator] = {} if grouping is not None else {(): Aggregator(aggregations=part.A)}
     for row in evalPart(ctx, part.p):
-        key = tuple(_eval(e, row, False) for e in part.p.expr)
+        key = tuple(_eval(e, row, False) for e in grouping) if grouping is not None else ()
         if key not in groups:
             groups[key] = Aggregator(aggregations=part.A)
-        groups[key].update(row)
+        for accumulator in list(groups[key].accumulators.values()):
+            try:  # rdflib's DISTINCT check raises on an unbound value; SPARQL skips it
+                use = accumulator.use_row(row)
+            except NotBoundError:
+                continue
+            if use:
+                accumulator.update(row, groups[key])
     for aggregator in groups.values():
         yield FrozenBindings(ctx, aggregator.get_bindings())
 
@@ -200,7 +215,7 @@ class RdflibStore(Store):
 
     @classmethod
     def from_build(cls, graph_dir: str | Path) -> RdflibStore:
-        """The union graph of a build (``DIR/graph.ttl``), plus the status scheme if missing."""
+        """The union graph of a build (``DIR/graph.ttl``), plus what it lacks of the status scheme."""
         path = graph_file(graph_dir)
         graph = _GuardedGraph()
         try:
@@ -208,8 +223,7 @@ class RdflibStore(Store):
         except Exception as exc:  # rdflib raises many parser-specific types
             raise InputError(f"cannot read the graph: {exc}", path=str(path),
                              hint="rebuild it with 'tiltaksgraf build'") from exc
-        if needs_vocabulary(graph):
-            graph += vocabulary_graph()
+        graph += missing_vocabulary(graph)
         return cls(graph, f"rdflib: {path}")
 
     def query(self, text: str, bindings: Mapping[str, Node] | None = None, *,
@@ -237,6 +251,13 @@ class RdflibStore(Store):
                 graph.add(triple)
                 _check_rows(len(graph), max_rows)
             return QueryResult(kind, graph=graph)
+        except QueryError:
+            raise
+        except RecursionError:
+            raise QueryError("the query is nested too deeply for the rdflib store") from None
+        except Exception as exc:  # rdflib raises plain exceptions for what it cannot evaluate
+            raise QueryError(f"the rdflib store cannot run this query: {exc}",
+                             hint="try --store oxigraph") from exc
         finally:
             _guard.deadline = previous
 
@@ -262,7 +283,7 @@ class OxigraphStore(Store):
 
     @classmethod
     def from_build(cls, graph_dir: str | Path, location: str | Path | None = None) -> OxigraphStore:
-        trig = _dataset_file(graph_dir)
+        trig = dataset_file(graph_dir)
         if location is None:
             store = ox.Store()
             _load_into(store, trig, bulk=False)
@@ -307,14 +328,27 @@ class OxigraphStore(Store):
             raise QueryError(f"SPARQL syntax error: {exc}") from exc
         except RuntimeError as exc:
             raise QueryError(f"the query cannot be run: {exc}") from exc
+        # pyoxigraph's result objects must be dropped by the thread that made them ("unsendable"):
+        # an error leaves here without the traceback whose frames still hold them.
+        try:
+            return self._collect(result, text, max_rows, deadline)
+        except QueryError as exc:
+            error = exc.with_traceback(None)
+        finally:
+            del result
+        raise error
+
+    @staticmethod
+    def _collect(result: Any, text: str, max_rows: int | None, deadline: float | None) -> QueryResult:
         if isinstance(result, ox.QueryBoolean):
             return QueryResult("ASK", boolean=bool(result))
         if isinstance(result, ox.QuerySolutions):
             names = [v.value for v in result.variables]
-            rows = []
+            rows: list[tuple[Node | None, ...]] = []
             for solution in result:
                 rows.append(tuple(None if solution[i] is None else from_oxigraph(solution[i])
                                   for i in range(len(names))))
+                del solution
                 _check_rows(len(rows), max_rows)
                 if len(rows) % 256 == 0:
                     _check_deadline(deadline)
@@ -324,6 +358,7 @@ class OxigraphStore(Store):
         for triple in result:
             graph.add((from_oxigraph(triple.subject), from_oxigraph(triple.predicate),
                        from_oxigraph(triple.object)))
+            del triple
             _check_rows(len(graph), max_rows)
         kind = "DESCRIBE" if re.search(r"\bDESCRIBE\b", _strip_comments(text), re.IGNORECASE) else "CONSTRUCT"
         return QueryResult(kind, graph=graph)
@@ -338,19 +373,18 @@ def _load_into(store: ox.Store, trig: Path, *, bulk: bool) -> None:
     except (SyntaxError, ValueError, OSError) as exc:
         raise InputError(f"cannot read the dataset: {exc}", path=str(trig),
                          hint="rebuild it with 'tiltaksgraf build'") from exc
-    if not _oxigraph_has_vocabulary(store):
-        store.load(input=vocabulary_graph().serialize(format="nt"), format=ox.RdfFormat.N_TRIPLES,
-                   to_graph=ox.NamedNode(str(VOCABULARY_GRAPH)))
+    missing = [t for t in vocabulary_graph() if not _oxigraph_has(store, t)]
+    if missing:
+        store.extend([ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), ox.NamedNode(str(VOCABULARY_GRAPH)))
+                      for s, p, o in missing])
 
 
-def _oxigraph_has_vocabulary(store: ox.Store) -> bool:
-    from tiltaksgraf.ontology.terms import STATUS_CONCEPTS
-
-    concept = ox.NamedNode(str(STATUS_CONCEPTS["Ferdig"]))
-    return any(True for _q in store.quads_for_pattern(concept, ox.NamedNode(str(SKOS.prefLabel)), None, None))
+def _oxigraph_has(store: ox.Store, triple: tuple[Node, Node, Node]) -> bool:
+    s, p, o = (to_oxigraph(t) for t in triple)
+    return next(iter(store.quads_for_pattern(s, p, o, None)), None) is not None
 
 
-def _dataset_file(graph_dir: str | Path) -> Path:
+def dataset_file(graph_dir: str | Path) -> Path:
     path = Path(graph_dir)
     if path.is_dir():
         path = path / DATASET_FILE
@@ -387,7 +421,7 @@ class SparqlEndpointStore(Store):
     def query(self, text: str, bindings: Mapping[str, Node] | None = None, *,
               max_rows: int | None = None, deadline: float | None = None) -> QueryResult:
         if bindings:
-            text = text.rstrip() + "\n" + values_clause(bindings) + "\n"
+            text = with_values(text, bindings)
         timeout = self.timeout if deadline is None else max(0.001, deadline - time.monotonic())
         request = urllib.request.Request(
             self.url, data=urllib.parse.urlencode({"query": text}).encode("utf-8"), method="POST",
@@ -412,6 +446,35 @@ class SparqlEndpointStore(Store):
         _check_rows(len(graph), max_rows)
         kind = "DESCRIBE" if re.search(r"\bDESCRIBE\b", _strip_comments(text), re.IGNORECASE) else "CONSTRUCT"
         return QueryResult(kind, graph=graph)
+
+
+_TOKENS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
+                     r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*|[{}]'
+                     r'|\bCONSTRUCT\b|\bWHERE\b', re.IGNORECASE)
+
+
+def with_values(text: str, bindings: Mapping[str, Node]) -> str:
+    """The query with a VALUES block of the bindings as the first element of its top-level
+    group (after ``WHERE {``): the query's own patterns join with it, so the parameters
+    constrain the query as SEP-0007 substitution and rdflib's initBindings do on the other
+    stores (both the query's projection and its top-level group see them)."""
+    clause = values_clause(bindings)
+    depth = 0
+    skip_template = False
+    for match in _TOKENS.finditer(text):
+        token = match.group(0)
+        upper = token.upper()
+        if upper == "CONSTRUCT" and depth == 0:
+            skip_template = True
+        elif upper == "WHERE" and depth == 0:
+            skip_template = False
+        elif token == "{":
+            if depth == 0 and not skip_template:
+                return f"{text[:match.end()]} {clause}\n{text[match.end():]}"
+            depth += 1
+        elif token == "}":
+            depth -= 1
+    raise QueryError("cannot bind parameters: the query has no group pattern")
 
 
 def values_clause(bindings: Mapping[str, Node]) -> str:
@@ -495,7 +558,10 @@ def to_oxigraph(term: Node) -> ox.NamedNode | ox.Literal:
     raise QueryError(f"cannot bind {term!r}: only IRIs and literals can be parameters")
 
 
+@lru_cache(maxsize=1 << 16)
 def from_oxigraph(term: Any) -> Node:
+    """The rdflib term for an Oxigraph term. Cached: rdflib's Literal constructor is most of the
+    cost of reading a result, and terms (immutable on both sides) recur across results."""
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.Literal):
@@ -524,10 +590,14 @@ def vocabulary_graph() -> Graph:
     return graph
 
 
-def needs_vocabulary(graph: Graph) -> bool:
-    from tiltaksgraf.ontology.terms import STATUS_CONCEPTS
-
-    return (STATUS_CONCEPTS["Ferdig"], SKOS.prefLabel, None) not in graph
+def missing_vocabulary(graph: Graph) -> Graph:
+    """The triples of the status scheme that ``graph`` lacks (all of them for a build that does
+    not carry the scheme; none once it carries all of it)."""
+    missing = Graph()
+    for triple in vocabulary_graph():
+        if triple not in graph:
+            missing.add(triple)
+    return missing
 
 
 def open_store(source: str | Path = "out", kind: str = "rdflib", *,

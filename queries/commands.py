@@ -1,3 +1,157 @@
-"""CLI commands of this stage; they register themselves on ``tiltaksgraf.cli.app``."""
+"""CLI commands of this stage; they register themselves on ``tiltaksgraf.cli.app``.
+
+``queries`` lists the named queries, ``query`` runs one (or any SPARQL) on a build or an
+endpoint, ``serve`` starts the SPARQL endpoint, ``push`` loads the graph into a Graph Store
+Protocol server. Each command checks its arguments and calls library functions; results go to
+stdout, messages to stderr.
+"""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from tiltaksgraf.cli import app, err
+from tiltaksgraf.errors import InputError, UsageError
+
+GraphOption = Annotated[Path, typer.Option("--graph", "-g", help="A build directory (from 'tiltaksgraf build').")]
+StoreOption = Annotated[str, typer.Option("--store", help="Query engine: rdflib (in memory) or oxigraph.")]
+LocationOption = Annotated[Optional[Path], typer.Option(
+    "--oxigraph-dir", help="Keep the Oxigraph store on disk here and reuse it while the build is unchanged.")]
+
+
+@app.command("queries")
+def list_queries() -> None:
+    """List the named queries with their parameters."""
+    from tiltaksgraf.queries.runner import load_named_queries
+
+    for query in load_named_queries().values():
+        params = ", ".join(p.usage() for p in query.params) or "no parameters"
+        typer.echo(f"{query.name}  [{params}]\n  {query.title}: {query.answers}")
+        for example in query.examples:
+            typer.echo(f"  e.g. {example}")
+
+
+@app.command()
+def query(
+    name: Annotated[Optional[str], typer.Argument(help="A named query (see 'tiltaksgraf queries').")] = None,
+    param: Annotated[Optional[list[str]], typer.Option(
+        "--param", "-p", help="NAME=VALUE; a label or IRI for entities. Repeatable.")] = None,
+    sparql: Annotated[Optional[str], typer.Option("--sparql", help="Run this SPARQL query instead.")] = None,
+    file: Annotated[Optional[Path], typer.Option(
+        "--file", "-f", help="Run the SPARQL query in this file instead.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, tsv, json (SPARQL 1.1 JSON results), md, "
+                                     "xml; turtle, nt or jsonld for CONSTRUCT/DESCRIBE.")] = "table",
+    graph: GraphOption = Path("out"),
+    store: StoreOption = "rdflib",
+    location: LocationOption = None,
+    endpoint: Annotated[Optional[str], typer.Option(
+        "--endpoint", help="Ask this SPARQL query URL instead of a local build.")] = None,
+) -> None:
+    """Run a named query (with --param) or a SPARQL query (--sparql / --file); print the results."""
+    from tiltaksgraf.graph.oxigraph_store import open_store
+    from tiltaksgraf.queries.runner import CLI_FORMATS, format_result, run_named_query, run_sparql
+
+    if sum(x is not None for x in (name, sparql, file)) != 1:
+        raise UsageError("give exactly one of: a query NAME, --sparql TEXT or --file PATH",
+                         hint="'tiltaksgraf queries' lists the named queries")
+    if fmt not in CLI_FORMATS:
+        raise UsageError(f"unknown format {fmt!r}", hint=f"choose one of {', '.join(CLI_FORMATS)}")
+    params = _parse_params(param or [])
+    if params and name is None:
+        raise UsageError("--param is for named queries")
+    text = _read_query(file) if file is not None else sparql
+    with open_store(endpoint or graph, store, location=location) as opened:
+        result = run_named_query(opened, name, params) if name else run_sparql(opened, text or "")
+    if fmt == "table" and result.graph is None:
+        _print_table(result)
+    else:
+        typer.echo(format_result(result, fmt), nl=False)
+
+
+@app.command()
+def serve(
+    graph: GraphOption = Path("out"),
+    host: Annotated[str, typer.Option(help="Interface to listen on; 0.0.0.0 shares it with the network.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", help="Port; 0 picks a free one.")] = 7878,
+    store: StoreOption = "oxigraph",
+    location: LocationOption = None,
+    timeout: Annotated[float, typer.Option(help="Time limit per query, in seconds.")] = 10.0,
+    max_rows: Annotated[int, typer.Option(help="Most rows (or triples) one query may return.")] = 10_000,
+    workers: Annotated[int, typer.Option(help="Queries run at the same time.")] = 4,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not log requests.")] = False,
+) -> None:
+    """Serve the graph: a SPARQL 1.1 endpoint at /sparql and a query page at /."""
+    from tiltaksgraf.graph.oxigraph_store import open_store
+    from tiltaksgraf.queries.endpoint import make_server
+
+    if timeout <= 0 or max_rows < 1 or workers < 1:
+        raise UsageError("--timeout, --max-rows and --workers must be positive")
+    opened = open_store(graph, store, location=location)
+    server = make_server(opened, host, port, timeout=timeout, max_rows=max_rows, workers=workers, quiet=quiet)
+    err.print(f"serving {opened.description}\n  page:   {server.url}\n  SPARQL: {server.url}sparql\n"
+              "press Ctrl-C to stop", highlight=False, soft_wrap=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        err.print("stopped")
+    finally:
+        server.server_close()
+        opened.close()
+
+
+@app.command()
+def push(
+    endpoint: Annotated[str, typer.Option(
+        "--endpoint", "-e", help="The server's Graph Store endpoint, e.g. http://127.0.0.1:7878/store.")],
+    graph: GraphOption = Path("out"),
+) -> None:
+    """Load the graph into a SPARQL 1.1 Graph Store Protocol server, one named graph per source."""
+    from tiltaksgraf.graph.push import push as run_push
+
+    pushed = run_push(graph, endpoint,
+                      on_graph=lambda g: err.print(f"PUT <{g.graph}>: {g.triples} triples ({g.status})",
+                                                  highlight=False, soft_wrap=True))
+    err.print(f"pushed {len(pushed)} graphs, {sum(g.triples for g in pushed)} triples to {endpoint}",
+              highlight=False, soft_wrap=True)
+
+
+def _parse_params(items: list[str]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--param wants NAME=VALUE, not {item!r}")
+        params[key.strip()] = value
+    return params
+
+
+def _read_query(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the query: {exc}", path=str(path)) from exc
+
+
+def _print_table(result) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from tiltaksgraf.queries.runner import display
+
+    # On a terminal the table fits its width; piped, rows stay whole lines (no wrapping).
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 100_000)
+    if result.kind == "ASK":
+        console.print("true" if result.boolean else "false")
+        return
+    table = Table(show_lines=False, header_style="bold")
+    for var in result.vars:
+        table.add_column(var, overflow="fold")
+    for row in result.rows:
+        table.add_row(*(Text(display(term)) for term in row))  # Text: no markup in data
+    console.print(table)
+    err.print(f"{len(result.rows)} row{'s' if len(result.rows) != 1 else ''}")

@@ -1,0 +1,600 @@
+"""Named queries and ad-hoc SPARQL: load the ``.rq`` files, bind parameters safely, check and
+run queries on any ``Store``, and write results.
+
+Input: the ``.rq`` files beside this module, a ``Store`` (``tiltaksgraf.graph.oxigraph_store``)
+and parameter values as the user typed them. Output: a ``QueryResult`` of rdflib terms, and its
+text in the SPARQL 1.1 result formats (JSON, XML, CSV, TSV), a terminal table or Markdown.
+
+A ``.rq`` file starts with a header of ``# key: value`` comment lines::
+
+    # title: Partners of an agency
+    # answers: Whom an agency collaborates with, in which measures, …
+    #   (indented lines continue the value before them)
+    # param: agency agency required -- the agency, as a label or an IRI
+    # list: programmes " | "
+    # example: tiltaksgraf query partners-of --param agency=NKVTS
+
+``param`` is ``NAME TYPE required|optional|default=VALUE -- description``; the query uses the
+variable ``?NAME`` and projects it. Entity-typed values are a label (matched case- and
+accent-insensitively against ``skos:prefLabel``, ``skos:altLabel`` and ``tg:entityKey``) or an
+IRI, resolved to one IRI before the query runs; the value reaches the query only as an rdflib
+term passed to the store (never pasted into the text). A bound parameter's column is left out
+of the results: it would repeat the value given. ``list`` names a ``GROUP_CONCAT`` column and its
+separator (add ``numeric`` for numbers): SPARQL leaves the order inside a group open, so the
+runner sorts and de-duplicates the items, and every store gives the same rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import json
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape as xml_escape, quoteattr
+
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Node
+
+from tiltaksgraf.errors import DataError, QueryError
+from tiltaksgraf.graph.oxigraph_store import QueryResult, Store, prepare_rdflib
+from tiltaksgraf.ontology.terms import TG
+
+__all__ = [
+    "NamedQuery", "Param", "QueryRefused", "SparqlSyntaxError", "check_query", "fold",
+    "format_result", "get_named_query", "load_named_queries", "python_rows", "resolve_params",
+    "run_named_query", "run_sparql", "SELECT_FORMATS", "GRAPH_FORMATS", "CLI_FORMATS",
+]
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+class SparqlSyntaxError(QueryError):
+    """Query text that does not parse; ``line`` and ``column`` are 1-based."""
+
+    def __init__(self, message: str, *, line: int | None = None, column: int | None = None) -> None:
+        self.column = column
+        where = f" at line {line}, column {column}" if line and column else ""
+        super().__init__(f"SPARQL syntax error{where}: {message}")
+        self.line = line
+
+
+class QueryRefused(QueryError):
+    """A query this read-only service does not run (Update, SERVICE, FROM)."""
+
+
+# --- the named queries -------------------------------------------------------------------------
+
+PARAM_TYPES: dict[str, tuple[URIRef, ...] | None] = {
+    "agency": (TG.Agency,),
+    "programme": (TG.Programme,),
+    "law": (TG.Law,),
+    "report": (TG.Report,),
+    "plan": (TG.Plan,),
+    "entity": (TG.Agency, TG.Programme, TG.Law, TG.Report, TG.Plan),
+    "status": (URIRef("http://www.w3.org/2004/02/skos/core#Concept"),),
+    "integer": None,
+    "text": None,
+}
+_HEADER_KEYS = ("title", "answers", "param", "list", "example")
+_PARAM_RE = re.compile(r"(?P<name>[A-Za-z_]\w*)\s+(?P<type>\w+)\s+"
+                       r"(?P<need>required|optional|default=(?P<default>\S+))\s*(?:--\s*(?P<text>.*))?$")
+_LIST_RE = re.compile(r'(?P<name>[A-Za-z_]\w*)\s+"(?P<sep>[^"]+)"\s*(?P<numeric>numeric)?\s*$')
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    required: bool
+    default: str | None
+    description: str
+
+    def usage(self) -> str:
+        need = "required" if self.required else (f"default {self.default}" if self.default else "optional: all")
+        return f"{self.name} ({self.type}, {need})"
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    name: str
+    title: str
+    answers: str
+    params: tuple[Param, ...]
+    lists: tuple[tuple[str, str, bool], ...]  # (column, separator, numeric)
+    examples: tuple[str, ...]
+    text: str
+    path: str
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "title": self.title, "answers": self.answers,
+                "params": [{"name": p.name, "type": p.type, "required": p.required, "default": p.default,
+                            "description": p.description} for p in self.params],
+                "examples": list(self.examples), "text": self.text}
+
+
+def queries_dir() -> Path:
+    return Path(str(resources.files("tiltaksgraf.queries")))
+
+
+@lru_cache(maxsize=4)
+def load_named_queries(directory: str | None = None) -> dict[str, NamedQuery]:
+    """Every ``*.rq`` in ``directory`` (default: the bundled ones), by name, sorted."""
+    folder = Path(directory) if directory else queries_dir()
+    found = {}
+    for path in sorted(folder.glob("*.rq")):
+        query = parse_rq(path.read_text(encoding="utf-8"), path.stem, str(path))
+        found[query.name] = query
+    return found
+
+
+def get_named_query(name: str) -> NamedQuery:
+    queries = load_named_queries()
+    if name not in queries:
+        close = difflib.get_close_matches(name.lower(), list(queries), n=3, cutoff=0.6)
+        raise QueryError(f"no named query {name!r}",
+                         hint=f"did you mean {', '.join(close)}?" if close
+                         else "'tiltaksgraf queries' lists them")
+    return queries[name]
+
+
+def parse_rq(text: str, name: str, path: str = "<text>") -> NamedQuery:
+    """A named query from its text; a header that does not follow the format raises DataError
+    naming the file and line."""
+    values: dict[str, list[tuple[int, str]]] = {k: [] for k in _HEADER_KEYS}
+    last: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.startswith("#"):
+            if line.strip():
+                break
+            last = None
+            continue
+        body = line[1:]
+        match = re.match(r"\s?([a-z]+):\s*(.*)$", body)
+        if match and match.group(1) in _HEADER_KEYS:
+            last = match.group(1)
+            values[last].append((number, match.group(2).strip()))
+        elif body.startswith("  ") and last in ("title", "answers", "example") and values[last]:
+            at, previous = values[last][-1]
+            values[last][-1] = (at, f"{previous} {body.strip()}")
+        elif match:
+            raise DataError(f"unknown header key {match.group(1)!r}", path=path, line=number,
+                            hint=f"use one of {', '.join(_HEADER_KEYS)}")
+    if len(values["title"]) != 1 or len(values["answers"]) != 1:
+        raise DataError("the header needs one 'title:' and one 'answers:' line", path=path, line=1)
+    params = []
+    for number, spec in values["param"]:
+        m = _PARAM_RE.match(spec)
+        if not m or m.group("type") not in PARAM_TYPES:
+            raise DataError(f"bad param line {spec!r}", path=path, line=number,
+                            hint="NAME TYPE required|optional|default=VALUE -- description; TYPE is one of "
+                                 + ", ".join(PARAM_TYPES))
+        params.append(Param(m.group("name"), m.group("type"), m.group("need") == "required",
+                            m.group("default"), (m.group("text") or "").strip()))
+    lists = []
+    for number, spec in values["list"]:
+        m = _LIST_RE.match(spec)
+        if not m:
+            raise DataError(f"bad list line {spec!r}", path=path, line=number,
+                            hint='COLUMN "SEPARATOR" [numeric]')
+        lists.append((m.group("name"), m.group("sep"), bool(m.group("numeric"))))
+    return NamedQuery(name, values["title"][0][1], values["answers"][0][1], tuple(params), tuple(lists),
+                      tuple(v for _n, v in values["example"]), text, path)
+
+
+# --- parameters --------------------------------------------------------------------------------
+
+_FOLD = str.maketrans({"æ": "ae", "ø": "o", "đ": "d", "ŋ": "n", "ŧ": "t", "ß": "ss", "–": "-", "—": "-",
+                       "‐": "-", "’": "'", "«": '"', "»": '"', "“": '"', "”": '"'})
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form: 'Påbegynt – Løpende' → 'pabegynt - lopende'."""
+    lowered = unicodedata.normalize("NFKD", text.casefold().translate(_FOLD))
+    stripped = "".join(c for c in lowered if not unicodedata.combining(c))
+    return " ".join(stripped.split())
+
+
+# Every label with the entity's types; OPTIONAL makes rdflib look the types up row by row, which
+# is ten times faster there than a join. Types other than the parameter types are ignored.
+_LABELS_QUERY = f"""
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX tg: <{TG._NS}>
+SELECT ?e ?type ?label ?rank WHERE {{
+  {{ ?e skos:prefLabel ?label BIND(0 AS ?rank) }} UNION {{ ?e tg:entityKey ?label BIND(0 AS ?rank) }}
+  UNION {{ ?e skos:notation ?label BIND(0 AS ?rank) }} UNION {{ ?e skos:altLabel ?label BIND(1 AS ?rank) }}
+  OPTIONAL {{ ?e a ?type }}
+}}"""
+
+
+@dataclass
+class _LabelIndex:
+    by_fold: dict[str, set[tuple[int, URIRef, URIRef]]] = field(default_factory=dict)  # (rank, type, iri)
+    types: dict[URIRef, set[URIRef]] = field(default_factory=dict)
+    names: dict[URIRef, str] = field(default_factory=dict)
+
+
+def _label_index(store: Store) -> _LabelIndex:
+    index = store.cache.get("labels")
+    if index is None:
+        index = _LabelIndex()
+        wanted = {t for types in PARAM_TYPES.values() for t in types or ()}
+        for entity, type_, label, rank in store.query(_LABELS_QUERY).rows:
+            if not isinstance(entity, URIRef) or label is None or type_ not in wanted:
+                continue
+            index.by_fold.setdefault(fold(str(label)), set()).add((int(rank), type_, entity))
+            index.types.setdefault(entity, set()).add(type_)
+            if int(rank) == 0 and (entity not in index.names or getattr(label, "language", None) == "nb"):
+                index.names[entity] = str(label)
+        store.cache["labels"] = index
+    return index
+
+
+def resolve_params(store: Store, query: NamedQuery, values: Mapping[str, Any]) -> dict[str, Node]:
+    """Parameter values as terms: labels resolved to IRIs, numbers and text as literals."""
+    unknown = sorted(set(values) - {p.name for p in query.params})
+    if unknown:
+        known = ", ".join(p.name for p in query.params) or "none"
+        raise QueryError(f"{query.name} has no parameter {', '.join(unknown)}", hint=f"its parameters: {known}")
+    bindings: dict[str, Node] = {}
+    for param in query.params:
+        value = values.get(param.name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            value = param.default
+        if value is None:
+            if param.required:
+                raise QueryError(f"{query.name} needs the parameter {param.name} ({param.type})",
+                                 hint=f"for example: {query.examples[0]}" if query.examples else None)
+            continue
+        bindings[param.name] = _term_for(store, query, param, value)
+    return bindings
+
+
+def _term_for(store: Store, query: NamedQuery, param: Param, value: Any) -> Node:
+    if param.type == "integer":
+        try:
+            return Literal(int(str(value).strip()))
+        except ValueError:
+            raise QueryError(f"{param.name} must be a whole number, not {value!r}") from None
+    if param.type == "text":
+        return Literal(str(value))
+    allowed = PARAM_TYPES[param.type] or ()
+    index = _label_index(store)
+    text = str(value).strip()
+    if isinstance(value, URIRef) or re.match(r"^<?https?://", text):
+        iri = URIRef(text.strip("<>"))
+        if not index.types.get(iri, set()) & set(allowed):
+            raise QueryError(f"{param.name}: no {param.type} in the graph has the IRI <{iri}>",
+                             hint="find it with: tiltaksgraf query entity-search --param text=…")
+        return iri
+    matches = {(rank, iri) for rank, type_, iri in index.by_fold.get(fold(text), set()) if type_ in allowed}
+    if not matches:
+        near = sorted({iri for key, entries in index.by_fold.items() if fold(text) in key
+                       for _r, type_, iri in entries if type_ in allowed}, key=lambda i: index.names.get(i, i))
+        hint = ("did you mean: " + "; ".join(f"{index.names.get(i, i)} <{i}>" for i in near[:5])) if near else \
+            f"search the labels with: tiltaksgraf query entity-search --param text={text!r}"
+        raise QueryError(f"{param.name}: no {param.type} is called {text!r}", hint=hint)
+    best = min(rank for rank, _iri in matches)
+    iris = sorted({iri for rank, iri in matches if rank == best})
+    if len(iris) > 1:
+        listed = "; ".join(f"{index.names.get(i, i)} <{i}>" for i in iris)
+        raise QueryError(f"{param.name}: {text!r} names {len(iris)} {param.type} entities: {listed}",
+                         hint="pass the IRI of the one you mean")
+    return iris[0]
+
+
+# --- running -----------------------------------------------------------------------------------
+
+_KINDS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT", "DescribeQuery": "DESCRIBE"}
+
+
+def check_query(text: str) -> str:
+    """Parse ``text`` and return its form (SELECT, ASK, CONSTRUCT, DESCRIBE).
+
+    Refused, by looking at the parsed query rather than its words: SPARQL Update (LOAD included),
+    SERVICE anywhere in the algebra (it makes the engine call another server), and FROM / FROM
+    NAMED (rdflib would fetch those URLs). Nothing else in SPARQL reads a file or the network."""
+    if not text.strip():
+        raise SparqlSyntaxError("the query is empty")
+    try:
+        prepared = prepare_rdflib(text)
+    except RecursionError:
+        raise SparqlSyntaxError("the query is nested too deeply") from None
+    except Exception as exc:  # pyparsing's ParseException, or rdflib's plain Exception for a prefix
+        if _is_update(text):
+            raise QueryRefused("SPARQL Update is not allowed: this service is read-only") from None
+        raise _syntax_error(text, exc) from None
+    algebra = prepared.algebra
+    if algebra.get("datasetClause"):
+        raise QueryRefused("FROM and FROM NAMED are not allowed: the service queries its own graph "
+                           "and does not fetch others")
+    if _contains(algebra, "ServiceGraphPattern"):
+        raise QueryRefused("SERVICE is not allowed: the service does not call other endpoints")
+    return _KINDS[algebra.name]
+
+
+def _is_update(text: str) -> bool:
+    from rdflib.plugins.sparql.parser import parseUpdate
+
+    try:
+        return bool(parseUpdate(text).get("request"))
+    except Exception:  # not an update either
+        return False
+
+
+def _contains(node: Any, name: str, seen: set[int] | None = None) -> bool:
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        return False
+    seen.add(id(node))
+    if getattr(node, "name", None) == name:
+        return True
+    if isinstance(node, Mapping):
+        return any(_contains(v, name, seen) for k, v in node.items() if not str(k).startswith("_"))
+    if isinstance(node, (list, tuple)):
+        return any(_contains(v, name, seen) for v in node)
+    return False
+
+
+def _syntax_error(text: str, exc: Exception) -> SparqlSyntaxError:
+    """The error with a line and column: where the clause rdflib's parser could not read
+    begins (Oxigraph's parser mostly reports the end of the text instead, so it is not asked)."""
+    message = " ".join(str(getattr(exc, "msg", None) or exc).split())
+    line, column = getattr(exc, "lineno", None), getattr(exc, "col", None)
+    prefix = re.match(r"Unknown namespace prefix\s*:\s*(\S+)", message)
+    if prefix:  # rdflib raises a plain Exception without a position for an undeclared prefix
+        line, column = _position_of(text, re.compile(rf"(?<![\w<\"'#]){re.escape(prefix.group(1))}:"))
+        return SparqlSyntaxError(f"the prefix {prefix.group(1)}: is not declared (add PREFIX "
+                                 f"{prefix.group(1)}: <…>)", line=line, column=column)
+    detail = _found_at(text, line, column) if line and column else message[:160]
+    return SparqlSyntaxError(detail, line=line, column=column)
+
+
+def _position_of(text: str, pattern: re.Pattern[str]) -> tuple[int | None, int | None]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        m = pattern.search(line.split("#", 1)[0] if "<" not in line else line)
+        if m:
+            return number, m.start() + 1
+    return None, None
+
+
+def _found_at(text: str, line: int, column: int) -> str:
+    lines = text.splitlines()
+    rest = lines[line - 1][column - 1:] if 0 < line <= len(lines) else ""
+    if not rest.strip():
+        return "unexpected end of query" if line >= len(lines) else "unexpected end of line"
+    token = re.match(r"\S+", rest.lstrip()).group(0)  # type: ignore[union-attr]
+    return f"cannot parse from {token[:30]!r}"
+
+
+def run_sparql(store: Store, text: str, *, max_rows: int | None = None,
+               deadline: float | None = None) -> QueryResult:
+    """Check ``text`` (see ``check_query``) and run it on ``store``."""
+    kind = check_query(text)
+    result = store.query(text, max_rows=max_rows, deadline=deadline)
+    if result.graph is not None and result.kind != kind:
+        result = replace(result, kind=kind)
+    return result
+
+
+def run_named_query(store: Store, name: str | NamedQuery, params: Mapping[str, Any] | None = None, *,
+                    max_rows: int | None = None, deadline: float | None = None) -> QueryResult:
+    """Run a named query with parameter values (labels or IRIs, numbers, text)."""
+    query = name if isinstance(name, NamedQuery) else get_named_query(name)
+    bindings = resolve_params(store, query, params or {})
+    result = store.query(query.text, bindings, max_rows=max_rows, deadline=deadline)
+    return _tidy(result, query, bindings)
+
+
+def _tidy(result: QueryResult, query: NamedQuery, bindings: Mapping[str, Node]) -> QueryResult:
+    if result.kind != "SELECT":
+        return result
+    lists = {column: (sep, numeric) for column, sep, numeric in query.lists}
+    keep = [i for i, v in enumerate(result.vars) if v not in bindings]
+    rows = []
+    for row in result.rows:
+        cells = list(row)
+        for i, var in enumerate(result.vars):
+            if var in lists and cells[i] is not None:
+                cells[i] = _sorted_list(str(cells[i]), *lists[var])
+        rows.append(tuple(cells[i] for i in keep))
+    return QueryResult("SELECT", [result.vars[i] for i in keep], rows)
+
+
+def _sorted_list(value: str, separator: str, numeric: bool) -> Literal:
+    items = {item.strip() for item in value.split(separator) if item.strip()}
+    if numeric:
+        ordered = sorted(items, key=lambda x: (float(x) if re.fullmatch(r"-?\d+(\.\d+)?", x) else float("inf"), x))
+    else:
+        ordered = sorted(items, key=lambda x: (fold(x), x))
+    return Literal(separator.join(ordered))
+
+
+# --- results as Python values and as text ------------------------------------------------------
+
+
+def python_value(term: Node | None) -> Any:
+    if term is None:
+        return None
+    if isinstance(term, Literal):
+        value = term.toPython()
+        return str(term) if isinstance(value, Literal) else value
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    return str(term)
+
+
+def python_rows(result: QueryResult) -> list[dict[str, Any]]:
+    """Rows as dicts of Python values (IRIs as str, numbers as int/Decimal, unbound as None);
+    ASK gives ``[{"boolean": …}]``, CONSTRUCT/DESCRIBE one dict per triple."""
+    if result.kind == "ASK":
+        return [{"boolean": bool(result.boolean)}]
+    if result.graph is not None:
+        return [{"subject": python_value(s), "predicate": python_value(p), "object": python_value(o)}
+                for s, p, o in sorted(result.graph)]
+    return [{var: python_value(value) for var, value in zip(result.vars, row)} for row in result.rows]
+
+
+SELECT_FORMATS = {  # name → media type, for SELECT and ASK
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+}
+GRAPH_FORMATS = {  # name → (media type, rdflib serializer), for CONSTRUCT and DESCRIBE
+    "turtle": ("text/turtle", "turtle"),
+    "nt": ("application/n-triples", "nt"),
+    "jsonld": ("application/ld+json", "json-ld"),
+    "rdfxml": ("application/rdf+xml", "xml"),
+}
+CLI_FORMATS = ("table", "csv", "tsv", "json", "md", "xml", "turtle", "nt", "jsonld")
+
+
+def format_result(result: QueryResult, fmt: str) -> str:
+    """The result as text: a SPARQL results format (json, xml, csv, tsv), a graph format
+    (turtle, nt, jsonld, rdfxml), or Markdown (md)."""
+    if result.graph is not None:
+        fmt = fmt if fmt in GRAPH_FORMATS else "turtle"
+        return result.graph.serialize(format=GRAPH_FORMATS[fmt][1])
+    if fmt == "json":
+        return _results_json(result)
+    if fmt == "xml":
+        return _results_xml(result)
+    if fmt == "csv":
+        return _results_csv(result)
+    if fmt == "tsv":
+        return _results_tsv(result)
+    if fmt == "md":
+        return _results_markdown(result)
+    raise QueryError(f"unknown format {fmt!r}", hint=f"choose one of {', '.join(CLI_FORMATS)}")
+
+
+def _json_term(term: Node) -> dict[str, str]:
+    if isinstance(term, URIRef):
+        return {"type": "uri", "value": str(term)}
+    if isinstance(term, BNode):
+        return {"type": "bnode", "value": str(term)}
+    out = {"type": "literal", "value": str(term)}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype:
+        out["datatype"] = str(term.datatype)
+    return out
+
+
+def _results_json(result: QueryResult) -> str:
+    if result.kind == "ASK":
+        return json.dumps({"head": {}, "boolean": bool(result.boolean)})
+    bindings = [{v: _json_term(t) for v, t in zip(result.vars, row) if t is not None} for row in result.rows]
+    return json.dumps({"head": {"vars": result.vars}, "results": {"bindings": bindings}}, ensure_ascii=False)
+
+
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _x(text: str) -> str:
+    return xml_escape(_XML_BAD.sub("\ufffd", text))
+
+
+def _results_xml(result: QueryResult) -> str:
+    out = ['<?xml version="1.0" encoding="utf-8"?>', '<sparql xmlns="http://www.w3.org/2005/sparql-results#">']
+    if result.kind == "ASK":
+        out += ["<head/>", f"<boolean>{'true' if result.boolean else 'false'}</boolean>", "</sparql>"]
+        return "\n".join(out) + "\n"
+    out.append("<head>" + "".join(f"<variable name={quoteattr(v)}/>" for v in result.vars) + "</head>")
+    out.append("<results>")
+    for row in result.rows:
+        cells = []
+        for var, term in zip(result.vars, row):
+            if term is None:
+                continue
+            if isinstance(term, URIRef):
+                inner = f"<uri>{_x(str(term))}</uri>"
+            elif isinstance(term, BNode):
+                inner = f"<bnode>{_x(str(term))}</bnode>"
+            elif term.language:
+                inner = f"<literal xml:lang={quoteattr(term.language)}>{_x(str(term))}</literal>"
+            elif term.datatype:
+                inner = f"<literal datatype={quoteattr(str(term.datatype))}>{_x(str(term))}</literal>"
+            else:
+                inner = f"<literal>{_x(str(term))}</literal>"
+            cells.append(f"<binding name={quoteattr(var)}>{inner}</binding>")
+        out.append("<result>" + "".join(cells) + "</result>")
+    out += ["</results>", "</sparql>"]
+    return "\n".join(out) + "\n"
+
+
+def _plain(term: Node | None) -> str:
+    if term is None:
+        return ""
+    return f"_:{term}" if isinstance(term, BNode) else str(term)
+
+
+def _results_csv(result: QueryResult) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    if result.kind == "ASK":
+        writer.writerows([["boolean"], ["true" if result.boolean else "false"]])
+    else:
+        writer.writerow(result.vars)
+        writer.writerows([_plain(t) for t in row] for row in result.rows)
+    return buffer.getvalue()
+
+
+def _tsv_term(term: Node | None) -> str:
+    from tiltaksgraf.graph.oxigraph_store import _literal_nt
+
+    if term is None:
+        return ""
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    if term.datatype and str(term.datatype).endswith("#integer") and re.fullmatch(r"[+-]?\d+", str(term)):
+        return str(term)
+    return _literal_nt(term)
+
+
+def _results_tsv(result: QueryResult) -> str:
+    if result.kind == "ASK":
+        return "?boolean\n" + ("true" if result.boolean else "false") + "\n"
+    lines = ["\t".join(f"?{v}" for v in result.vars)]
+    lines += ["\t".join(_tsv_term(t) for t in row) for row in result.rows]
+    return "\n".join(lines) + "\n"
+
+
+def _results_markdown(result: QueryResult) -> str:
+    if result.kind == "ASK":
+        return f"| boolean |\n|---|\n| {'true' if result.boolean else 'false'} |\n"
+
+    def cell(term: Node | None) -> str:
+        return " ".join(display(term).replace("|", "\\|").split("\n")).strip() if term is not None else ""
+
+    lines = ["| " + " | ".join(result.vars) + " |", "|" + "---|" * len(result.vars)]
+    lines += ["| " + " | ".join(cell(t) for t in row) + " |" for row in result.rows]
+    return "\n".join(lines) + "\n"
+
+
+_SHORT = (("https://w3id.org/tiltaksgraf/id/", "id:"), (str(TG._NS), "tg:"),
+          ("http://www.w3.org/2004/02/skos/core#", "skos:"))
+
+
+def display(term: Node | None) -> str:
+    """A term for people: IRIs of the project's namespaces shortened (``id:entity/nkvts``)."""
+    if term is None:
+        return ""
+    if isinstance(term, URIRef):
+        for long, short in _SHORT:
+            if str(term).startswith(long):
+                return short + str(term)[len(long):]
+    return _plain(term)

@@ -1,0 +1,49 @@
+"""The Python API for asking the graph: load a built graph, run named queries or SPARQL, get rows.
+
+Input: a build directory (``tiltaksgraf build``) or the URL of a SPARQL endpoint the graph was
+pushed to. Output: rows as ``list[dict]`` of plain Python values (IRIs as ``str``, numbers as
+``int``/``Decimal``, unbound as ``None``)::
+
+    from tiltaksgraf.api import load, run_query, sparql
+
+    store = load("out")                      # rdflib in memory; store="oxigraph" for Oxigraph
+    run_query(store, "partners-of", agency="NKVTS")
+    sparql(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+
+The same functions back the ``tiltaksgraf query`` command and the HTTP endpoint.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tiltaksgraf.graph.oxigraph_store import Store, open_store
+from tiltaksgraf.queries.runner import NamedQuery, load_named_queries, python_rows, run_named_query, run_sparql
+
+__all__ = ["load", "named_queries", "run_query", "sparql", "Store", "NamedQuery"]
+
+
+def load(graph_dir: str | Path = "out", store: str = "rdflib", *, location: str | Path | None = None) -> Store:
+    """Open a built graph for querying.
+
+    ``store`` is ``"rdflib"`` (in memory, the default) or ``"oxigraph"`` (in memory, or persistent
+    in the directory ``location``, reused while the build is unchanged). ``graph_dir`` may also be
+    an ``http(s)://`` SPARQL query URL, e.g. a shared server the graph was pushed to."""
+    return open_store(graph_dir, store, location=location)
+
+
+def named_queries() -> dict[str, NamedQuery]:
+    """The bundled named queries by name, each with its title, parameters and SPARQL text."""
+    return dict(load_named_queries())
+
+
+def run_query(store: Store, name: str, **params: Any) -> list[dict[str, Any]]:
+    """Run a named query; parameters are labels or IRIs (entities), numbers or text."""
+    return python_rows(run_named_query(store, name, params))
+
+
+def sparql(store: Store, text: str) -> list[dict[str, Any]]:
+    """Run a read-only SPARQL query: SELECT rows; ASK ``[{"boolean": …}]``; CONSTRUCT and
+    DESCRIBE one ``{"subject", "predicate", "object"}`` per triple."""
+    return python_rows(run_sparql(store, text))
