@@ -15,9 +15,10 @@ from tiltaksgraf.evaluate import Scores, evaluate_graph
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 GOLD = SHARED / "gold" / "entities_dev.json"
 SCORER = SHARED / "tools" / "score_entities.py"
-pytestmark = pytest.mark.skipif(not GOLD.is_file(), reason=f"no dev gold at {GOLD}")
+needs_dev_gold = pytest.mark.skipif(not GOLD.is_file(), reason=f"no dev gold at {GOLD}")
 
 
+@needs_dev_gold
 def test_evaluate_dev_scores_meet_targets(bundled_build):
     scores = evaluate_graph(GOLD, bundled_build)
     assert Scores.micro(scores.typed).prf()[2] >= 0.90
@@ -33,6 +34,7 @@ def test_evaluate_held_out_measures_stay_accurate(bundled_build):
     assert Scores.micro(scores.typed).prf()[2] >= 0.90
 
 
+@needs_dev_gold
 def test_evaluate_prints_the_shared_scorers_table(bundled_build, capsys):
     assert main(["evaluate", str(GOLD), "--graph", str(bundled_build)]) == 0
     ours = capsys.readouterr().out.strip()
