@@ -57,10 +57,18 @@ def analyse_report(report: Report, knowledge: Knowledge | None = None
     return out, learned
 
 
+# spaCy's tokenizer splits prefixes and suffixes off a token one character at a time, searching
+# the rest of the token each time: a run of thousands of symbols ("((((", "____", "««««") took
+# seconds to minutes. A longer run keeps only its first and last half of this many characters.
+_MAX_SYMBOL_RUN = 64
+_SYMBOL_RUN = re.compile(rf"(?:[^\w\s]|_){{{_MAX_SYMBOL_RUN + 1},}}")
+
+
 def fold_blanks(text: str, start: int, end: int) -> tuple[str, list[int]]:
     """The segment with every run of blanks and line breaks as one space, and for each of its
     characters the source offset it came from. Names broken over lines then match as phrases,
-    and CRLF, NBSP or form-feed variants of a report give the same tokens."""
+    and CRLF, NBSP or form-feed variants of a report give the same tokens. Runs of more than
+    ``_MAX_SYMBOL_RUN`` symbols are shortened (they name nothing, and cost spaCy quadratic time)."""
     chars: list[str] = []
     offsets: list[int] = []
     in_blank = False
@@ -75,7 +83,24 @@ def fold_blanks(text: str, start: int, end: int) -> tuple[str, list[int]]:
         in_blank = False
         chars.append(c)
         offsets.append(i)
-    return "".join(chars), offsets
+    folded = "".join(chars)
+    if _SYMBOL_RUN.search(folded) is None:
+        return folded, offsets
+    return _shorten_symbol_runs(folded, offsets)
+
+
+def _shorten_symbol_runs(folded: str, offsets: list[int]) -> tuple[str, list[int]]:
+    keep = _MAX_SYMBOL_RUN // 2
+    pieces: list[str] = []
+    kept: list[int] = []
+    pos = 0
+    for run in _SYMBOL_RUN.finditer(folded):
+        pieces.append(folded[pos:run.start() + keep])
+        kept += offsets[pos:run.start() + keep]
+        pos = run.end() - keep
+    pieces.append(folded[pos:])
+    kept += offsets[pos:]
+    return "".join(pieces), kept
 
 
 # --- candidates -------------------------------------------------------------------------------

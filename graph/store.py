@@ -29,11 +29,14 @@ EXPORT_FORMATS = {
 
 def write_outputs(built: BuiltGraph, out_dir: Path) -> int:
     """Write graph.ttl (all triples) and graph.trig (one named graph per source); return the
-    number of distinct triples. Serialised by Oxigraph — an order of magnitude faster than
-    rdflib's writers on graphs of this size — and sorted, so that the files are deterministic."""
-    quads = sorted(built.quads, key=lambda q: (q.graph_name.value, q.subject.value, q.predicate.value, str(q.object)))
+    number of distinct triples. Serialised by Oxigraph: an order of magnitude faster than
+    rdflib's writers on graphs of this size."""
+    # Grouped by graph and subject so the writers can nest; the build's insertion order is itself
+    # deterministic, and a stable sort on one short key keeps it within a group (sorting on whole
+    # terms held 1.1 million key tuples at 50 reports, most of the peak memory).
+    quads = sorted(built.quads, key=lambda q: (q.graph_name.value, q.subject.value))
     triples = sorted(dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object) for q in quads),
-                     key=lambda t: (t.subject.value, t.predicate.value, str(t.object)))
+                     key=lambda t: t.subject.value)
     write_atomic(out_dir / GRAPH_FILE, ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES))
     write_atomic(out_dir / DATASET_FILE, ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=PREFIXES))
     return len(triples)

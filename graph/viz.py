@@ -143,14 +143,18 @@ def _measure_number(text: str) -> int:
 def render_html(view: View) -> str:
     """The view as one self-contained HTML page."""
     Network = _pyvis_network()
+    from pyvis.edge import Edge
+
     G = view.graph
     net = Network(height="100%", width="100%", directed=G.is_directed(), heading=view.title, cdn_resources="in_line")
     degree = dict(G.degree())
     for n, attrs in G.nodes(data=True):
         net.add_node(n, **_vis_node(n, attrs, degree[n]))
+    # Edges go straight into the list: pyvis' add_edge checks every earlier edge (and scans the
+    # node list) on each call, quadratic in a network of 50 reports; networkx edges are unique.
     for i, (a, b, attrs) in enumerate(G.edges(data=True)):
         source, target = (attrs.get("refers_from"), attrs.get("refers_to")) if attrs.get("refers_from") else (a, b)
-        net.add_edge(source, target, **_vis_edge(i, attrs, G.is_directed()))
+        net.edges.append(Edge(source, target, G.is_directed(), **_vis_edge(i, attrs, G.is_directed())).options)
     net.templateEnv = _template_env()
     net.path = "view.html"
     net.templateEnv.globals["tg"] = {

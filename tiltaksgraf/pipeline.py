@@ -2,7 +2,8 @@
 
 ``build`` is what ``tiltaksgraf build`` runs; everything is written into a temporary directory
 beside the output and swapped in only when all of it succeeded, so a failed or interrupted run
-leaves the previous output exactly as it was.
+leaves the previous output exactly as it was. A run killed outright (SIGKILL, SIGTERM) cannot
+remove its temporary directory; the next build into the same output removes it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -73,6 +75,7 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
     from tiltaksgraf.graph.store import write_outputs
 
     started = time.perf_counter()
+    run_started = time.time()  # wall clock, to compare with directories' modification times
     out = Path(out_dir)
     paths = [Path(p) for p in reports] or [bundled_report()]
     extractions = []
@@ -82,6 +85,7 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
             on_report(path)
     dataset = build_dataset(extractions)
     out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temp_dirs(out, older_than=run_started)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
         tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; the output is an ordinary directory
@@ -98,6 +102,33 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
     return BuildResult(out, len(extractions), len(measures),
                        len({en.key for e in extractions for en in e.entities}), triples,
                        time.perf_counter() - started, tuple(sorted(p.name for p in out.iterdir())))
+
+
+def _remove_stale_temp_dirs(out: Path, *, older_than: float) -> None:
+    """Remove what killed builds into ``out`` left beside it: directories named exactly as
+    ``build`` names its temporary directory (``.NAME.`` + mkdtemp's eight characters + ``.tmp``)
+    and last changed before this run started. Anything else is left alone."""
+    pattern = re.compile(rf"\.{re.escape(out.name)}\.[a-z0-9_]{{8}}\.tmp")
+    for entry in out.parent.iterdir():
+        if not pattern.fullmatch(entry.name) or entry.is_symlink() or not entry.is_dir():
+            continue
+        try:
+            if entry.stat().st_mtime >= older_than:
+                continue  # a build that started after this one (or the clock says so): not stale
+        except FileNotFoundError:
+            continue  # gone meanwhile
+        shutil.rmtree(entry, ignore_errors=True)
+    _recover_swapped_out(out)
+
+
+def _recover_swapped_out(out: Path) -> None:
+    """A build killed between the two renames of ``_swap_in`` left the previous output as
+    ``.NAME.old-PID`` and no ``NAME``: put it back."""
+    if out.exists():
+        return
+    previous = sorted(out.parent.glob(f".{out.name}.old-*"), key=lambda p: p.stat().st_mtime)
+    if previous and previous[-1].is_dir() and not previous[-1].is_symlink():
+        os.replace(previous[-1], out)
 
 
 def _umask() -> int:

@@ -9,7 +9,7 @@ triple built from these records can point back to its words: ``text[start:end]``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 EntityType = Literal["Agency", "Programme", "Law", "Report", "Plan"]
@@ -163,7 +163,6 @@ class Relation:
     concerns: tuple[str, ...] = ()
     amount_nok: float | None = None  # funding
     year: int | None = None  # funding
-    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
