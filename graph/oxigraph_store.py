@@ -48,7 +48,7 @@ from rdflib.term import Node
 
 from tiltaksgraf.errors import InputError, QueryError
 from tiltaksgraf.graph.iri import mint_iri
-from tiltaksgraf.graph.store import DATASET_FILE, graph_file
+from tiltaksgraf.graph.store import dataset_file, graph_file
 
 __all__ = [
     "QueryResult", "QueryTimeout", "RowLimitExceeded", "Store", "RdflibStore", "OxigraphStore",
@@ -382,16 +382,6 @@ def _load_into(store: ox.Store, trig: Path, *, bulk: bool) -> None:
 def _oxigraph_has(store: ox.Store, triple: tuple[Node, Node, Node]) -> bool:
     s, p, o = (to_oxigraph(t) for t in triple)
     return next(iter(store.quads_for_pattern(s, p, o, None)), None) is not None
-
-
-def dataset_file(graph_dir: str | Path) -> Path:
-    path = Path(graph_dir)
-    if path.is_dir():
-        path = path / DATASET_FILE
-    if not path.is_file():
-        raise InputError("no built dataset here", path=str(path),
-                         hint="run 'tiltaksgraf build' first, or pass --graph DIR of a build")
-    return path
 
 
 def _sha256(path: Path) -> str:

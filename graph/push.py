@@ -23,7 +23,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from tiltaksgraf.errors import TiltaksgrafError
-from tiltaksgraf.graph.oxigraph_store import VOCABULARY_GRAPH, dataset_file, to_oxigraph, vocabulary_graph
+from tiltaksgraf.graph.oxigraph_store import VOCABULARY_GRAPH, to_oxigraph, vocabulary_graph
+from tiltaksgraf.graph.store import dataset_file
 
 __all__ = ["PushError", "PushedGraph", "push", "graph_url"]
 

@@ -62,14 +62,23 @@ def _umask() -> int:
     return mask
 
 
-def graph_file(graph_dir: str | Path) -> Path:
+def build_file(graph_dir: str | Path, name: str = GRAPH_FILE) -> Path:
+    """``DIR/name`` of a build (or the file itself when a file is given), checked to exist."""
     path = Path(graph_dir)
     if path.is_dir():
-        path = path / GRAPH_FILE
+        path = path / name
     if not path.is_file():
-        raise InputError("no built graph here", path=str(path),
+        raise InputError(f"no built {'dataset' if name == DATASET_FILE else 'graph'} here", path=str(path),
                          hint="run 'tiltaksgraf build' first, or pass --graph DIR of a build")
     return path
+
+
+def graph_file(graph_dir: str | Path) -> Path:
+    return build_file(graph_dir, GRAPH_FILE)
+
+
+def dataset_file(graph_dir: str | Path) -> Path:
+    return build_file(graph_dir, DATASET_FILE)
 
 
 def load_graph(graph_dir: str | Path) -> Graph:
@@ -85,9 +94,7 @@ def load_graph(graph_dir: str | Path) -> Graph:
 
 
 def load_dataset(graph_dir: str | Path) -> Dataset:
-    path = Path(graph_dir) / DATASET_FILE if Path(graph_dir).is_dir() else Path(graph_dir)
-    if not path.is_file():
-        raise InputError("no built dataset here", path=str(path), hint="run 'tiltaksgraf build' first")
+    path = dataset_file(graph_dir)
     ds = Dataset()
     ds.parse(path, format="trig")
     return ds

@@ -25,6 +25,17 @@ def report_text(report_path: Path) -> str:
 
 
 @pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled report built once for the whole session, without the HTML views (the tests
+    that need views render their own). Treat it as read-only."""
+    from tiltaksgraf.pipeline import build
+
+    out = tmp_path_factory.mktemp("build") / "out"
+    build([], out, write_views=False)
+    return out
+
+
+@pytest.fixture(scope="session")
 def report(report_path: Path) -> Report:
     """The bundled report, read and parsed once. Frozen records: safe to share."""
     return parse_report(read_report(report_path))

@@ -26,16 +26,6 @@ TINY_PLAN = "tiny-plan"
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled report, built once (no views: the tests render the ones they need)."""
-    from tiltaksgraf.pipeline import build
-
-    out = tmp_path_factory.mktemp("build") / "out"
-    build([], out, write_views=False)
-    return out
-
-
-@pytest.fixture(scope="session")
 def kg(built: Path) -> Graph:
     return load_graph(built)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tiltaksgraf.pipeline import build, bundled_report, extract_file
+from tiltaksgraf.pipeline import bundled_report, extract_file
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -20,10 +20,3 @@ def bundled_extraction():
 @pytest.fixture(scope="session")
 def mini_extraction():
     return extract_file(GOLDEN / "mini-report.txt")
-
-
-@pytest.fixture(scope="session")
-def bundled_build(tmp_path_factory):
-    out = tmp_path_factory.mktemp("kg") / "out"
-    build([], out, write_views=False)
-    return out

@@ -14,23 +14,23 @@ from tiltaksgraf.cli import main
     ("jsonld", "graph.jsonld", "json-ld"), ("nt", "graph.nt", "nt"), ("xml", "graph.rdf", "xml"),
     ("turtle", "graph.ttl", "turtle"),
 ])
-def test_cli_export_round_trips(bundled_build, tmp_path, capsys, fmt, name, parse_as):
-    assert main(["export", fmt, "--graph", str(bundled_build), "--out", str(tmp_path)]) == 0
+def test_cli_export_round_trips(built, tmp_path, capsys, fmt, name, parse_as):
+    assert main(["export", fmt, "--graph", str(built), "--out", str(tmp_path)]) == 0
     assert f"wrote {tmp_path / name}" in capsys.readouterr().err
-    original = Graph().parse(bundled_build / "graph.ttl")
+    original = Graph().parse(built / "graph.ttl")
     assert len(Graph().parse(tmp_path / name, format=parse_as)) == len(original)
 
 
-def test_cli_export_nquads_keeps_one_graph_per_source(bundled_build, tmp_path):
-    assert main(["export", "nquads", "--graph", str(bundled_build), "--out", str(tmp_path / "g.nq")]) == 0
+def test_cli_export_nquads_keeps_one_graph_per_source(built, tmp_path):
+    assert main(["export", "nquads", "--graph", str(built), "--out", str(tmp_path / "g.nq")]) == 0
     ds = Dataset()
     ds.parse(tmp_path / "g.nq", format="nquads")
     names = {str(g.identifier) for g in ds.graphs() if len(g)}
     assert any(n.endswith("/graph/derived") for n in names) and len(names) == 2
 
 
-def test_cli_export_unknown_format_is_a_usage_error(bundled_build, capsys):
-    assert main(["export", "yaml", "--graph", str(bundled_build)]) == 1
+def test_cli_export_unknown_format_is_a_usage_error(built, capsys):
+    assert main(["export", "yaml", "--graph", str(built)]) == 1
     assert "unknown format 'yaml'" in capsys.readouterr().err
 
 

@@ -19,32 +19,32 @@ needs_dev_gold = pytest.mark.skipif(not GOLD.is_file(), reason=f"no dev gold at 
 
 
 @needs_dev_gold
-def test_evaluate_dev_scores_meet_targets(bundled_build):
-    scores = evaluate_graph(GOLD, bundled_build)
+def test_evaluate_dev_scores_meet_targets(built):
+    scores = evaluate_graph(GOLD, built)
     assert Scores.micro(scores.typed).prf()[2] >= 0.90
     for typ, counts in scores.typed.items():
         assert counts.prf()[2] >= 0.85, f"{typ}: {counts}"
 
 
-def test_evaluate_held_out_measures_stay_accurate(bundled_build):
+def test_evaluate_held_out_measures_stay_accurate(built):
     """Twelve other measures (5, 10, 19, 29, 39, 43, 44, 50, 56, 70, 75, 88), annotated blind to
     the extractor by a second annotator following the gold conventions: the honest estimate."""
     heldout = Path(__file__).parent / "golden" / "entities_heldout.json"
-    scores = evaluate_graph(heldout, bundled_build)
+    scores = evaluate_graph(heldout, built)
     assert Scores.micro(scores.typed).prf()[2] >= 0.90
 
 
 @needs_dev_gold
-def test_evaluate_prints_the_shared_scorers_table(bundled_build, capsys):
-    assert main(["evaluate", str(GOLD), "--graph", str(bundled_build)]) == 0
+def test_evaluate_prints_the_shared_scorers_table(built, capsys):
+    assert main(["evaluate", str(GOLD), "--graph", str(built)]) == 0
     ours = capsys.readouterr().out.strip()
-    theirs = subprocess.run([sys.executable, str(SCORER), str(GOLD), str(bundled_build / "graph.ttl")],
+    theirs = subprocess.run([sys.executable, str(SCORER), str(GOLD), str(built / "graph.ttl")],
                             capture_output=True, text=True, check=True).stdout.strip()
     assert ours == theirs
 
 
-def test_evaluate_bad_gold_is_a_clear_error(tmp_path, bundled_build, capsys):
+def test_evaluate_bad_gold_is_a_clear_error(tmp_path, built, capsys):
     bad = tmp_path / "gold.json"
     bad.write_text("{}", encoding="utf-8")
-    assert main(["evaluate", str(bad), "--graph", str(bundled_build)]) == 1
+    assert main(["evaluate", str(bad), "--graph", str(built)]) == 1
     assert "cannot read gold annotations" in capsys.readouterr().err

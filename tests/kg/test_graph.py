@@ -19,8 +19,8 @@ GOLDEN = Path(__file__).parent / "golden"
 
 
 @pytest.fixture(scope="module")
-def graph(bundled_build):
-    return Graph().parse(bundled_build / "graph.ttl")
+def graph(built):
+    return Graph().parse(built / "graph.ttl")
 
 
 def test_graph_conforms_to_shapes(graph):
@@ -55,10 +55,10 @@ def test_graph_measures_and_statuses(graph):
     assert statuses == {"Ferdig", "Påbegynt", "Påbegynt - løpende"}
 
 
-def test_graph_build_is_deterministic(bundled_build, tmp_path):
+def test_graph_build_is_deterministic(built, tmp_path):
     build([], tmp_path / "again", write_views=False)
     for name in ("graph.ttl", "graph.trig", "measures.json"):
-        assert (tmp_path / "again" / name).read_bytes() == (bundled_build / name).read_bytes(), name
+        assert (tmp_path / "again" / name).read_bytes() == (built / name).read_bytes(), name
 
 
 def test_graph_golden_mini_report(mini_extraction):

@@ -16,16 +16,6 @@ from tiltaksgraf.graph.oxigraph_store import OxigraphStore, RdflibStore, Store
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled report, built once (no HTML views)."""
-    from tiltaksgraf.pipeline import build
-
-    out = tmp_path_factory.mktemp("queries-build") / "out"
-    build([], out, write_views=False)
-    return out
-
-
-@pytest.fixture(scope="session")
 def rdflib_store(built: Path) -> RdflibStore:
     return RdflibStore.from_build(built)
 
