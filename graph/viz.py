@@ -144,12 +144,16 @@ def render_html(view: View) -> str:
     """The view as one self-contained HTML page."""
     Network = _pyvis_network()
     from pyvis.edge import Edge
+    from pyvis.node import Node
 
     G = view.graph
     net = Network(height="100%", width="100%", directed=G.is_directed(), heading=view.title, cdn_resources="in_line")
     degree = dict(G.degree())
     for n, attrs in G.nodes(data=True):
-        net.add_node(n, **_vis_node(n, attrs, degree[n]))
+        node = Node(n, **_vis_node(n, attrs, degree[n])).options  # add_node scans a list per node
+        net.nodes.append(node)
+        net.node_ids.append(n)
+        net.node_map[n] = node
     # Edges go straight into the list: pyvis' add_edge checks every earlier edge (and scans the
     # node list) on each call, quadratic in a network of 50 reports; networkx edges are unique.
     for i, (a, b, attrs) in enumerate(G.edges(data=True)):
