@@ -32,10 +32,11 @@ import time
 import traceback
 import urllib.parse
 from functools import lru_cache
-from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
+from concurrent.futures import Future, TimeoutError as FutureTimeout
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
+from queue import Empty, SimpleQueue
 from typing import Any
 
 from tiltaksgraf.errors import QueryError
@@ -63,6 +64,53 @@ class ServiceBusy(QueryError):
     """Every worker is busy and the queue is full."""
 
 
+class _Workers:
+    """A fixed pool of daemon threads that run jobs and answer through ``Future`` objects.
+
+    Not ``ThreadPoolExecutor``: the interpreter joins its threads when it exits, and a query
+    inside Oxigraph cannot be stopped, so one runaway query kept ``tiltaksgraf serve`` (or any
+    program with a server in it) from exiting after Ctrl-C for as long as the query ran."""
+
+    def __init__(self, workers: int, name: str) -> None:
+        self._jobs: SimpleQueue[tuple[Future, Callable[..., Any], tuple, dict] | None] = SimpleQueue()
+        self._count = workers
+        for i in range(workers):
+            threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True).start()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        self._jobs.put((future, fn, args, kwargs))
+        return future
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            self._run(*job)
+            del job
+
+    @staticmethod
+    def _run(future: Future, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:  # handed to the waiting thread, as ThreadPoolExecutor does
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+
+    def shutdown(self) -> None:
+        """Cancel the jobs still waiting and let idle workers end; a running job runs on."""
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except Empty:
+                break
+            if job is not None:
+                job[0].cancel()
+        for _ in range(self._count):
+            self._jobs.put(None)
+
+
 class QueryService:
     """Runs queries in a fixed pool of worker threads, each with a deadline and a row cap.
 
@@ -81,7 +129,7 @@ class QueryService:
         self.store = store
         self.timeout = timeout
         self.max_rows = max_rows
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sparql-worker")
+        self._pool = _Workers(workers, "sparql-worker")
         self._slots = threading.BoundedSemaphore(workers + queue)
 
     def run(self, job: Callable[..., QueryResult], *args: Any, **kwargs: Any) -> QueryResult:
@@ -106,7 +154,7 @@ class QueryService:
         return self.run(run_named_query, name, params)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown()
 
 
 def error_document(status: int, message: str, **extra: Any) -> dict[str, Any]:
@@ -180,6 +228,11 @@ class EndpointServer(ThreadingHTTPServer):
         shown = f"[{host}]" if ":" in str(host) else host
         return f"http://{shown}:{port}/"
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):  # a client that left mid-request: no bug
+            return
+        super().handle_error(request, client_address)
+
     def server_close(self) -> None:
         super().server_close()
         self.service.close()
@@ -243,6 +296,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._error(404, f"no such page: {path}; the SPARQL endpoint is /sparql")
         except _HttpError as exc:
             self._error(exc.status, exc.message, **exc.extra)
+        except ConnectionError:  # the client left before its answer: nobody to tell, and no bug
+            self.close_connection = True
         except Exception as exc:  # a bug: answer 500, keep serving, and leave the traceback on stderr
             traceback.print_exc(file=sys.stderr)
             self._error(500, f"internal error: {type(exc).__name__}")
@@ -309,6 +364,26 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, format_result(result, fmt), media + charset, head=head, vary=True)
 
     # --- plumbing ----------------------------------------------------------------------------
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        if self.request_version == "HTTP/0.9":  # a bare "GET /path": its answer would go out without headers
+            self.send_error(400, "the request line has no HTTP version; send HTTP/1.1")
+            return False
+        return True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a garbled request line, a URL or headers over its limits, an
+        unknown method) in the one JSON shape too, rather than its HTML page."""
+        self.close_connection = True
+        if self.request_version == "HTTP/0.9":  # so that the status line and headers are written
+            self.request_version = "HTTP/1.0"
+        message = message or self.responses.get(code, ("error",))[0]
+        self.log_error("code %d, message %s", code, message)
+        body = json.dumps(error_document(code, message), ensure_ascii=False)
+        self._send(code, body, "application/json; charset=utf-8", head=self.command == "HEAD",
+                   headers={"Connection": "close"})
 
     def _body(self) -> bytes:
         length = self.headers.get("Content-Length")

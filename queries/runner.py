@@ -296,6 +296,32 @@ def _term_for(store: Store, query: NamedQuery, param: Param, value: Any) -> Node
 # --- running -----------------------------------------------------------------------------------
 
 _KINDS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT", "DescribeQuery": "DESCRIBE"}
+# Longer query texts are parsed without rdflib's parse cache: a hand-written query is a few
+# kilobytes, and 512 cached one-megabyte queries would hold gigabytes.
+_CACHED_CHARS = 65_536
+
+
+def engine_text(text: str) -> str:
+    """``text`` as every engine reads it: ``\\u``/``\\U`` escapes expanded and line breaks as LF.
+
+    The checks below read the query with rdflib, but Oxigraph (or a remote store) may run it,
+    and the two tokenise differently: rdflib expands escapes everywhere before parsing (as
+    SPARQL 1.1 section 19.2 says) and ends a comment only at LF; Oxigraph expands escapes only
+    inside strings and IRIs and ends a comment at CR too. Either way a text that rdflib reads
+    as harmless could make Oxigraph call a SERVICE (``# …\\r SERVICE …``, or ``'\\u0027'``:
+    a long-string quote to rdflib, a one-character string to Oxigraph). So the one text that is
+    checked and run has no escapes left and no CR."""
+    from rdflib.plugins.sparql.parser import expandUnicodeEscapes, expandUnicodeEscapes_re
+
+    try:
+        expanded = expandUnicodeEscapes(text)
+    except ValueError as exc:
+        raise SparqlSyntaxError(str(exc)) from None
+    if expandUnicodeEscapes_re.search(expanded):
+        raise SparqlSyntaxError("a \\u escape spells another escape; write the character itself")
+    if re.search("[\ud800-\udfff]", expanded):
+        raise SparqlSyntaxError("a \\u escape names a surrogate, which is not a character")
+    return expanded.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def check_query(text: str) -> str:
@@ -303,11 +329,13 @@ def check_query(text: str) -> str:
 
     Refused, by looking at the parsed query rather than its words: SPARQL Update (LOAD included),
     SERVICE anywhere in the algebra (it makes the engine call another server), and FROM / FROM
-    NAMED (rdflib would fetch those URLs). Nothing else in SPARQL reads a file or the network."""
+    NAMED (rdflib would fetch those URLs). Nothing else in SPARQL reads a file or the network.
+    What is checked is ``engine_text(text)``: run that text, not ``text``."""
     if not text.strip():
         raise SparqlSyntaxError("the query is empty")
+    text = engine_text(text)
     try:
-        prepared = prepare_rdflib(text)
+        prepared = (prepare_rdflib if len(text) <= _CACHED_CHARS else prepare_rdflib.__wrapped__)(text)
     except RecursionError:
         raise SparqlSyntaxError("the query is nested too deeply") from None
     except Exception as exc:  # pyparsing's ParseException, or rdflib's plain Exception for a prefix
@@ -332,17 +360,20 @@ def _is_update(text: str) -> bool:
         return False
 
 
-def _contains(node: Any, name: str, seen: set[int] | None = None) -> bool:
-    seen = set() if seen is None else seen
-    if id(node) in seen:
-        return False
-    seen.add(id(node))
-    if getattr(node, "name", None) == name:
-        return True
-    if isinstance(node, Mapping):
-        return any(_contains(v, name, seen) for k, v in node.items() if not str(k).startswith("_"))
-    if isinstance(node, (list, tuple)):
-        return any(_contains(v, name, seen) for v in node)
+def _contains(node: Any, name: str) -> bool:
+    # A loop rather than recursion: a 500-way UNION nests deeper than Python's recursion limit.
+    stack, seen = [node], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if getattr(node, "name", None) == name:
+            return True
+        if isinstance(node, Mapping):
+            stack.extend(v for k, v in node.items() if not str(k).startswith("_"))
+        elif isinstance(node, (list, tuple)):
+            stack.extend(node)
     return False
 
 
@@ -380,6 +411,7 @@ def _found_at(text: str, line: int, column: int) -> str:
 def run_sparql(store: Store, text: str, *, max_rows: int | None = None,
                deadline: float | None = None) -> QueryResult:
     """Check ``text`` (see ``check_query``) and run it on ``store``."""
+    text = engine_text(text)
     kind = check_query(text)
     result = store.query(text, max_rows=max_rows, deadline=deadline)
     if result.graph is not None and result.kind != kind:
