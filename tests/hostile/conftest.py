@@ -29,12 +29,10 @@ from types import SimpleNamespace
 
 import http.client
 import pytest
-from rdflib import Graph, Literal
-from rdflib.namespace import DCTERMS, RDF, SKOS
+from tinygraph import tiny_graph
+from rdflib import Graph
 
-from tiltaksgraf.graph.build import entity_iri, measure_iri
-from tiltaksgraf.graph.iri import mint_iri
-from tiltaksgraf.ontology.terms import STATUS_CONCEPTS, TG
+from tiltaksgraf.graph.build import entity_iri
 
 LOOPBACK = "127.0.0.1"
 ASK_ALL = "ASK { ?s ?p ?o }"
@@ -357,51 +355,9 @@ TINY_PLAN = "hostile-plan"
 def hostile_graph() -> Graph:
     """Two measures (BFD responsible); in the first, one agency per payload works with BFD and
     is mentioned, a programme is named, and description and evidence hold every payload."""
-    g = Graph()
-    m1, m2 = measure_iri(TINY_PLAN, 1), measure_iri(TINY_PLAN, 2)
-    for m, number, status in ((m1, 1, "Ferdig"), (m2, 2, "Påbegynt")):
-        g.add((m, RDF.type, TG.Measure))
-        g.add((m, TG.measureNumber, Literal(number)))
-        g.add((m, TG.status, STATUS_CONCEPTS[status]))
-        g.add((m, DCTERMS.description, Literal(f"Tiltak {number}: {SENTENCE}", lang="nb")))
-    bfd = entity_iri("bfd")
-    entities = [(bfd, "bfd", "Barne- og familiedepartementet", ["BFD"])]
-    for key, payload in PAYLOADS.items():
-        entities.append((entity_iri(f"evil-{key}"), f"evil-{key}", f"{payload} AS", [PAYLOADS["img"]]))
-    for entity, key, label, alts in entities:
-        g.add((entity, RDF.type, TG.Agency))
-        g.add((entity, SKOS.prefLabel, Literal(label, lang="nb")))
-        g.add((entity, TG.entityKey, Literal(key)))
-        for alt in alts:
-            g.add((entity, SKOS.altLabel, Literal(alt, lang="nb")))
-    programme = entity_iri("evil-programme")
-    g.add((programme, RDF.type, TG.Programme))
-    g.add((programme, SKOS.prefLabel, Literal(PROGRAMME, lang="nb")))
-    g.add((programme, TG.entityKey, Literal("evil-programme")))
-    g.add((m1, TG.responsible, bfd))
-    g.add((m2, TG.responsible, bfd))
-    ev = mint_iri("evidence", "hostile", 0, len(SENTENCE))
-    g.add((ev, RDF.type, TG.Evidence))
-    g.add((ev, TG.sentence, Literal(SENTENCE)))
-    collaboration = mint_iri("collaboration", "hostile", 0)
-    g.add((collaboration, RDF.type, TG.Collaboration))
-    g.add((collaboration, TG.measure, m1))
-    g.add((collaboration, TG.evidence, ev))
-    for i, (entity, *_rest) in enumerate([*entities, (programme,)]):
-        if entity != programme:
-            g.add((collaboration, TG.participant, entity))
-        mention = mint_iri("mention", "hostile", i)
-        g.add((mention, RDF.type, TG.Mention))
-        g.add((mention, TG.measure, m1))
-        g.add((mention, TG.entity, entity))
-        g.add((mention, TG.sentence, Literal(SENTENCE)))
-        g.add((m1, TG.mentions, entity))
-    ref = mint_iri("crossref", "hostile", 1)
-    g.add((ref, RDF.type, TG.CrossReference))
-    g.add((ref, TG.fromMeasure, m2))
-    g.add((ref, TG.toMeasure, m1))
-    g.add((m2, TG.relatedMeasure, m1))
-    return g
+    agencies = [(f"evil-{key}", f"{payload} AS", [PAYLOADS["img"]]) for key, payload in PAYLOADS.items()]
+    return tiny_graph(agencies, SENTENCE, tag="hostile", plan=TINY_PLAN, programme=("evil-programme", PROGRAMME),
+                      describe=True)
 
 
 @pytest.fixture
