@@ -48,7 +48,7 @@ from rdflib.term import Node
 
 from tiltaksgraf.errors import InputError, QueryError
 from tiltaksgraf.graph.iri import mint_iri
-from tiltaksgraf.graph.store import dataset_file, graph_file
+from tiltaksgraf.graph.store import dataset_file, graph_file, load_graph
 
 __all__ = [
     "QueryResult", "QueryTimeout", "RowLimitExceeded", "Store", "RdflibStore", "OxigraphStore",
@@ -216,15 +216,9 @@ class RdflibStore(Store):
     @classmethod
     def from_build(cls, graph_dir: str | Path) -> RdflibStore:
         """The union graph of a build (``DIR/graph.ttl``), plus what it lacks of the status scheme."""
-        path = graph_file(graph_dir)
-        graph = _GuardedGraph()
-        try:
-            graph.parse(path, format="turtle")
-        except Exception as exc:  # rdflib raises many parser-specific types
-            raise InputError(f"cannot read the graph: {exc}", path=str(path),
-                             hint="rebuild it with 'tiltaksgraf build'") from exc
+        graph = load_graph(graph_dir, into=_GuardedGraph())
         graph += missing_vocabulary(graph)
-        return cls(graph, f"rdflib: {path}")
+        return cls(graph, f"rdflib: {graph_file(graph_dir)}")
 
     def query(self, text: str, bindings: Mapping[str, Node] | None = None, *,
               max_rows: int | None = None, deadline: float | None = None) -> QueryResult:

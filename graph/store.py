@@ -49,14 +49,15 @@ def write_atomic(path: Path, text: str | bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; outputs are ordinary files
+        os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes it private; outputs are ordinary files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def _umask() -> int:
+def umask() -> int:
+    """The process umask (reading it means setting it; it is put back at once)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -81,10 +82,11 @@ def dataset_file(graph_dir: str | Path) -> Path:
     return build_file(graph_dir, DATASET_FILE)
 
 
-def load_graph(graph_dir: str | Path) -> Graph:
-    """The built graph (``DIR/graph.ttl``) as an rdflib Graph."""
+def load_graph(graph_dir: str | Path, *, into: Graph | None = None) -> Graph:
+    """The built graph (``DIR/graph.ttl``) as an rdflib Graph (parsed into ``into`` if given,
+    e.g. a Graph subclass with its own evaluation)."""
     path = graph_file(graph_dir)
-    g = Graph()
+    g = Graph() if into is None else into
     try:
         g.parse(path, format="turtle")
     except Exception as exc:  # rdflib raises many parser-specific types

@@ -72,7 +72,7 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
           write_views: bool = True) -> BuildResult:
     """Build the knowledge graph of ``reports`` into ``out_dir`` (replaced only on success)."""
     from tiltaksgraf.graph.build import build_dataset  # rdflib is imported only when building
-    from tiltaksgraf.graph.store import write_outputs
+    from tiltaksgraf.graph.store import umask, write_outputs
 
     started = time.perf_counter()
     run_started = time.time()  # wall clock, to compare with directories' modification times
@@ -88,7 +88,7 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
     _remove_stale_temp_dirs(out, older_than=run_started)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
-        tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; the output is an ordinary directory
+        tmp.chmod(0o777 & ~umask())  # mkdtemp makes it private; the output is an ordinary directory
         _write_measures_json(tmp / "measures.json", extractions)
         triples = write_outputs(dataset, tmp)
         if write_views:
@@ -129,12 +129,6 @@ def _recover_swapped_out(out: Path) -> None:
     previous = sorted(out.parent.glob(f".{out.name}.old-*"), key=lambda p: p.stat().st_mtime)
     if previous and previous[-1].is_dir() and not previous[-1].is_symlink():
         os.replace(previous[-1], out)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _write_views(built, out: Path) -> None:

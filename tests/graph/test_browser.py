@@ -15,6 +15,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
+from pagetools import point_of
 
 from tiltaksgraf.graph import network as nw
 from tiltaksgraf.graph import viz
@@ -81,18 +82,9 @@ def _drawn(page) -> dict[str, int]:
         dataset: nodes.length})""")
 
 
-def _point_of(page, node_id: str) -> dict:
-    """Page coordinates of a node's centre, and the node vis finds at that point."""
-    return page.evaluate("""(id) => {
-        const canvasPoint = network.canvasToDOM(network.getPositions([id])[id]);
-        const box = document.getElementById('tg-network').getBoundingClientRect();
-        return {x: box.left + canvasPoint.x, y: box.top + canvasPoint.y, at: network.getNodeAt(canvasPoint)};
-    }""", node_id)
-
-
 def _hover_and_click(seen: Visit, G: nx.Graph, node_id: str) -> tuple[str, str]:
     page = seen.page
-    point = _point_of(page, node_id)
+    point = point_of(page, node_id)
     name = G.nodes[point["at"]]["name"]
     page.mouse.move(point["x"] - 5, point["y"] - 5)
     page.mouse.move(point["x"], point["y"], steps=3)
@@ -154,7 +146,7 @@ def test_browser_shows_html_in_labels_as_text(visit, tiny, evil, tmp_path):
     evil_id = nw.resolve_entity(tiny, evil.label)
     hovered = 0
     for node_id in (evil_id, nw.resolve_entity(tiny, evil.amp)):
-        if _point_of(page, node_id)["at"] == node_id:  # not covered by another node
+        if point_of(page, node_id)["at"] == node_id:  # not covered by another node
             tooltip, details = _hover_and_click(seen, G, node_id)
             assert G.nodes[node_id]["name"] in tooltip and G.nodes[node_id]["name"] in details
             hovered += 1

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import http.client
 import pytest
+from pagetools import point_of
 
 from tiltaksgraf.graph import network as nw
 from tiltaksgraf.graph import viz
@@ -192,7 +193,7 @@ def look_at_view(seen: Visit, payloads, view: str) -> None:
 
     hovered = 0
     for node_id in shown:  # the mouse over a node shows its tooltip, as text; a click, its details
-        point = _point_of(page, node_id)
+        point = point_of(page, node_id)
         if point["at"] != node_id:  # under another node
             continue
         page.mouse.move(point["x"] - 5, point["y"] - 5)
@@ -208,14 +209,6 @@ def look_at_view(seen: Visit, payloads, view: str) -> None:
             break
     assert hovered
     seen.assert_nothing_ran()
-
-
-def _point_of(page, node_id: str) -> dict:
-    return page.evaluate("""(id) => {
-        const canvasPoint = network.canvasToDOM(network.getPositions([id])[id]);
-        const box = document.getElementById('tg-network').getBoundingClientRect();
-        return {x: box.left + canvasPoint.x, y: box.top + canvasPoint.y, at: network.getNodeAt(canvasPoint)};
-    }""", node_id)
 
 
 def test_views_hostile_name_as_a_view_target_is_text(hostile, payloads, tmp_path):
