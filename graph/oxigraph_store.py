@@ -7,8 +7,9 @@ whichever engine ran it, so the named queries, the CLI, the Python API and the H
 (``tiltaksgraf.queries``) work on any of them and compare their rows directly.
 
 - ``RdflibStore``: the union graph parsed into an rdflib ``Graph`` (the embedded default).
-- ``OxigraphStore``: the TriG dataset (one named graph per source + ``derived``) in pyoxigraph,
-  in memory or persistent on disk; queried with the union of the named graphs as default graph.
+- ``OxigraphStore``: the same union graph in pyoxigraph, in memory or persistent on disk. The
+  per-report named graphs of ``graph.trig`` are for servers (``graph/push.py``); see
+  ``OxigraphStore`` for why they are not loaded here.
 - ``SparqlEndpointStore``: any SPARQL 1.1 Protocol query URL, e.g. a shared server the graph
   was pushed to (``graph/push.py``); it must use the union of its named graphs as default graph
   (``oxigraph serve --union-default-graph``; Fuseki: ``tdb2:unionDefaultGraph true``).
@@ -48,7 +49,7 @@ from rdflib.term import Node
 
 from tiltaksgraf.errors import InputError, QueryError
 from tiltaksgraf.graph.iri import mint_iri
-from tiltaksgraf.graph.store import dataset_file, graph_file, load_graph
+from tiltaksgraf.graph.store import graph_file, load_graph
 
 __all__ = [
     "QueryResult", "QueryTimeout", "RowLimitExceeded", "Store", "RdflibStore", "OxigraphStore",
@@ -95,6 +96,8 @@ class Store(ABC):
     (the label index of ``tiltaksgraf.queries.runner``); the graph never changes while open."""
 
     kind: ClassVar[str]
+    # The embedded stores hold a build's union graph only; a server may hold the named graphs.
+    named_graphs: ClassVar[bool] = False
 
     def __init__(self, description: str) -> None:
         self.description = description
@@ -262,10 +265,17 @@ _MARKER = "tiltaksgraf-source.json"
 
 
 class OxigraphStore(Store):
-    """The dataset in an embedded Oxigraph store.
+    """The union graph of a build (``graph.ttl``) as the default graph of an embedded Oxigraph
+    store: one copy of each triple, whichever reports state it.
+
+    Not the TriG's named graphs with Oxigraph's ``use_default_graph_as_union``: pyoxigraph 0.5
+    makes that union a bag (oxigraph#1919), so a triple several reports state (an entity's other
+    names) comes back once per report and COUNT, SUM and the rows differ from the rdflib store;
+    and named graphs beside a default graph make every lookup slower (1.5–2x for the named
+    queries on 50 reports). A query that names graphs is refused with a pointer to a server.
 
     In memory by default; with ``location`` the store persists on disk and is reused while the
-    build's ``graph.trig`` is unchanged (its SHA-256 is kept in a marker file beside the data),
+    build's ``graph.ttl`` is unchanged (its SHA-256 is kept in a marker file beside the data),
     so later runs skip parsing. A persistent store is opened read-only, so several processes
     (a server, a few CLI calls) can share it."""
 
@@ -277,13 +287,13 @@ class OxigraphStore(Store):
 
     @classmethod
     def from_build(cls, graph_dir: str | Path, location: str | Path | None = None) -> OxigraphStore:
-        trig = dataset_file(graph_dir)
+        source = graph_file(graph_dir)
         if location is None:
             store = ox.Store()
-            _load_into(store, trig, bulk=False)
-            return cls(store, f"oxigraph (memory): {trig}")
+            _load_into(store, source)
+            return cls(store, f"oxigraph (memory): {source}")
         location = Path(location)
-        digest = _sha256(trig)
+        digest = _sha256(source)
         marker = location / _MARKER
         current = None
         if marker.is_file():
@@ -299,10 +309,10 @@ class OxigraphStore(Store):
                 raise InputError(f"cannot open the Oxigraph store for writing: {exc}", path=str(location),
                                  hint="another process has it open; stop it or choose another location") from exc
             writer.clear()
-            _load_into(writer, trig, bulk=True)
+            _load_into(writer, source)
             writer.flush()
             del writer  # releases the RocksDB lock
-            marker.write_text(json.dumps({"sha256": digest, "source": str(trig)}), encoding="utf-8")
+            marker.write_text(json.dumps({"sha256": digest, "source": str(source)}), encoding="utf-8")
         try:
             store = ox.Store.read_only(str(location))
         except OSError as exc:
@@ -316,8 +326,7 @@ class OxigraphStore(Store):
         try:
             # Oxigraph evaluates in native code with the GIL released, so other threads go on;
             # it cannot be interrupted, but the deadline is checked between the rows it yields.
-            result = self._store.query(text, use_default_graph_as_union=True,
-                                       substitutions=substitutions or None)
+            result = self._store.query(text, substitutions=substitutions or None)
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}") from exc
         except RuntimeError as exc:
@@ -361,21 +370,21 @@ class OxigraphStore(Store):
         self._store = None  # type: ignore[assignment]
 
 
-def _load_into(store: ox.Store, trig: Path, *, bulk: bool) -> None:
+def _load_into(store: ox.Store, source: Path) -> None:
     try:
-        (store.bulk_load if bulk else store.load)(path=str(trig), format=ox.RdfFormat.TRIG)
+        # bulk: no transaction, which in memory would take a third more than the data
+        store.bulk_load(path=str(source), format=ox.RdfFormat.TURTLE)
     except (SyntaxError, ValueError, OSError) as exc:
-        raise InputError(f"cannot read the dataset: {exc}", path=str(trig),
+        raise InputError(f"cannot read the graph: {exc}", path=str(source),
                          hint="rebuild it with 'tiltaksgraf build'") from exc
     missing = [t for t in vocabulary_graph() if not _oxigraph_has(store, t)]
     if missing:
-        store.extend([ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), ox.NamedNode(str(VOCABULARY_GRAPH)))
-                      for s, p, o in missing])
+        store.extend([ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in missing])
 
 
 def _oxigraph_has(store: ox.Store, triple: tuple[Node, Node, Node]) -> bool:
     s, p, o = (to_oxigraph(t) for t in triple)
-    return next(iter(store.quads_for_pattern(s, p, o, None)), None) is not None
+    return next(iter(store.quads_for_pattern(s, p, o, ox.DefaultGraph())), None) is not None
 
 
 def _sha256(path: Path) -> str:
@@ -394,6 +403,7 @@ class SparqlEndpointStore(Store):
     ``http://host:3030/ds/sparql`` for Fuseki), queried with urllib."""
 
     kind = "endpoint"
+    named_graphs = True
 
     def __init__(self, url: str, *, timeout: float = 60.0) -> None:
         if not re.match(r"^https?://", url):

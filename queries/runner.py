@@ -331,6 +331,10 @@ def check_query(text: str) -> str:
     SERVICE anywhere in the algebra (it makes the engine call another server), and FROM / FROM
     NAMED (rdflib would fetch those URLs). Nothing else in SPARQL reads a file or the network.
     What is checked is ``engine_text(text)``: run that text, not ``text``."""
+    return _KINDS[_checked_algebra(text).name]
+
+
+def _checked_algebra(text: str) -> Any:
     if not text.strip():
         raise SparqlSyntaxError("the query is empty")
     text = engine_text(text)
@@ -348,7 +352,7 @@ def check_query(text: str) -> str:
                            "and does not fetch others")
     if _contains(algebra, "ServiceGraphPattern"):
         raise QueryRefused("SERVICE is not allowed: the service does not call other endpoints")
-    return _KINDS[algebra.name]
+    return algebra
 
 
 def _is_update(text: str) -> bool:
@@ -412,7 +416,13 @@ def run_sparql(store: Store, text: str, *, max_rows: int | None = None,
                deadline: float | None = None) -> QueryResult:
     """Check ``text`` (see ``check_query``) and run it on ``store``."""
     text = engine_text(text)
-    kind = check_query(text)
+    algebra = _checked_algebra(text)
+    if not store.named_graphs and _contains(algebra, "Graph"):
+        raise QueryError("GRAPH finds nothing here: this store holds the union of the reports' graphs, "
+                         "not one named graph per report",
+                         hint="query without GRAPH, or push the build to a server ('tiltaksgraf push') "
+                              "and query the named graphs there")
+    kind = _KINDS[algebra.name]
     result = store.query(text, max_rows=max_rows, deadline=deadline)
     if result.graph is not None and result.kind != kind:
         result = replace(result, kind=kind)
@@ -443,8 +453,13 @@ def _tidy(result: QueryResult, query: NamedQuery, bindings: Mapping[str, Node]) 
     return QueryResult("SELECT", [result.vars[i] for i in keep], rows)
 
 
-def _sorted_list(value: str, separator: str, numeric: bool) -> Literal:
+@lru_cache(maxsize=4096)  # the same few lists recur row after row (a measure's ministries)
+def _sorted_list(value: str, separator: str, numeric: bool) -> Literal | None:
+    """The list's items sorted; an empty list is unbound, as engines differ on GROUP_CONCAT of
+    nothing (rdflib: "", Oxigraph: unbound when every value was an error)."""
     items = {item.strip() for item in value.split(separator) if item.strip()}
+    if not items:
+        return None
     if numeric:
         ordered = sorted(items, key=lambda x: (float(x) if re.fullmatch(r"-?\d+(\.\d+)?", x) else float("inf"), x))
     else:

@@ -187,7 +187,7 @@ def one_triple_store():
     from tiltaksgraf.graph.oxigraph_store import OxigraphStore
 
     store = ox.Store()
-    store.add(ox.Quad(ox.NamedNode("urn:x:a"), ox.NamedNode("urn:x:b"), ox.Literal("c"), ox.NamedNode("urn:x:g")))
+    store.add(ox.Quad(ox.NamedNode("urn:x:a"), ox.NamedNode("urn:x:b"), ox.Literal("c")))  # default graph
     return OxigraphStore(store, "one triple")
 
 

@@ -230,12 +230,10 @@ def page_server(hostile) -> Iterator[str]:
     import pyoxigraph as ox
 
     from tiltaksgraf.graph.oxigraph_store import OxigraphStore, to_oxigraph
-    from tiltaksgraf.graph.iri import mint_iri
     from tiltaksgraf.queries.endpoint import make_server
 
-    raw = ox.Store()
-    graph = ox.NamedNode(str(mint_iri("graph", "hostile")))
-    raw.extend([ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), graph) for s, p, o in hostile])
+    raw = ox.Store()  # the store queries its default graph, which holds a build's union graph
+    raw.extend([ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in hostile])
     store = OxigraphStore(raw, "hostile graph")
     server = make_server(store, "127.0.0.1", 0, quiet=True, timeout=10)
     thread = threading.Thread(target=server.serve_forever, name="endpoint", daemon=True)

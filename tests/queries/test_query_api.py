@@ -59,7 +59,7 @@ def test_api_persistent_oxigraph_store_is_reused_until_the_build_changes(built, 
 def test_api_load_errors(tmp_path) -> None:
     with pytest.raises(InputError, match="no built graph"):
         load(tmp_path)
-    with pytest.raises(InputError, match="no built dataset"):
+    with pytest.raises(InputError, match="no built graph"):  # both embedded stores load graph.ttl
         load(tmp_path, store="oxigraph")
     with pytest.raises(InputError, match="unknown store"):
         load(tmp_path, store="fuseki")

@@ -173,11 +173,14 @@ def test_runner_syntax_errors_name_line_and_column() -> None:
         check_query("  ")
 
 
-def test_runner_engine_limits_are_query_errors(rdflib_store) -> None:
-    # The rdflib store holds the union graph only: GRAPH needs a dataset, so it says so.
-    with pytest.raises(QueryError, match="rdflib store cannot run") as caught:
-        run_sparql(rdflib_store, "SELECT * WHERE { GRAPH ?g { ?s ?p ?o } } LIMIT 1")
-    assert "oxigraph" in caught.value.hint
+@pytest.mark.parametrize("query", ["SELECT * WHERE { GRAPH ?g { ?s ?p ?o } } LIMIT 1",
+                                   "ASK { ?s ?p ?o OPTIONAL { GRAPH <urn:x:g> { ?s ?q ?r } } }"])
+def test_runner_embedded_stores_refuse_graph(rdflib_store, oxigraph_store, query) -> None:
+    # Both embedded stores hold the union graph only: GRAPH would find nothing, so they say so.
+    for store in (rdflib_store, oxigraph_store):
+        with pytest.raises(QueryError, match="GRAPH finds nothing here") as caught:
+            run_sparql(store, query)
+        assert "tiltaksgraf push" in caught.value.hint
 
 
 def test_runner_run_sparql_forms(rdflib_store) -> None:
