@@ -20,27 +20,39 @@ FLOOR = ("import sys, spacy, rdflib; nlp = spacy.blank('nb'); "
          "nlp(open(sys.argv[1], encoding='utf-8').read())")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
+FLOOR_ROW = "floor (python + import spacy, rdflib + tokenise)"
+
+
+def run(repeat: int = 5) -> dict[str, dict]:
+    """Median and p95 wall time of the floor and of the two builds, and each one's ratio to the floor."""
     report = str(bundled_report())
     work = Path(tempfile.mkdtemp(prefix="tg-bench-"))
     try:
         cli = [PYTHON, "-m", "tiltaksgraf.cli", "build", "--out", str(work / "out")]
         rows = {
-            "floor (python + import spacy, rdflib + tokenise)": time_command([PYTHON, "-c", FLOOR, report], args.repeat),
-            "tiltaksgraf build --no-views": time_command(cli + ["--no-views"], args.repeat),
-            "tiltaksgraf build (with HTML views)": time_command(cli, args.repeat),
+            FLOOR_ROW: time_command([PYTHON, "-c", FLOOR, report], repeat),
+            "tiltaksgraf build --no-views": time_command(cli + ["--no-views"], repeat),
+            "tiltaksgraf build (with HTML views)": time_command(cli, repeat),
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)
     stats = {name: summary(times) for name, times in rows.items()}
-    floor = stats["floor (python + import spacy, rdflib + tokenise)"]["median"]
-    print(f"| step | median s | p95 s | × floor |\n|---|---|---|---|")
-    for name, s in stats.items():
-        s["ratio"] = s["median"] / floor
-        print(f"| {name} | {s['median']:.2f} | {s['p95']:.2f} | {s['ratio']:.2f} |")
+    for s in stats.values():
+        s["ratio"] = s["median"] / stats[FLOOR_ROW]["median"]
+    return stats
+
+
+def table(stats: dict[str, dict]) -> str:
+    lines = ["| step | median s | p95 s | × floor |", "|---|---:|---:|---:|"]
+    lines += [f"| {name} | {s['median']:.2f} | {s['p95']:.2f} | {s['ratio']:.2f} |" for name, s in stats.items()]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=5)
+    stats = run(parser.parse_args().repeat)
+    print(table(stats))
     save("build", stats)
 
 

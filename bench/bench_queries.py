@@ -6,7 +6,9 @@
    loopback, 8 client threads with keep-alive connections sending ``measures-by-status``
    (all 88 measures, JSON results) through ``GET /sparql?query=…``, ≥ 2,000 requests.
 
-Prints a table and writes ``bench/results-queries.json``. Loopback only; every loop is bounded.
+Prints markdown tables and merges the numbers into ``bench/results.json`` (section ``queries``,
+or ``--section``). Loopback only; every loop is bounded: ``--cap`` stops a store's query after
+that many seconds and records it as capped (rdflib takes tens of seconds per query on 50 reports).
 
     python bench/bench_queries.py                 # builds the bundled report into a temp dir
     python bench/bench_queries.py --graph out     # or uses a build directory
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import os
 import platform
 import statistics
@@ -28,7 +29,9 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from tiltaksgraf.graph.oxigraph_store import open_store
+from common import percentile, save
+
+from tiltaksgraf.graph.oxigraph_store import QueryTimeout, open_store
 from tiltaksgraf.queries.runner import get_named_query, load_named_queries, run_named_query
 
 CASES: list[tuple[str, dict[str, str]]] = [
@@ -46,36 +49,82 @@ CASES: list[tuple[str, dict[str, str]]] = [
 ]
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
-    return ordered[rank]
-
-
-def bench_queries(graph: Path, stores: list[str], min_runs: int, budget: float) -> list[dict]:
+def bench_queries(graph: Path, stores: list[str], min_runs: int, budget: float,
+                  cap: float | None = None) -> list[dict]:
+    """Median and p95 of every named query on each store, after two warm-up runs. A run longer
+    than ``cap`` seconds is stopped and the query recorded as capped (no further runs)."""
     rows = []
     for kind in stores:
         started = time.perf_counter()
         store = open_store(graph, kind)
         load_seconds = time.perf_counter() - started
+        print(f"  {kind}: loaded in {load_seconds:.1f} s", file=sys.stderr)
         for name, params in CASES:
-            for _ in range(2):  # warm-up: parse cache, label index
-                run_named_query(store, name, params)
-            times = []
-            deadline = time.perf_counter() + budget
-            while len(times) < min_runs or (time.perf_counter() < deadline and len(times) < 200):
-                t0 = time.perf_counter()
-                result = run_named_query(store, name, params)
-                times.append(time.perf_counter() - t0)
-                if len(times) >= min_runs and time.perf_counter() > deadline:
-                    break
-            rows.append({"store": kind, "query": name, "params": params, "rows": len(result.rows), "runs": len(times),
-                         "median_ms": statistics.median(times) * 1000, "p95_ms": percentile(times, 95) * 1000,
-                         "store_load_s": load_seconds})
-            print(f"  {kind:8} {name:24} {rows[-1]['median_ms']:9.2f} ms  p95 {rows[-1]['p95_ms']:9.2f} ms"
+            row = {"store": kind, "query": name, "params": params, "store_load_s": load_seconds}
+            times: list[float] = []
+            try:
+                for _ in range(2 if cap is None else 0):  # warm-up: parse cache, label index
+                    run_named_query(store, name, params)
+                deadline = time.perf_counter() + budget
+                while len(times) < min_runs or (time.perf_counter() < deadline and len(times) < 200):
+                    t0 = time.perf_counter()
+                    result = run_named_query(store, name, params,
+                                             deadline=None if cap is None else time.monotonic() + cap)
+                    times.append(time.perf_counter() - t0)
+            except QueryTimeout:
+                row.update(capped_s=cap, runs=len(times))
+                rows.append(row)
+                print(f"  {kind:8} {name:24} stopped after {cap:.0f} s", file=sys.stderr)
+                continue
+            row.update(rows=len(result.rows), runs=len(times), median_ms=statistics.median(times) * 1000,
+                       p95_ms=percentile(times, 0.95) * 1000)
+            rows.append(row)
+            print(f"  {kind:8} {name:24} {row['median_ms']:9.2f} ms  p95 {row['p95_ms']:9.2f} ms"
                   f"  ({len(times)} runs, {len(result.rows)} rows)", file=sys.stderr)
         store.close()
     return rows
+
+
+def queries_table(rows: list[dict], target_ms: float | None = None) -> str:
+    """One line per named query, a median and p95 column pair per store; with ``target_ms``, a
+    column saying whether the last store's p95 meets it."""
+    stores = list(dict.fromkeys(r["store"] for r in rows))
+    by_query: dict[str, dict[str, dict]] = {}
+    for row in rows:
+        by_query.setdefault(row["query"], {})[row["store"]] = row
+
+    def cells(row: dict | None) -> str:
+        if row is None:
+            return " – | – |"
+        if "capped_s" in row:
+            return f" > {row['capped_s']:.0f} s | – |"
+        return f" {row['median_ms']:.1f} | {row['p95_ms']:.1f} |"
+
+    head = "| named query |" + "".join(f" {s} median ms | {s} p95 ms |" for s in stores) + " rows |"
+    rule = "|---|" + "---:|---:|" * len(stores) + "---:|"
+    if target_ms is not None:
+        head += f" p95 ≤ {target_ms:.0f} ms |"
+        rule += ":---:|"
+    lines = [head, rule]
+    for name in load_named_queries():
+        if name not in by_query:
+            continue
+        found = by_query[name]
+        last = found.get(stores[-1], {})
+        counted = next((r["rows"] for r in found.values() if "rows" in r), "–")
+        line = f"| {name} |" + "".join(cells(found.get(s)) for s in stores) + f" {counted} |"
+        if target_ms is not None:
+            line += " yes |" if last.get("p95_ms", float("inf")) <= target_ms else " **no** |"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def endpoint_table(rows: list[dict]) -> str:
+    lines = ["| endpoint (measures-by-status, JSON) | requests | errors | req/s | p50 ms | p99 ms |",
+             "|---|---:|---:|---:|---:|---:|"]
+    lines += [f"| {e['store']}, {e['clients']} clients | {e['requests']} | {e['errors']} | "
+              f"{e['requests_per_s']:.0f} | {e['p50_ms']:.1f} | {e['p99_ms']:.1f} |" for e in rows]
+    return "\n".join(lines)
 
 
 def start_server(graph: Path, store: str, workers: int) -> tuple[subprocess.Popen, str]:
@@ -140,9 +189,13 @@ def bench_endpoint(graph: Path, store: str, clients: int, requests: int, workers
         process.wait(timeout=10)
     return {"store": store, "query": "measures-by-status", "clients": clients, "server_workers": workers,
             "requests": len(latencies), "errors": len(errors), "seconds": elapsed,
-            "requests_per_s": len(latencies) / elapsed, "p50_ms": percentile(latencies, 50) * 1000,
-            "p99_ms": percentile(latencies, 99) * 1000, "max_ms": max(latencies) * 1000,
+            "requests_per_s": len(latencies) / elapsed, "p50_ms": percentile(latencies, 0.50) * 1000,
+            "p99_ms": percentile(latencies, 0.99) * 1000, "max_ms": max(latencies) * 1000,
             "first_error": errors[0] if errors else None}
+
+
+def machine() -> dict:
+    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()}
 
 
 def main() -> int:
@@ -150,14 +203,14 @@ def main() -> int:
     parser.add_argument("--graph", type=Path, help="a build directory (default: build the bundled report)")
     parser.add_argument("--runs", type=int, default=20, help="at least this many timed runs per query and store")
     parser.add_argument("--budget", type=float, default=2.0, help="seconds per query and store after the minimum runs")
+    parser.add_argument("--cap", type=float, help="stop a query after this many seconds (record it as capped)")
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=2000, help="endpoint requests (0 skips the endpoint)")
     parser.add_argument("--rdflib-requests", type=int, default=240,
                         help="requests for the rdflib-backed endpoint (slower; 0 skips it)")
     parser.add_argument("--stores", default="rdflib,oxigraph",
-                        help="comma-separated stores to time the named queries on (rdflib takes seconds per "
-                             "query on the 50-report graph)")
-    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results-queries.json"))
+                        help="comma-separated stores to time the named queries on")
+    parser.add_argument("--section", default="queries", help="the section of results.json to write")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-queries-") as tmp:
@@ -170,34 +223,21 @@ def main() -> int:
             build([], graph, write_views=False)
         print("named queries:", file=sys.stderr)
         stores = [s.strip() for s in args.stores.split(",") if s.strip()]
-        queries = bench_queries(graph, stores, args.runs, args.budget)
-        print("endpoint:", file=sys.stderr)
-        endpoint = [bench_endpoint(graph, "oxigraph", args.clients, args.requests, workers=4)]
-        if args.rdflib_requests:
-            endpoint.append(bench_endpoint(graph, "rdflib", args.clients, args.rdflib_requests, workers=4))
+        queries = bench_queries(graph, stores, args.runs, args.budget, args.cap)
+        endpoint = []
+        if args.requests:
+            print("endpoint:", file=sys.stderr)
+            endpoint.append(bench_endpoint(graph, "oxigraph", args.clients, args.requests, workers=4))
+            if args.rdflib_requests:
+                endpoint.append(bench_endpoint(graph, "rdflib", args.clients, args.rdflib_requests, workers=4))
 
-    by_query: dict[str, dict[str, dict]] = {}
-    for row in queries:
-        by_query.setdefault(row["query"], {})[row["store"]] = row
-    print(f"\n{'named query':26}" + "".join(f"{s + ' median':>18}{'p95':>10}" for s in stores) + f"{'rows':>7}")
-    for name in load_named_queries():
-        if name in by_query:
-            cells = "".join(f"{by_query[name][s]['median_ms']:15.2f} ms{by_query[name][s]['p95_ms']:7.1f} ms"
-                            for s in stores)
-            print(f"{name:26}{cells}{by_query[name][stores[-1]]['rows']:7d}")
-    print(f"\n{'endpoint (measures-by-status)':32}{'requests':>9}{'errors':>8}{'req/s':>9}{'p50':>10}{'p99':>10}")
-    for e in endpoint:
-        label = f"{e['store']}, {e['clients']} clients"
-        print(f"{label:32}{e['requests']:9d}{e['errors']:8d}"
-              f"{e['requests_per_s']:9.0f}{e['p50_ms']:7.1f} ms{e['p99_ms']:7.1f} ms")
-    results = {"machine": {"python": platform.python_version(), "platform": platform.platform(),
-                           "cpus": os.cpu_count()},
-               "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "named_queries": queries, "endpoint": endpoint,
-               "targets": {"endpoint_requests_per_s": 300, "endpoint_p99_ms": 100}}
-    args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"\nwrote {args.out}", file=sys.stderr)
-    main_endpoint = endpoint[0]
-    return 0 if main_endpoint["errors"] == 0 else 1
+    print(queries_table(queries))
+    if endpoint:
+        print("\n" + endpoint_table(endpoint))
+    save(args.section, {"machine": machine(), "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                        "graph": str(args.graph or "bundled report"), "named_queries": queries,
+                        "endpoint": endpoint})
+    return 0 if all(e["errors"] == 0 for e in endpoint) else 1
 
 
 if __name__ == "__main__":

@@ -119,21 +119,43 @@ def measure(corpus: list[Path], sizes: list[int], views: bool, work: Path, keep:
     }
 
 
-def print_table(results: dict[str, dict]) -> None:
-    print("| build | reports | wall s | s / report | marginal s / report | peak RSS MiB |")
-    print("|---|---:|---:|---:|---:|---:|")
+def table(data: dict) -> str:
+    results = data["results"]
+    lines = ["| build | reports | wall s | s / report | marginal s / report | peak RSS MiB |",
+             "|---|---:|---:|---:|---:|---:|"]
     for mode, result in results.items():
         for r in result["rows"]:
             marginal = f"{r['marginal_seconds_per_report']:.2f}" if "marginal_seconds_per_report" in r else "–"
-            print(f"| {mode} | {r['reports']} | {r['seconds']:.1f} | {r['seconds_per_report']:.2f} | {marginal} | "
-                  f"{r['peak_rss_mib']:.0f} |")
-    print()
+            lines.append(f"| {mode} | {r['reports']} | {r['seconds']:.1f} | {r['seconds_per_report']:.2f} | "
+                         f"{marginal} | {r['peak_rss_mib']:.0f} |")
+    lines.append("")
     for mode, result in results.items():
         spread = result["marginal_spread"]
-        print(f"{mode}: marginal cost per report flat within 20%: {result['per_report_cost_flat_within_20pct']}"
-              + (f" (spread {spread:.0%})" if spread is not None else "")
-              + f"; peak RSS at {result['rows'][-1]['reports']} reports ≤ 2 GiB: "
-                f"{result['peak_rss_at_largest_within_2gib']}")
+        lines.append(f"- {mode}: marginal cost per report flat within 20%: "
+                     f"{result['per_report_cost_flat_within_20pct']}"
+                     + (f" (spread {spread:.0%})" if spread is not None else "")
+                     + f"; peak RSS at {result['rows'][-1]['reports']} reports ≤ 2 GiB: "
+                       f"{result['peak_rss_at_largest_within_2gib']}")
+    return "\n".join(lines)
+
+
+def run(sizes: list[int], modes: list[bool], keep: Path | None = None) -> dict:
+    """Build each corpus size in each mode (True: with the views); ``keep`` receives the largest
+    corpus built in the first mode."""
+    started = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix="tg-bench-scale-"))
+    results: dict[str, dict] = {}
+    try:
+        corpus = write_corpus(work, sizes[-1])  # the first n reports are the corpus of size n
+        for views in modes:
+            kept = keep.resolve() if keep and views == modes[0] else None
+            results["build" if views else "build --no-views"] = measure(corpus, sizes, views, work, kept)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    data: dict = {"results": results, "seconds_total": time.perf_counter() - started}
+    if keep:
+        data["kept_out"] = str(keep.resolve())
+    return data
 
 
 def main() -> None:
@@ -145,21 +167,9 @@ def main() -> None:
                         help="build the largest corpus into this directory and keep it (with views, if built)")
     args = parser.parse_args()
     sizes = sorted({int(s) for s in args.sizes.split(",")})
-    modes = {"both": [True, False], "yes": [True], "no": [False]}[args.views]
-    started = time.perf_counter()
-    work = Path(tempfile.mkdtemp(prefix="tg-bench-scale-"))
-    results: dict[str, dict] = {}
-    try:
-        corpus = write_corpus(work, sizes[-1])  # the first n reports are the corpus of size n
-        for views in modes:
-            keep = args.keep.resolve() if args.keep and views == modes[0] else None
-            results["build" if views else "build --no-views"] = measure(corpus, sizes, views, work, keep)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    print_table(results)
-    data: dict = {"results": results, "seconds_total": time.perf_counter() - started}
+    data = run(sizes, {"both": [True, False], "yes": [True], "no": [False]}[args.views], args.keep)
+    print(table(data))
     if args.keep:
-        data["kept_out"] = str(args.keep.resolve())
         print(f"kept the {sizes[-1]}-report build in {data['kept_out']}")
     save("scale", data)
 

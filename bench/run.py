@@ -1,0 +1,103 @@
+"""All the benchmarks of issue 7 in one run: ``python bench/run.py`` (about 8 minutes here).
+
+1. the build of the bundled report against the floor (``bench_build``);
+2. builds of 1, 10 and 50 synthetic reports, with and without the HTML views (``bench_scale``),
+   keeping the 50-report build for step 4;
+3. the named queries on the bundled report (1×), rdflib and Oxigraph, and the endpoint under 8
+   clients (``bench_queries``);
+4. the named queries on the 50-report graph: Oxigraph in full, rdflib one run per query, stopped
+   after ``--rdflib-cap`` seconds.
+
+Writes every number to ``bench/results.json`` and the tables to ``bench/results.md`` (both
+git-ignored; the README quotes the tables), and prints the tables. Timings are ratios or
+per-report costs within this one run, so a busier machine shifts the numbers, not the verdicts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import bench_build
+import bench_queries
+import bench_scale
+from common import save
+
+RESULTS_MD = Path(__file__).with_name("results.md")
+QUERY_TARGET_MS = 100.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each build for step 1")
+    parser.add_argument("--sizes", default="1,10,50", help="corpus sizes for step 2")
+    parser.add_argument("--rdflib-cap", type=float, default=10.0,
+                        help="seconds after which a named query on rdflib at the largest size is stopped")
+    args = parser.parse_args()
+    sizes = sorted({int(s) for s in args.sizes.split(",")})
+    started = time.perf_counter()
+    work = Path(tempfile.mkdtemp(prefix="tg-bench-all-"))
+    sections: list[tuple[str, str]] = []
+    try:
+        step("build against the floor")
+        build = bench_build.run(args.repeat)
+        save("build", build)
+        sections.append(("Build of the bundled report against the floor (target ≤ 2×)", bench_build.table(build)))
+
+        step(f"builds of {', '.join(map(str, sizes))} reports")
+        largest = work / f"scale-{sizes[-1]}"
+        scale = bench_scale.run(sizes, [True, False], keep=largest)
+        save("scale", scale)
+        sections.append((f"Builds of {', '.join(map(str, sizes))} synthetic reports (targets: marginal cost per "
+                         "report flat within 20%, peak RSS ≤ 2 GiB)", bench_scale.table(scale)))
+
+        step("named queries and the endpoint on the bundled report")
+        from tiltaksgraf.pipeline import build as build_graph
+
+        one = work / "one"
+        build_graph([], one, write_views=False)
+        queries_1 = bench_queries.bench_queries(one, ["rdflib", "oxigraph"], min_runs=20, budget=1.0)
+        endpoint = [bench_queries.bench_endpoint(one, "oxigraph", 8, 2000, workers=4),
+                    bench_queries.bench_endpoint(one, "rdflib", 8, 240, workers=4)]
+        save("queries", {"machine": bench_queries.machine(), "graph": "bundled report",
+                         "named_queries": queries_1, "endpoint": endpoint})
+        sections.append(("Named queries on the bundled report (1×)", bench_queries.queries_table(queries_1)))
+        sections.append(("Endpoint on the bundled report (targets: ≥ 300 req/s, p99 ≤ 100 ms)",
+                         bench_queries.endpoint_table(endpoint)))
+
+        step(f"named queries on {sizes[-1]} reports")
+        queries_n = (bench_queries.bench_queries(largest, ["rdflib"], min_runs=1, budget=0, cap=args.rdflib_cap)
+                     + bench_queries.bench_queries(largest, ["oxigraph"], min_runs=20, budget=2.0))
+        save(f"queries_{sizes[-1]}x", {"machine": bench_queries.machine(), "graph": f"{sizes[-1]} reports",
+                                       "named_queries": queries_n})
+        sections.append((f"Named queries on {sizes[-1]} reports ({scale_triples(largest)}; rdflib: one run, "
+                         f"stopped after {args.rdflib_cap:.0f} s; target: Oxigraph p95 ≤ {QUERY_TARGET_MS:.0f} ms)",
+                         bench_queries.queries_table(queries_n, target_ms=QUERY_TARGET_MS)))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    minutes = (time.perf_counter() - started) / 60
+    text = "\n\n".join(f"### {title}\n\n{table}" for title, table in sections)
+    text += f"\n\nAll of it in one run of `python bench/run.py`: {minutes:.1f} minutes.\n"
+    RESULTS_MD.write_text(text, encoding="utf-8")
+    print(text)
+    print(f"wrote {RESULTS_MD} and {RESULTS_MD.with_suffix('.json')}", file=sys.stderr)
+
+
+def step(what: str) -> None:
+    print(f"\n== {what}", file=sys.stderr, flush=True)
+
+
+def scale_triples(build_dir: Path) -> str:
+    """How many triples the build's graph.ttl holds, as text."""
+    import pyoxigraph as ox
+
+    count = sum(1 for _ in ox.parse(path=str(build_dir / "graph.ttl"), format=ox.RdfFormat.TURTLE))
+    return f"{count:,} triples"
+
+
+if __name__ == "__main__":
+    main()
