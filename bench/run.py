@@ -25,9 +25,9 @@ from pathlib import Path
 import bench_build
 import bench_queries
 import bench_scale
+import common
 from common import save
 
-RESULTS_MD = Path(__file__).with_name("results.md")
 QUERY_TARGET_MS = 100.0
 
 
@@ -37,7 +37,15 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,10,50", help="corpus sizes for step 2")
     parser.add_argument("--rdflib-cap", type=float, default=10.0,
                         help="seconds after which a named query on rdflib at the largest size is stopped")
+    parser.add_argument("--runs", type=int, default=20, help="at least this many runs of each named query")
+    parser.add_argument("--budget", type=float, default=1.0, help="seconds per named query after the minimum runs")
+    parser.add_argument("--requests", type=int, default=2000,
+                        help="endpoint requests on the Oxigraph store (an eighth of them on rdflib)")
+    parser.add_argument("--results", type=Path, default=common.RESULTS.parent,
+                        help="the directory for results.json and results.md (default: bench/)")
     args = parser.parse_args()
+    common.RESULTS = args.results / "results.json"
+    results_md = args.results / "results.md"
     sizes = sorted({int(s) for s in args.sizes.split(",")})
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="tg-bench-all-"))
@@ -60,9 +68,9 @@ def main() -> None:
 
         one = work / "one"
         build_graph([], one, write_views=False)
-        queries_1 = bench_queries.bench_queries(one, ["rdflib", "oxigraph"], min_runs=20, budget=1.0)
-        endpoint = [bench_queries.bench_endpoint(one, "oxigraph", 8, 2000, workers=4),
-                    bench_queries.bench_endpoint(one, "rdflib", 8, 240, workers=4)]
+        queries_1 = bench_queries.bench_queries(one, ["rdflib", "oxigraph"], args.runs, args.budget)
+        endpoint = [bench_queries.bench_endpoint(one, "oxigraph", 8, args.requests, workers=4),
+                    bench_queries.bench_endpoint(one, "rdflib", 8, max(8, args.requests // 8), workers=4)]
         save("queries", {"machine": bench_queries.machine(), "graph": "bundled report",
                          "named_queries": queries_1, "endpoint": endpoint})
         sections.append(("Named queries on the bundled report (1×)", bench_queries.queries_table(queries_1)))
@@ -71,7 +79,7 @@ def main() -> None:
 
         step(f"named queries on {sizes[-1]} reports")
         queries_n = (bench_queries.bench_queries(largest, ["rdflib"], min_runs=1, budget=0, cap=args.rdflib_cap)
-                     + bench_queries.bench_queries(largest, ["oxigraph"], min_runs=20, budget=2.0))
+                     + bench_queries.bench_queries(largest, ["oxigraph"], args.runs, 2 * args.budget))
         save(f"queries_{sizes[-1]}x", {"machine": bench_queries.machine(), "graph": f"{sizes[-1]} reports",
                                        "named_queries": queries_n})
         sections.append((f"Named queries on {sizes[-1]} reports ({scale_triples(largest)}; rdflib: one run, "
@@ -82,9 +90,9 @@ def main() -> None:
     minutes = (time.perf_counter() - started) / 60
     text = "\n\n".join(f"### {title}\n\n{table}" for title, table in sections)
     text += f"\n\nAll of it in one run of `python bench/run.py`: {minutes:.1f} minutes.\n"
-    RESULTS_MD.write_text(text, encoding="utf-8")
+    results_md.write_text(text, encoding="utf-8")
     print(text)
-    print(f"wrote {RESULTS_MD} and {RESULTS_MD.with_suffix('.json')}", file=sys.stderr)
+    print(f"wrote {results_md} and {common.RESULTS}", file=sys.stderr)
 
 
 def step(what: str) -> None:
