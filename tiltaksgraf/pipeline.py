@@ -133,10 +133,10 @@ def _recover_swapped_out(out: Path) -> None:
 
 def _write_views(built, out: Path) -> None:
     """The HTML networks (collaboration, overview) beside the graph."""
-    from tiltaksgraf.graph.network import UNREAD_PREDICATES
+    from tiltaksgraf.graph.network import UNREAD_PREDICATES, TripleIndex
     from tiltaksgraf.graph.viz import write_default_views
 
-    write_default_views(built.union(without=UNREAD_PREDICATES), out)
+    write_default_views(TripleIndex(built.quads, without=UNREAD_PREDICATES), out)
 
 
 def _write_measures_json(path: Path, extractions: list[Extraction]) -> None:

@@ -218,3 +218,23 @@ def test_network_short_label(name, alts, expected):
 ])
 def test_network_agency_kind(name, responsible, kind):
     assert nw.agency_kind(name, responsible=responsible) == kind
+
+
+def _as_data(G: nx.Graph) -> tuple:
+    """Everything a projection holds, in its order: nodes, edges, their attributes, graph data."""
+    return list(G.nodes(data=True)), list(G.edges(data=True)), G.graph
+
+
+@pytest.mark.parametrize("project", [
+    nw.collaboration_network, nw.measure_entity_network, nw.crossref_network, nw.overview_network,
+    lambda g: nw.programme_trace(g, "TryggEst"), lambda g: nw.neighbourhood(g, "NKVTS", radius=2),
+], ids=["collaboration", "measure-entity", "crossref", "overview", "programme-trace", "neighbourhood"])
+def test_network_triple_index_projects_as_rdflib_does(built, kg, project):
+    """The build hands the views a ``TripleIndex`` of plain strings over its quads; every
+    projection must come out exactly as from the rdflib graph, order included."""
+    import pyoxigraph as ox
+
+    index = nw.TripleIndex(ox.parse(path=str(built / "graph.trig"), format=ox.RdfFormat.TRIG),
+                           without=nw.UNREAD_PREDICATES)
+    assert _as_data(project(index)) == _as_data(project(kg))
+    assert nw.network_stats(index) == nw.network_stats(kg)
