@@ -1,4 +1,4 @@
-"""All the benchmarks of issue 7 in one run: ``python bench/run.py`` (about 8 minutes here).
+"""All the benchmarks of issue 7 in one run: ``python bench/run.py`` (about 7 minutes here).
 
 1. the build of the bundled report against the floor (``bench_build``);
 2. builds of 1, 10 and 50 synthetic reports, with and without the HTML views (``bench_scale``),
