@@ -115,7 +115,10 @@ class ServerProcess:
                  workers: int = 4, max_rows: int = 10_000) -> None:
         self.log = log
         self._log = open(log, "wb")
-        command = [sys.executable, "-c", "import sys; from tiltaksgraf.cli import main; sys.exit(main())",
+        # Ctrl-C works as at a terminal even when these tests run as a background job, whose
+        # children inherit SIGINT ignored (then Python installs no KeyboardInterrupt handler).
+        command = [sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                   "from tiltaksgraf.cli import main; sys.exit(main())",
                    "serve", "--graph", str(graph), "--host", LOOPBACK, "--port", "0", "--store", store,
                    "--timeout", str(timeout), "--workers", str(workers), "--max-rows", str(max_rows), "--quiet"]
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
