@@ -75,15 +75,14 @@ class BuiltGraph:
             ds.add((_rdflib(q.subject), _rdflib(q.predicate), _rdflib(q.object), _rdflib(q.graph_name)))
         return ds
 
-    def union(self, *, without: frozenset[str] = frozenset()) -> Graph:
-        """All triples as one rdflib Graph; ``without`` names predicates (IRIs) to leave out,
-        for a consumer that never reads them (converting to rdflib is the slow part)."""
+    def union(self) -> Graph:
+        """All triples as one rdflib Graph (the views read a ``network.TripleIndex`` instead:
+        making rdflib terms is the slow part)."""
         g = Graph()
         for prefix, ns in PREFIXES.items():
             g.bind(prefix, ns)
         for q in self._quads:
-            if q.predicate.value not in without:
-                g.add((_rdflib(q.subject), _rdflib(q.predicate), _rdflib(q.object)))
+            g.add((_rdflib(q.subject), _rdflib(q.predicate), _rdflib(q.object)))
         return g
 
 
