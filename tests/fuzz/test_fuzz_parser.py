@@ -98,6 +98,15 @@ def parse_bytes(data: bytes, directory: Path) -> tuple[Report | None, str]:
     return parse_doc(doc)
 
 
+def parse_or_fail_cleanly(data: bytes) -> None:
+    """Parse ``data`` as a report file within the hard time limit; a report it gives is checked."""
+    with time_limit(HARD_LIMIT_S), scratch_dir() as d:
+        report, outcome = parse_bytes(data, d)
+    event(outcome)
+    if report is not None:
+        check_report(report)
+
+
 def parse_text(text: str) -> tuple[Report | None, str]:
     return parse_doc(SourceDocument(path="fuzz.txt", text=text, encoding="utf-8", sha256="0" * 64,
                                     metadata=METADATA))
@@ -180,11 +189,7 @@ def test_fuzz_parser_random_text_parses_or_fails_cleanly(text):
 @example(b"\x81\xe5")  # not UTF-8, and undefined in cp1252
 @example(b" \n\t")
 def test_fuzz_parser_random_bytes_decode_or_fail_cleanly(data):
-    with time_limit(HARD_LIMIT_S), scratch_dir() as d:
-        report, outcome = parse_bytes(data, d)
-    event(outcome)
-    if report is not None:
-        check_report(report)
+    parse_or_fail_cleanly(data)
 
 
 # --- mutated slices of the bundled report -------------------------------------------------------
@@ -303,8 +308,4 @@ def mutated_reports(draw, max_lines: int | None = None, max_mutations: int = 6) 
 @example(("1. BFD Utrede\nFerdig\n" + "x\n\n" * 20_000).encode("utf-8"))
 @example(("1. BFD Utrede\nFerdig\n" + "BFD: x\n\n" * 20_000).encode("utf-8"))
 def test_fuzz_parser_mutated_report_parses_or_fails_cleanly(data):
-    with time_limit(HARD_LIMIT_S), scratch_dir() as d:
-        report, outcome = parse_bytes(data, d)
-    event(outcome)
-    if report is not None:
-        check_report(report)
+    parse_or_fail_cleanly(data)
