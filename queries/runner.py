@@ -48,7 +48,7 @@ from tiltaksgraf.graph.oxigraph_store import QueryResult, Store, prepare_rdflib
 from tiltaksgraf.ontology.terms import TG
 
 __all__ = [
-    "NamedQuery", "Param", "QueryRefused", "SparqlSyntaxError", "check_query", "fold",
+    "NamedQuery", "Param", "QueryRefused", "SparqlSyntaxError", "UnwritableResult", "check_query", "fold",
     "format_result", "get_named_query", "load_named_queries", "python_rows", "resolve_params",
     "run_named_query", "run_sparql", "SELECT_FORMATS", "GRAPH_FORMATS", "CLI_FORMATS",
 ]
@@ -68,6 +68,10 @@ class SparqlSyntaxError(QueryError):
 
 class QueryRefused(QueryError):
     """A query this read-only service does not run (Update, SERVICE, FROM)."""
+
+
+class UnwritableResult(QueryError):
+    """A result the asked-for format cannot hold (an IRI with a quote as Turtle, say)."""
 
 
 # --- the named queries -------------------------------------------------------------------------
@@ -341,6 +345,8 @@ def _checked_algebra(text: str) -> Any:
     try:
         prepared = (prepare_rdflib if len(text) <= _CACHED_CHARS else prepare_rdflib.__wrapped__)(text)
     except RecursionError:
+        if _SERVICE_WORD.search(text):  # refused for what it asks, whatever its depth
+            raise QueryRefused(_NO_SERVICE) from None
         raise SparqlSyntaxError("the query is nested too deeply") from None
     except Exception as exc:  # pyparsing's ParseException, or rdflib's plain Exception for a prefix
         if _is_update(text):
@@ -351,8 +357,13 @@ def _checked_algebra(text: str) -> Any:
         raise QueryRefused("FROM and FROM NAMED are not allowed: the service queries its own graph "
                            "and does not fetch others")
     if _contains(algebra, "ServiceGraphPattern"):
-        raise QueryRefused("SERVICE is not allowed: the service does not call other endpoints")
+        raise QueryRefused(_NO_SERVICE)
     return algebra
+
+
+_NO_SERVICE = "SERVICE is not allowed: the service does not call other endpoints"
+# The keyword as SPARQL spells it (case-insensitive, not part of a longer name or a variable).
+_SERVICE_WORD = re.compile(r"(?<![\w?$:])service(?![\w:])", re.IGNORECASE)
 
 
 def _is_update(text: str) -> bool:
@@ -512,7 +523,7 @@ def format_result(result: QueryResult, fmt: str) -> str:
     (turtle, nt, jsonld, rdfxml), or Markdown (md)."""
     if result.graph is not None:
         fmt = fmt if fmt in GRAPH_FORMATS else "turtle"
-        return result.graph.serialize(format=GRAPH_FORMATS[fmt][1])
+        return _graph_text(result.graph, fmt)
     if fmt == "json":
         return _results_json(result)
     if fmt == "xml":
@@ -524,6 +535,19 @@ def format_result(result: QueryResult, fmt: str) -> str:
     if fmt == "md":
         return _results_markdown(result)
     raise QueryError(f"unknown format {fmt!r}", hint=f"choose one of {', '.join(CLI_FORMATS)}")
+
+
+def _graph_text(graph: Any, fmt: str) -> str:
+    from tiltaksgraf.queries.rdfxml import Unwritable, check_writable, serialize_rdfxml
+
+    try:
+        if fmt == "rdfxml":
+            return serialize_rdfxml(graph)
+        if fmt != "jsonld":  # JSON-LD strings hold any IRI; Turtle's and N-Triples' <…> cannot
+            check_writable(graph, {"turtle": "Turtle", "nt": "N-Triples"}[fmt])
+    except Unwritable as exc:
+        raise UnwritableResult(str(exc), hint="ask for JSON-LD (application/ld+json), which holds any term") from None
+    return graph.serialize(format=GRAPH_FORMATS[fmt][1])
 
 
 def _json_term(term: Node) -> dict[str, str]:
@@ -546,11 +570,22 @@ def _results_json(result: QueryResult) -> str:
     return json.dumps({"head": {"vars": result.vars}, "results": {"bindings": bindings}}, ensure_ascii=False)
 
 
-_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _x(text: str) -> str:
-    return xml_escape(_XML_BAD.sub("\ufffd", text))
+    """``text`` as XML character data; XML would read a bare CR as LF, and cannot carry the
+    other control characters at all (replacing them would answer with other values)."""
+    bad = _XML_BAD.search(text)
+    if bad:
+        raise UnwritableResult(f"a value holds the character U+{ord(bad.group()):04X}, which XML cannot carry",
+                               hint="ask for JSON (application/sparql-results+json)")
+    return xml_escape(text).replace("\r", "&#13;")
+
+
+def _xa(text: str) -> str:
+    _x(text)  # the same refusal
+    return quoteattr(text)
 
 
 def _results_xml(result: QueryResult) -> str:
@@ -570,9 +605,9 @@ def _results_xml(result: QueryResult) -> str:
             elif isinstance(term, BNode):
                 inner = f"<bnode>{_x(str(term))}</bnode>"
             elif term.language:
-                inner = f"<literal xml:lang={quoteattr(term.language)}>{_x(str(term))}</literal>"
+                inner = f"<literal xml:lang={_xa(term.language)}>{_x(str(term))}</literal>"
             elif term.datatype:
-                inner = f"<literal datatype={quoteattr(str(term.datatype))}>{_x(str(term))}</literal>"
+                inner = f"<literal datatype={_xa(str(term.datatype))}>{_x(str(term))}</literal>"
             else:
                 inner = f"<literal>{_x(str(term))}</literal>"
             cells.append(f"<binding name={quoteattr(var)}>{inner}</binding>")
@@ -587,6 +622,29 @@ def _plain(term: Node | None) -> str:
     return f"_:{term}" if isinstance(term, BNode) else str(term)
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP, "CSV Injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMERIC = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_NUMERIC_TYPES = {_XSD + t for t in ("integer", "decimal", "double", "float", "int", "long", "short", "byte",
+                                     "nonNegativeInteger", "nonPositiveInteger", "negativeInteger",
+                                     "positiveInteger", "unsignedInt", "unsignedLong", "unsignedShort",
+                                     "unsignedByte")}
+
+
+def _inert(text: str, term: Node | None) -> str:
+    """``text`` made safe to open in a spreadsheet, the way OWASP recommends: a cell that
+    starts with ``=``, ``+``, ``-``, ``@``, tab or CR gets a leading ``'``, which spreadsheets
+    read as "this is text" and do not show. Numbers typed as numbers (``-3`` as xsd:integer)
+    are values, not formulas, and stay as they are. JSON and XML keep the raw value."""
+    if not text.startswith(_FORMULA_START):
+        return text
+    if (isinstance(term, Literal) and str(term.datatype) in _NUMERIC_TYPES
+            and _NUMERIC.fullmatch(text)):
+        return text
+    return "'" + text
+
+
 def _results_csv(result: QueryResult) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -594,22 +652,31 @@ def _results_csv(result: QueryResult) -> str:
         writer.writerows([["boolean"], ["true" if result.boolean else "false"]])
     else:
         writer.writerow(result.vars)
-        writer.writerows([_plain(t) for t in row] for row in result.rows)
+        writer.writerows([_inert(_plain(t), t) for t in row] for row in result.rows)
     return buffer.getvalue()
 
 
 def _tsv_term(term: Node | None) -> str:
     from tiltaksgraf.graph.oxigraph_store import _literal_nt
+    from tiltaksgraf.queries.rdfxml import writable_iri
 
     if term is None:
         return ""
     if isinstance(term, URIRef):
+        if not writable_iri(str(term)):
+            raise UnwritableResult(f"the result holds {str(term)[:200]!r}, which is not a valid IRI and cannot "
+                                   "be written in TSV", hint="ask for JSON or CSV")
         return f"<{term}>"
     if isinstance(term, BNode):
         return f"_:{term}"
     if term.datatype and str(term.datatype).endswith("#integer") and re.fullmatch(r"[+-]?\d+", str(term)):
         return str(term)
-    return _literal_nt(term)
+    lexical = _inert(str(term), term)
+    try:
+        return _literal_nt(Literal(lexical, lang=term.language, datatype=term.datatype) if lexical != str(term)
+                           else term)
+    except QueryError as exc:  # a datatype that is not an IRI
+        raise UnwritableResult(f"{exc.detail}: it cannot be written in TSV", hint="ask for JSON or CSV") from None
 
 
 def _results_tsv(result: QueryResult) -> str:
