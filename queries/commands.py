@@ -82,16 +82,33 @@ def serve(
     timeout: Annotated[float, typer.Option(help="Time limit per query, in seconds.")] = 10.0,
     max_rows: Annotated[int, typer.Option(help="Most rows (or triples) one query may return.")] = 10_000,
     workers: Annotated[int, typer.Option(help="Queries run at the same time.")] = 4,
+    allow_host: Annotated[Optional[list[str]], typer.Option(
+        "--allow-host", help="Also answer requests for this host name (any port); localhost, 127.0.0.1, [::1] "
+                             "and the --host address always are. Repeatable.")] = None,
+    idle_timeout: Annotated[float, typer.Option(
+        help="Close a connection that sends nothing for this many seconds.")] = 30.0,
+    max_connections: Annotated[int, typer.Option(
+        help="Open connections at most; past it, the longest-waiting one is closed.")] = 1000,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not log requests.")] = False,
 ) -> None:
     """Serve the graph: a SPARQL 1.1 endpoint at /sparql and a query page at /."""
     from tiltaksgraf.graph.oxigraph_store import open_store
-    from tiltaksgraf.queries.endpoint import make_server
+    from tiltaksgraf.queries.connections import raise_file_limit
+    from tiltaksgraf.queries.endpoint import host_name, make_server
 
-    if timeout <= 0 or max_rows < 1 or workers < 1:
-        raise UsageError("--timeout, --max-rows and --workers must be positive")
+    if timeout <= 0 or max_rows < 1 or workers < 1 or idle_timeout <= 0 or max_connections < 1:
+        raise UsageError("--timeout, --max-rows, --workers, --idle-timeout and --max-connections must be positive")
+    bad = [name for name in allow_host or [] if host_name(name) is None]
+    if bad:
+        raise UsageError(f"--allow-host wants a host name such as tiltaksgraf.example.org, not {bad[0]!r}")
+    raise_file_limit()
     opened = open_store(graph, store, location=location)
-    server = make_server(opened, host, port, timeout=timeout, max_rows=max_rows, workers=workers, quiet=quiet)
+    try:
+        server = make_server(opened, host, port, timeout=timeout, max_rows=max_rows, workers=workers, quiet=quiet,
+                             idle_timeout=idle_timeout, max_connections=max_connections, allow_hosts=allow_host or ())
+    except BaseException:
+        opened.close()
+        raise
     err.print(f"serving {opened.description}\n  page:   {server.url}\n  SPARQL: {server.url}sparql\n"
               "press Ctrl-C to stop", highlight=False, soft_wrap=True)
     try:

@@ -17,15 +17,23 @@ Input: an open ``Store`` (``tiltaksgraf.graph.oxigraph_store``). Output: an HTTP
 Every error is JSON of one shape, built by ``error_document``: ``{"ok": false, "error": …,
 "status": …}`` (a syntax error adds ``line`` and ``column``).
 
-Why the standard library's ``ThreadingHTTPServer`` rather than starlette + uvicorn: the project
-depends on neither, the endpoint has four routes, and its costs are in the query engine, not in
-HTTP parsing; a thread per connection means a slow client or a long query never holds up
-another connection, and the query work itself is bounded by our own worker pool (below).
+Why the standard library's ``ThreadingHTTPServer`` rather than waitress or uvicorn: the endpoint
+has four routes and its costs are in the query engine, and with the hardening here it holds what
+a maintained server gives (the hostile tests in ``tests/hostile/test_http_hostile.py`` show it:
+slowloris cut off, idle sockets closed and capped, oversized headers 431, keep-alive, pipelining,
+no request smuggling), while every refusal, down to a garbled request line, stays in the one
+JSON error shape, which waitress's and uvicorn's built-in plain-text errors would not. The
+hardening: one framing per request (a second ``Content-Length`` or any ``Transfer-Encoding`` is
+refused and the connection closed), every body read or the connection closed (so no body can
+become the next request), a ``Host`` allow-list against DNS rebinding, ``nosniff`` and, on every
+405, ``Allow``; the time limits and the connection cap are in ``queries/connections.py``.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import sys
 import threading
 import time
@@ -33,7 +41,7 @@ import traceback
 import urllib.parse
 from functools import lru_cache
 from concurrent.futures import Future, TimeoutError as FutureTimeout
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from queue import Empty, SimpleQueue
@@ -41,8 +49,9 @@ from typing import Any
 
 from tiltaksgraf.errors import QueryError
 from tiltaksgraf.graph.oxigraph_store import QueryResult, QueryTimeout, RowLimitExceeded, Store
+from tiltaksgraf.queries.connections import Connections, DeadlineReader, Limits, connection_cap
 from tiltaksgraf.queries.runner import (
-    GRAPH_FORMATS, SELECT_FORMATS, QueryRefused, SparqlSyntaxError, format_result, get_named_query,
+    GRAPH_FORMATS, SELECT_FORMATS, QueryRefused, SparqlSyntaxError, UnwritableResult, format_result, get_named_query,
     load_named_queries, run_named_query, run_sparql,
 )
 
@@ -212,15 +221,57 @@ def _media_type(fmt: str) -> str:
     return GRAPH_FORMATS[fmt][0]
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+_WILDCARDS = ("", "0.0.0.0", "::")
+_ROUTES = {"/": ("GET", "HEAD"), "/index.html": ("GET", "HEAD"), "/sparql": ("GET", "POST", "HEAD"),
+           "/queries": ("GET", "HEAD")}
+
+
+def _allowed_methods(path: str) -> tuple[str, ...] | None:
+    """The methods a path answers, or None when there is no such page."""
+    if path in _ROUTES:
+        return _ROUTES[path]
+    return ("GET", "HEAD") if path.startswith("/queries/") else None
+
+
+def host_name(value: str) -> str | None:
+    """The name in a ``Host`` header (``localhost:7878`` → ``localhost``, ``[::1]:80`` →
+    ``[::1]``), lower-cased and without a final dot; None when it is not ``name[:port]``."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        name, bracket, rest = value.partition("]")
+        name += bracket
+    else:
+        name, colon, port = value.partition(":")
+        rest = colon + port
+    if not name or not _plausible_host(name) or (rest and not re.fullmatch(r":\d{1,5}", rest)):
+        return None
+    return name[:-1] if name.endswith(".") and len(name) > 1 else name
+
+
+def _plausible_host(name: str) -> bool:
+    if name.startswith("["):
+        return bool(re.fullmatch(r"\[[0-9a-f:.]+\]", name))
+    return bool(re.fullmatch(r"[a-z0-9_.-]+", name))
+
+
 class EndpointServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 64
 
-    def __init__(self, address: tuple[str, int], service: QueryService, *, quiet: bool = False) -> None:
-        super().__init__(address, _Handler)
+    def __init__(self, address: tuple[str, int], service: QueryService, *, quiet: bool = False,
+                 limits: Limits = Limits(), allow_hosts: Iterable[str] = ()) -> None:
+        # Set before binding: a failed bind calls server_close(), which closes the service.
         self.service = service
         self.quiet = quiet
+        self.limits = limits
+        self.connections = Connections(connection_cap(limits.max_connections))
+        bound = address[0].lower()
+        self.allowed_hosts = frozenset(
+            [*LOOPBACK_HOSTS, *(host_name(h) or h.lower() for h in allow_hosts)]
+            + ([] if bound in _WILDCARDS else [f"[{bound}]" if ":" in bound else bound]))
+        super().__init__(address, _Handler)
 
     @property
     def url(self) -> str:
@@ -228,26 +279,57 @@ class EndpointServer(ThreadingHTTPServer):
         shown = f"[{host}]" if ":" in str(host) else host
         return f"http://{shown}:{port}/"
 
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.connections.admit(request):  # every connection is running a request
+            _refuse_connection(request)
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        self.connections.forget(request)
+        super().shutdown_request(request)
+
     def handle_error(self, request: Any, client_address: Any) -> None:
-        if isinstance(sys.exc_info()[1], ConnectionError):  # a client that left mid-request: no bug
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):  # a client that left: no bug
             return
         super().handle_error(request, client_address)
 
     def server_close(self) -> None:
         super().server_close()
+        self.connections.hang_up_all()
         self.service.close()
 
 
-def make_server(store: Store, host: str = "127.0.0.1", port: int = 7878, *, timeout: float = 10.0,
-                max_rows: int = 10_000, workers: int = 4, quiet: bool = False) -> EndpointServer:
-    """A server bound to (host, port) — port 0 picks a free one, see ``.url`` — not yet serving:
-    call ``serve_forever()`` (in a thread, if you like) and ``shutdown()``/``server_close()``."""
-    service = QueryService(store, timeout=timeout, max_rows=max_rows, workers=workers)
+def _refuse_connection(sock: Any) -> None:
+    body = json.dumps(error_document(503, "the server has too many open connections; try again shortly"))
+    head = (f"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            "X-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n")
     try:
-        return EndpointServer((host, port), service, quiet=quiet)
+        sock.settimeout(0.5)
+        sock.sendall((head + body).encode())
+    except OSError:
+        pass
+
+
+def make_server(store: Store, host: str = "127.0.0.1", port: int = 7878, *, timeout: float = 10.0,
+                max_rows: int = 10_000, workers: int = 4, quiet: bool = False, idle_timeout: float = 30.0,
+                request_timeout: float = 10.0, max_connections: int = 1000,
+                allow_hosts: Iterable[str] = ()) -> EndpointServer:
+    """A server bound to (host, port) — port 0 picks a free one, see ``.url`` — not yet serving:
+    call ``serve_forever()`` (in a thread, if you like) and ``shutdown()``/``server_close()``.
+
+    ``allow_hosts`` adds names to the ``Host`` headers it answers (the loopback names and the
+    address it is bound to are always allowed); the time limits and ``max_connections`` are
+    explained in ``tiltaksgraf.queries.connections``."""
+    service = QueryService(store, timeout=timeout, max_rows=max_rows, workers=workers)
+    limits = Limits(idle_timeout=idle_timeout, request_timeout=request_timeout, max_connections=max_connections)
+    try:
+        return EndpointServer((host, port), service, quiet=quiet, limits=limits, allow_hosts=allow_hosts)
     except OSError as exc:
         service.close()
-        raise QueryError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+        shown = f"[{host}]" if ":" in host else host
+        raise QueryError(f"cannot listen on {shown}:{port}: {exc.strerror or exc}",
                          hint="choose another --port (0 picks a free one)") from exc
 
 
@@ -258,6 +340,27 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server_version = "tiltaksgraf"
     server: EndpointServer
+    _body_left = 0  # bytes of the current request's body not read yet
+
+    def setup(self) -> None:
+        self.timeout = self.server.limits.idle_timeout  # every recv and send: see connections.py
+        super().setup()
+        self._reader = DeadlineReader(self.connection, self.timeout)
+        self.rfile = io.BufferedReader(self._reader)
+
+    def handle_one_request(self) -> None:
+        connections = self.server.connections
+        connections.waiting(self.connection)
+        self._reader.deadline = None
+        self._body_left = 0
+        try:
+            self.rfile.peek(1)  # the next request's first byte, within the idle timeout
+        except OSError:  # TimeoutError included: an idle connection is closed without a word
+            self.close_connection = True
+            return
+        self._reader.deadline = time.monotonic() + self.server.limits.request_timeout
+        super().handle_one_request()
+        self._reader.deadline = None
 
     # --- routing -------------------------------------------------------------------------------
 
@@ -271,7 +374,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch("POST")
 
     def do_PUT(self) -> None:  # noqa: N802
-        self._refuse_method()
+        self._dispatch(self.command)
 
     do_DELETE = do_PATCH = do_OPTIONS = do_PUT
 
@@ -279,37 +382,31 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             path, _, query_string = self.path.partition("?")
             path = urllib.parse.unquote(path)
-            if path in ("/", "/index.html"):
-                self._require(method, ("GET", "HEAD"))
+            allowed = _allowed_methods(path)
+            if allowed is None:
+                self._error(404, f"no such page: {path}; the SPARQL endpoint is /sparql")
+            elif method not in allowed:
+                what = "" if method in ("GET", "POST", "HEAD") else ": this endpoint is read-only"
+                raise _HttpError(405, f"{method} is not allowed here{what}; use {' or '.join(allowed)}",
+                                 headers={"Allow": ", ".join(allowed)})
+            elif path in ("/", "/index.html"):
                 self._send(200, _page(), "text/html; charset=utf-8", head=method == "HEAD")
             elif path == "/sparql":
-                self._require(method, ("GET", "POST", "HEAD"))
                 self._sparql(method, query_string)
             elif path == "/queries":
-                self._require(method, ("GET", "HEAD"))
                 body = json.dumps([q.as_json() for q in load_named_queries().values()], ensure_ascii=False)
                 self._send(200, body, "application/json; charset=utf-8", head=method == "HEAD")
-            elif path.startswith("/queries/"):
-                self._require(method, ("GET", "HEAD"))
-                self._named(path[len("/queries/"):], query_string, head=method == "HEAD")
             else:
-                self._error(404, f"no such page: {path}; the SPARQL endpoint is /sparql")
+                self._named(path[len("/queries/"):], query_string, head=method == "HEAD")
         except _HttpError as exc:
             self._error(exc.status, exc.message, **exc.extra)
-        except ConnectionError:  # the client left before its answer: nobody to tell, and no bug
+        except (ConnectionError, TimeoutError):  # the client left or stalled: nobody to tell, no bug
             self.close_connection = True
         except Exception as exc:  # a bug: answer 500, keep serving, and leave the traceback on stderr
             traceback.print_exc(file=sys.stderr)
             self._error(500, f"internal error: {type(exc).__name__}")
-
-    def _require(self, method: str, allowed: tuple[str, ...]) -> None:
-        if method not in allowed:
-            raise _HttpError(405, f"{method} is not allowed here; use {' or '.join(allowed)}",
-                             headers={"Allow": ", ".join(allowed)})
-
-    def _refuse_method(self) -> None:
-        self._drain()
-        self._error(405, f"{self.command} is not allowed: this endpoint is read-only")
+        finally:
+            self._skip_body()
 
     # --- SPARQL protocol ---------------------------------------------------------------------
 
@@ -361,7 +458,11 @@ class _Handler(BaseHTTPRequestHandler):
                                   f"acceptable: {', '.join(_MEDIA[family])}")
         media = _media_type(fmt)
         charset = "" if media.endswith("json") else "; charset=utf-8"
-        self._send(200, format_result(result, fmt), media + charset, head=head, vary=True)
+        try:
+            text = format_result(result, fmt)
+        except UnwritableResult as exc:  # e.g. an IRI with a quote in it, asked for as Turtle
+            raise _HttpError(406, exc.detail, hint=exc.hint) from None
+        self._send(200, text, media + charset, head=head, vary=True)
 
     # --- plumbing ----------------------------------------------------------------------------
 
@@ -371,11 +472,58 @@ class _Handler(BaseHTTPRequestHandler):
         if self.request_version == "HTTP/0.9":  # a bare "GET /path": its answer would go out without headers
             self.send_error(400, "the request line has no HTTP version; send HTTP/1.1")
             return False
+        refusal = self._framing_refusal() or self._host_refusal()
+        if refusal:
+            self.send_error(*refusal)
+            return False
+        self._reader.deadline = time.monotonic() + self.server.limits.request_timeout  # now for the body
+        self.server.connections.busy(self.connection)
         return True
+
+    def _framing_refusal(self) -> tuple[int, str] | None:
+        """Why the body's length is unclear, or None: every proxy in front of this server must
+        read the same request boundaries as it does, so anything two readers could take for two
+        different lengths is refused and the connection closed (request smuggling, RFC 9112
+        section 6.3). Otherwise the length is noted, so the body is always read or the
+        connection closed (``_skip_body``) and never taken for the next request."""
+        encodings = self.headers.get_all("Transfer-Encoding") or []
+        lengths = self.headers.get_all("Content-Length") or []
+        if encodings:
+            codings = [c.strip().lower() for value in encodings for c in value.split(",")]
+            if codings != ["chunked"]:
+                return 501, f"Transfer-Encoding {', '.join(codings)!r} is not supported; send the body with a Content-Length"
+            return 411, "send the body with a Content-Length"
+        if len(lengths) > 1:
+            return 400, "more than one Content-Length header: send one"
+        if lengths:
+            if not re.fullmatch(r"[0-9]{1,18}", lengths[0].strip()):
+                if re.fullmatch(r"[0-9]+", lengths[0].strip()):
+                    return 413, f"the request body is larger than {MAX_BODY} bytes"
+                return 400, "bad Content-Length: send the body's size in bytes"
+            self._body_left = int(lengths[0])
+            if self._body_left > MAX_BODY:
+                return 413, f"the request body is larger than {MAX_BODY} bytes"
+        return None
+
+    def _host_refusal(self) -> tuple[int, str] | None:
+        """A ``Host`` this server does not answer to: a page on another site whose name was made
+        to resolve to 127.0.0.1 (DNS rebinding) would send its own name here."""
+        hosts = self.headers.get_all("Host") or []
+        if not hosts:
+            if self.request_version == "HTTP/1.0":  # no browser sends a request without a Host
+                return None
+            return 400, "the request has no Host header"
+        name = host_name(hosts[0]) if len(hosts) == 1 else None
+        if name in self.server.allowed_hosts:
+            return None
+        shown = name if name is not None else "(malformed)"
+        return 421, (f"this server does not answer to the host name {shown[:100]!r}; to allow it, start it with "
+                     f"--allow-host {shown[:100] if name else 'NAME'}")
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """http.server's own refusals (a garbled request line, a URL or headers over its limits, an
-        unknown method) in the one JSON shape too, rather than its HTML page."""
+        unknown method) and the framing and Host refusals, in the one JSON shape too rather than
+        its HTML page; the connection is closed after them."""
         self.close_connection = True
         if self.request_version == "HTTP/0.9":  # so that the status line and headers are written
             self.request_version = "HTTP/1.0"
@@ -386,25 +534,22 @@ class _Handler(BaseHTTPRequestHandler):
                    headers={"Connection": "close"})
 
     def _body(self) -> bytes:
-        length = self.headers.get("Content-Length")
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            self.close_connection = True
-            raise _HttpError(411, "send the body with a Content-Length")
-        try:
-            size = int(length or 0)
-        except ValueError:
-            self.close_connection = True
-            raise _HttpError(400, "bad Content-Length") from None
-        if size > MAX_BODY:
-            self.close_connection = True
-            raise _HttpError(413, f"the request body is larger than {MAX_BODY} bytes")
-        return self.rfile.read(size) if size > 0 else b""
+        size, self._body_left = self._body_left, 0
+        if size <= 0:
+            return b""
+        body = self.rfile.read(size)
+        self._reader.deadline = None
+        return body
 
-    def _drain(self) -> None:
+    def _skip_body(self) -> None:
+        """Read what is left of the body (at most MAX_BODY bytes, in request_timeout) so that it
+        cannot be taken for the next request; if it does not come, close the connection."""
+        if self._body_left <= 0 or self.close_connection:
+            return
         try:
             self._body()
-        except _HttpError:
-            pass
+        except OSError:
+            self.close_connection = True
 
     def _error(self, status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> None:
         body = json.dumps(error_document(status, message, **extra), ensure_ascii=False)
@@ -417,6 +562,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")  # a browser never reads JSON or CSV as HTML
         if vary:
             self.send_header("Vary", "Accept")
         for key, value in (headers or {}).items():

@@ -13,7 +13,9 @@ way to get the core back for the tests after it. Everything talks to 127.0.0.1 t
 from __future__ import annotations
 
 import json
+import os
 import re
+import resource
 import signal
 import socket
 import struct
@@ -112,7 +114,9 @@ class ServerProcess:
     """``tiltaksgraf serve`` in a child process on a free loopback port."""
 
     def __init__(self, graph: Path, log: Path, *, store: str = "oxigraph", timeout: float = 2.0,
-                 workers: int = 4, max_rows: int = 10_000) -> None:
+                 workers: int = 4, max_rows: int = 10_000, options: tuple[str, ...] = (),
+                 files: int | None = None) -> None:
+        """``options``: more ``serve`` options; ``files``: the server's open-file limit (soft and hard)."""
         self.log = log
         self._log = open(log, "wb")
         # Ctrl-C works as at a terminal even when these tests run as a background job, whose
@@ -120,9 +124,11 @@ class ServerProcess:
         command = [sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
                    "from tiltaksgraf.cli import main; sys.exit(main())",
                    "serve", "--graph", str(graph), "--host", LOOPBACK, "--port", "0", "--store", store,
-                   "--timeout", str(timeout), "--workers", str(workers), "--max-rows", str(max_rows), "--quiet"]
+                   "--timeout", str(timeout), "--workers", str(workers), "--max-rows", str(max_rows), "--quiet",
+                   *options]
+        limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (files, files))) if files else None
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=self._log)
+                                        stderr=self._log, preexec_fn=limit)
         self.timeout = timeout
         self.url = ""
         self.port = 0
@@ -234,6 +240,32 @@ class ServerProcess:
         self._log.flush()
         return self.log.read_text("utf-8", errors="replace")
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server and every process it started have used so far."""
+        pids, found = {self.process.pid}, True
+        stats = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:  # ended meanwhile
+                    continue
+                stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))  # ppid, utime + stime
+        while found:  # descendants, generation by generation
+            found = False
+            for pid, (ppid, _ticks) in stats.items():
+                if ppid in pids and pid not in pids:
+                    pids.add(pid)
+                    found = True
+        return sum(stats[pid][1] for pid in pids if pid in stats) / os.sysconf("SC_CLK_TCK")
+
+    def answers_again(self, within: float = 15.0) -> None:
+        """Poll until a normal query is answered 200 again (after a burst that was told 503)."""
+        deadline = time.monotonic() + within
+        while self.sparql(ASK_ALL, timeout=within).status != 200:
+            assert time.monotonic() < deadline, f"the server still refused a normal query after {within:g} s"
+            time.sleep(0.05)
+
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
@@ -313,6 +345,19 @@ class Canary:
                     self.hits.append(conn.recv(4096) or b"(connected)")
                 except OSError:
                     self.hits.append(b"(connected)")
+
+    def sync(self, timeout: float = 10.0) -> None:
+        """Return once every connection made to the canary before this call is in ``hits``: it
+        takes connections one at a time in order, so when a marker sent now is recorded, all
+        earlier ones are too (the marker is then dropped from ``hits``)."""
+        marker = f"sync-{time.monotonic_ns()}".encode()
+        with socket.create_connection((LOOPBACK, self.port), timeout=timeout) as sock:
+            sock.sendall(marker)
+            deadline = time.monotonic() + timeout
+            while marker not in self.hits:
+                assert time.monotonic() < deadline, "the canary did not record its own marker"
+                time.sleep(0.005)
+        self.hits.remove(marker)
 
     def close(self) -> None:
         self._stop.set()

@@ -4,6 +4,7 @@ it answers, and stopped in ``finally``."""
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -24,6 +25,12 @@ def wait_for(condition, timeout: float, what: str, every: float = 0.02):
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting {timeout:g} s for {what}")
         time.sleep(every)
+
+
+def statuses(data: bytes) -> list[int]:
+    """The status of each response in what a raw exchange read (bodies here are JSON, which
+    never holds a line starting with HTTP/1.x)."""
+    return [int(m.group(1)) for m in re.finditer(rb"(?:^|\r\n)HTTP/1\.[01] (\d{3}) ", data)]
 
 
 def _answers(port: int) -> bool:

@@ -32,6 +32,14 @@ DESCRIBE = "DESCRIBE <https://w3id.org/tiltaksgraf/id/entity/nkvts>"
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
+def wait_for(condition, timeout: float, what: str) -> None:
+    """Poll ``condition()`` until it holds, or fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting {timeout:g} s for {what}"
+        time.sleep(0.01)
+
+
 def http(url: str, *, data: bytes | None = None, content_type: str | None = None, accept: str | None = None,
          method: str | None = None) -> tuple[int, str, bytes]:
     headers = {k: v for k, v in (("Content-Type", content_type), ("Accept", accept)) if v}
@@ -271,7 +279,7 @@ def test_endpoint_slow_query_does_not_block_others(rdflib_store) -> None:
     try:
         slow = threading.Thread(target=get, args=(server.url, SLOW))
         slow.start()
-        time.sleep(0.2)  # the slow query is running
+        wait_for(lambda: server.connections.running() >= 1, 10, "the slow query to be running")
         started = time.monotonic()
         status, _type, _body = get(server.url, ASK)
         assert status == 200 and time.monotonic() - started < 1.0
@@ -291,19 +299,40 @@ def test_endpoint_row_cap(oxigraph_store) -> None:
 
 
 def test_endpoint_service_refuses_when_every_slot_is_taken(oxigraph_store) -> None:
-    release = threading.Event()
+    release, started = threading.Event(), threading.Event()
 
     def hold(store, *, max_rows, deadline):
+        started.set()
         release.wait(5)
 
     service = QueryService(oxigraph_store, timeout=5, workers=1, queue=0)
     try:
         first = threading.Thread(target=service.run, args=(hold,))
         first.start()
-        time.sleep(0.1)
+        assert started.wait(5), "the first job never started"
         with pytest.raises(ServiceBusy):
             service.run(hold)
         release.set()
         first.join(timeout=5)
     finally:
         service.close()
+
+
+def test_endpoint_serve_on_a_port_in_use_says_so(built) -> None:
+    """Issue 17: the address-in-use error, not "internal error" from server_close."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = subprocess.run([sys.executable, "-c", "import sys; from tiltaksgraf.cli import main; sys.exit(main())",
+                              "serve", "-g", str(built), "--port", str(port)],
+                             capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert run.returncode == 1, run.stderr
+    first, *rest = run.stderr.splitlines()
+    assert first == f"error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    assert "internal error" not in run.stderr and "Traceback" not in run.stderr
+    assert rest == ["  hint: choose another --port (0 picks a free one)"]
