@@ -28,9 +28,13 @@ def wait_for(condition, timeout: float, what: str, every: float = 0.02):
 
 
 def statuses(data: bytes) -> list[int]:
-    """The status of each response in what a raw exchange read (bodies here are JSON, which
-    never holds a line starting with HTTP/1.x)."""
-    return [int(m.group(1)) for m in re.finditer(rb"(?:^|\r\n)HTTP/1\.[01] (\d{3}) ", data)]
+    """The status of each response in what a raw exchange read, framed by Content-Length."""
+    found = []
+    while (match := re.match(rb"HTTP/1\.[01] (\d{3}) [^\r\n]*\r\n(.*?)\r\n\r\n", data, re.S)):
+        found.append(int(match.group(1)))
+        length = re.search(rb"(?im)^content-length: *(\d+)", match.group(2))
+        data = data[match.end() + (int(length.group(1)) if length else 0):]
+    return found
 
 
 def _answers(port: int) -> bool:
