@@ -491,7 +491,8 @@ class _Handler(BaseHTTPRequestHandler):
         if encodings:
             codings = [c.strip().lower() for value in encodings for c in value.split(",")]
             if codings != ["chunked"]:
-                return 501, f"Transfer-Encoding {', '.join(codings)!r} is not supported; send the body with a Content-Length"
+                return 501, (f"Transfer-Encoding {', '.join(codings)!r} is not supported; "
+                             "send the body with a Content-Length")
             return 411, "send the body with a Content-Length"
         if len(lengths) > 1:
             return 400, "more than one Content-Length header: send one"
@@ -516,9 +517,11 @@ class _Handler(BaseHTTPRequestHandler):
         name = host_name(hosts[0]) if len(hosts) == 1 else None
         if name in self.server.allowed_hosts:
             return None
-        shown = name if name is not None else "(malformed)"
-        return 421, (f"this server does not answer to the host name {shown[:100]!r}; to allow it, start it with "
-                     f"--allow-host {shown[:100] if name else 'NAME'}")
+        if name is None:
+            return 421, ("the Host header is not one host name with an optional port; this server answers to "
+                         f"{', '.join(sorted(self.server.allowed_hosts))} (add names with --allow-host NAME)")
+        return 421, (f"this server does not answer to the host name {name[:100]!r}; to allow it, start it with "
+                     f"--allow-host {name[:100]}")
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """http.server's own refusals (a garbled request line, a URL or headers over its limits, an

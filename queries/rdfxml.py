@@ -2,7 +2,8 @@
 
 Input: an rdflib ``Graph`` (a CONSTRUCT or DESCRIBE result from any store). Output: RDF/XML text
 in which every IRI, datatype, language tag and lexical form is escaped, or ``Unwritable`` naming
-the term that no RDF/XML (or Turtle, N-Triples) document can hold.
+the term that no RDF/XML (or Turtle, N-Triples) document can hold. Control characters that XML
+1.0 cannot carry even as references become U+FFFD, as in the SPARQL XML results.
 
 Why not rdflib's own ``xml`` serializer: it writes ``rdf:datatype`` unescaped (a datatype IRI
 ``urn:x"><script …>`` became an XHTML ``<script>`` element in well-formed XML) and raises a bare
@@ -106,11 +107,8 @@ def _property(predicate: str, obj: Node, namespaces: dict[str, str], nodes: dict
         tag = f"{namespaces.setdefault(namespace, f'ns{len(namespaces) + 1}')}:{local.group()}"
     if not isinstance(obj, Literal):
         return f"<{tag} {_node_attr(obj, 'resource', nodes)}/>"
-    text = str(obj)
-    bad = _NOT_XML.search(text)
-    if bad:
-        raise Unwritable(f"a literal holds the character U+{ord(bad.group()):04X}, which XML cannot carry; "
-                         "ask for Turtle, N-Triples or JSON-LD")
+    # As in the SPARQL XML results: what XML 1.0 cannot carry at all becomes U+FFFD.
+    text = _NOT_XML.sub("\ufffd", str(obj))
     attribute = (f" xml:lang={quoteattr(obj.language)}" if obj.language else
                  f" rdf:datatype={quoteattr(str(obj.datatype))}" if obj.datatype else "")
     # XML turns a CR in text into LF unless it is a character reference.

@@ -574,18 +574,15 @@ _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _x(text: str) -> str:
-    """``text`` as XML character data; XML would read a bare CR as LF, and cannot carry the
-    other control characters at all (replacing them would answer with other values)."""
-    bad = _XML_BAD.search(text)
-    if bad:
-        raise UnwritableResult(f"a value holds the character U+{ord(bad.group()):04X}, which XML cannot carry",
-                               hint="ask for JSON (application/sparql-results+json)")
-    return xml_escape(text).replace("\r", "&#13;")
+    """``text`` as XML character data. XML would read a bare CR as LF, so it is a character
+    reference; the control characters XML 1.0 cannot carry at all, not even as references (a
+    form feed from a PDF's text), become U+FFFD, so a stray one does not make every XML
+    download of the text fail; JSON carries them exactly."""
+    return xml_escape(_XML_BAD.sub("\ufffd", text)).replace("\r", "&#13;")
 
 
 def _xa(text: str) -> str:
-    _x(text)  # the same refusal
-    return quoteattr(text)
+    return quoteattr(_XML_BAD.sub("\ufffd", text))
 
 
 def _results_xml(result: QueryResult) -> str:

@@ -151,7 +151,8 @@ def test_escaping_invalid_iris_in_select_round_trip_or_are_refused(store, fmt: s
         assert "not a valid IRI" in exc.detail and fmt == "tsv"
         return
     if fmt == "csv":
-        assert list(csv.reader(io.StringIO(text, newline="")))[1] == ["" if t is None else str(t) for t in result.rows[0]]
+        cells = list(csv.reader(io.StringIO(text, newline="")))[1]
+        assert cells == ["" if t is None else str(t) for t in result.rows[0]]
     else:
         assert [tuple(row) for row in Result.parse(io.StringIO(text), format=fmt)] == result.rows
         assert b"<script>" not in text.encode() or fmt == "json"  # XML escapes it; JSON is not markup
@@ -217,3 +218,17 @@ def test_escaping_rdfxml_refuses_a_predicate_no_xml_name_can_end() -> None:
         with pytest.raises(UnwritableResult, match="cannot be written in RDF/XML"):
             format_result(result, "rdfxml")
         assert set(Graph().parse(data=format_result(result, "turtle"), format="turtle")) == set(single)
+
+
+def test_escaping_xml_formats_stay_well_formed_with_control_characters() -> None:
+    """XML 1.0 cannot carry a form feed even as a reference: both XML formats write U+FFFD,
+    JSON keeps it exactly."""
+    graph = Graph()
+    graph.add((SUBJECT, URIRef("urn:x:ff"), Literal("page\x0cbreak\x01")))
+    store = RdflibStore(graph, "one")
+    back = Graph().parse(data=format_result(run_sparql(store, CONSTRUCT_ALL), "rdfxml"), format="xml")
+    assert [str(o) for o in back.objects()] == ["page\ufffdbreak\ufffd"]
+    select = run_sparql(store, SELECT_ALL)
+    assert [str(r[2]) for r in Result.parse(io.StringIO(format_result(select, "xml")), format="xml")] == [
+        "page\ufffdbreak\ufffd"]
+    assert json.loads(format_result(select, "json"))["results"]["bindings"][0]["o"]["value"] == "page\x0cbreak\x01"
