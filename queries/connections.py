@@ -46,7 +46,7 @@ def connection_cap(wanted: int) -> int:
     soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
         return wanted
-    return max(8, min(wanted, soft - _SPARE_FILES))
+    return min(wanted, max(8, soft - _SPARE_FILES))
 
 
 def raise_file_limit(target: int = 65_536) -> None:

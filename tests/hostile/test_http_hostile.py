@@ -19,7 +19,7 @@ import time
 import urllib.parse
 
 import pytest
-from http_support import running, statuses
+from http_support import running, statuses, wait_for
 
 LOOPBACK = "127.0.0.1"
 
@@ -336,6 +336,30 @@ def test_http_idle_sockets_past_the_cap_leave_the_server_reachable(small_store):
         finally:
             for sock in idle:
                 sock.close()
+
+
+def test_http_a_new_connection_is_refused_only_when_every_one_is_running_a_request(small_store):
+    """Two connections whose requests are under way (headers in, body still coming) fill a cap
+    of two: the third is told 503 in JSON and closed, and once they are gone it is served."""
+    with running(small_store, max_connections=2, request_timeout=5) as server:
+        port = server.server_address[1]
+        head = (b"POST /sparql HTTP/1.1\r\n" + HOST
+                + b"Content-Type: application/sparql-query\r\nContent-Length: 100\r\n\r\n")
+        wait_for(lambda: len(server.connections) == 0, 10, "the start-up probe's connection to end")
+        busy: list[socket.socket] = []
+        try:
+            for n in (1, 2):  # one at a time: a connection still waiting for its head may be closed
+                busy.append(socket.create_connection((LOOPBACK, port), timeout=5))
+                busy[-1].sendall(head)
+                wait_for(lambda: server.connections.running() == n, 10, f"request {n} to be under way")
+            with socket.create_connection((LOOPBACK, port), timeout=5) as third:
+                data = _read_until_closed(third, 5)
+            assert statuses(data) == [503] and b'"ok": false' in data and b"too many open connections" in data
+        finally:
+            for sock in busy:
+                sock.close()
+        wait_for(lambda: len(server.connections) == 0, 10, "the busy connections to be closed")
+        assert _ask(port, 2) == 2
 
 
 def test_http_more_idle_sockets_than_the_file_limit_allows_leave_the_server_reachable(serve):
