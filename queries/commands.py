@@ -83,8 +83,8 @@ def serve(
     max_rows: Annotated[int, typer.Option(help="Most rows (or triples) one query may return.")] = 10_000,
     workers: Annotated[int, typer.Option(help="Queries run at the same time.")] = 4,
     allow_host: Annotated[Optional[list[str]], typer.Option(
-        "--allow-host", help="Also answer requests for this host name (any port); localhost, 127.0.0.1, [::1] "
-                             "and the --host address always are. Repeatable.")] = None,
+        "--allow-host", help="Also answer requests for this host name (any port); localhost, IP addresses "
+                             "and the --host name always are. Repeatable.")] = None,
     idle_timeout: Annotated[float, typer.Option(
         help="Close a connection that sends nothing for this many seconds.")] = 30.0,
     max_connections: Annotated[int, typer.Option(

@@ -32,6 +32,7 @@ become the next request), a ``Host`` allow-list against DNS rebinding, ``nosniff
 from __future__ import annotations
 
 import io
+import ipaddress
 import json
 import re
 import sys
@@ -249,6 +250,14 @@ def host_name(value: str) -> str | None:
     return name[:-1] if name.endswith(".") and len(name) > 1 else name
 
 
+def _is_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name.strip("[]") if name.startswith("[") else name)
+    except ValueError:
+        return False
+    return name.startswith("[") == (":" in name)  # IPv6 only in brackets
+
+
 def _plausible_host(name: str) -> bool:
     if name.startswith("["):
         return bool(re.fullmatch(r"\[[0-9a-f:.]+\]", name))
@@ -319,8 +328,8 @@ def make_server(store: Store, host: str = "127.0.0.1", port: int = 7878, *, time
     """A server bound to (host, port) — port 0 picks a free one, see ``.url`` — not yet serving:
     call ``serve_forever()`` (in a thread, if you like) and ``shutdown()``/``server_close()``.
 
-    ``allow_hosts`` adds names to the ``Host`` headers it answers (the loopback names and the
-    address it is bound to are always allowed); the time limits and ``max_connections`` are
+    ``allow_hosts`` adds names to the ``Host`` headers it answers (``localhost``, any IP address
+    and the name it is bound to are always answered); the time limits and ``max_connections`` are
     explained in ``tiltaksgraf.queries.connections``."""
     service = QueryService(store, timeout=timeout, max_rows=max_rows, workers=workers)
     limits = Limits(idle_timeout=idle_timeout, request_timeout=request_timeout, max_connections=max_connections)
@@ -508,14 +517,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _host_refusal(self) -> tuple[int, str] | None:
         """A ``Host`` this server does not answer to: a page on another site whose name was made
-        to resolve to 127.0.0.1 (DNS rebinding) would send its own name here."""
+        to resolve to 127.0.0.1 (DNS rebinding) would send its own name here. An IP address is
+        always answered: rebinding needs a name, and a page loaded from an address is already
+        of the server's own origin (so ``--host 0.0.0.0`` works for colleagues typing its IP)."""
         hosts = self.headers.get_all("Host") or []
         if not hosts:
             if self.request_version == "HTTP/1.0":  # no browser sends a request without a Host
                 return None
             return 400, "the request has no Host header"
         name = host_name(hosts[0]) if len(hosts) == 1 else None
-        if name in self.server.allowed_hosts:
+        if name in self.server.allowed_hosts or (name is not None and _is_address(name)):
             return None
         if name is None:
             return 421, ("the Host header is not one host name with an optional port; this server answers to "

@@ -129,7 +129,8 @@ def _get_with_host(endpoint, host_lines: bytes, version: bytes = b"HTTP/1.1"):
 
 
 @pytest.mark.parametrize("host", ["localhost", "localhost:{port}", "127.0.0.1", "127.0.0.1:{port}", "[::1]",
-                                  "[::1]:80", "LocalHost:1", "localhost.:{port}"])
+                                  "[::1]:80", "LocalHost:1", "localhost.:{port}", "10.1.2.3:{port}",
+                                  "[fe80::1]:80"])
 def test_http_loopback_host_names_are_answered(endpoint, host):
     line = b"Host: " + host.replace("{port}", str(endpoint.port)).encode() + b"\r\n"
     assert _get_with_host(endpoint, line).status == 200
@@ -137,7 +138,7 @@ def test_http_loopback_host_names_are_answered(endpoint, host):
 
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:{port}", "localhost.evil.example", "127.0.0.1.nip.io",
                                   "localhost:abc", "[::1", "user@localhost", "", "localhost:{port}/x",
-                                  "<script>alert(1)</script>"])
+                                  "<script>alert(1)</script>", "fe80::1", "0x7f.1", "127.1", "[evil.example]"])
 def test_http_other_host_names_are_refused_against_dns_rebinding(endpoint, host):
     line = b"Host: " + host.replace("{port}", str(endpoint.port)).encode() + b"\r\n"
     reply = _get_with_host(endpoint, line)
