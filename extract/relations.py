@@ -458,9 +458,10 @@ def _consultations(ctx: _Context, agencies: list[Mention], mentions: list[Mentio
 
 # --- commissions ------------------------------------------------------------------------------
 
-def _side(ctx: _Context, side: str | None, agencies: list[Mention], start: int, end: int) -> list[Mention]:
+def _side(ctx: _Context, side: str | None, agencies: list[Mention], start: int, end: int,
+          window: int = _WINDOW) -> list[Mention]:
     if side == "before":
-        return _before(ctx, agencies, start)
+        return _before(ctx, agencies, start, window)
     if side == "after":
         return _after(ctx, agencies, end)
     if side == "inside":
@@ -504,7 +505,9 @@ def _grants(ctx: _Context, mentions: list[Mention]) -> list[Funding]:
         for hit in trig.regex.finditer(ctx.text):
             start, end = trig.span(hit)
             funders = _keys(ctx, _side(ctx, trig.role("funder"), agencies, start, end))
-            recipients = _keys(ctx, _side(ctx, trig.role("recipient"), funded, start, end), types=("Agency", "Programme"))
+            # the one funded stands right before "med tilskudd fra" / "(finansiert av": not any name earlier on
+            recipients = _keys(ctx, _side(ctx, trig.role("recipient"), funded, start, end, window=25),
+                               types=("Agency", "Programme"))
             if funders:
                 recipients = tuple(k for k in recipients if k != funders[0])
                 out.append(Funding(ctx.measure, ctx.evidence, trig.id, None, (), funders[0], recipients))
