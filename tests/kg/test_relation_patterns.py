@@ -237,3 +237,43 @@ def test_patterns_parents_come_from_the_knowledge_given(tmp_path):
     given = [r for r in extract_relations(report, analyses, mentions, entities, orphans) if isinstance(r, Collaboration)]
     assert set(bundled[0].partners) == {"nova", "bufdir"}
     assert set(given[0].partners) == {"nova", "oslomet", "bufdir"}
+
+
+# --- issue 14 item 6: entities the extractor mints itself --------------------------------------------
+
+def _entities(tmp_path, text):
+    report, analyses, mentions, entities, _knowledge = _stages(tmp_path, text)
+    by_key = {e.key: e for e in entities}
+    return [(m.surface, by_key[m.entity_key]) for m in mentions if m.field == "report"]
+
+
+@pytest.mark.parametrize("text, surface, key", [
+    # a definite or prefixed form resolves to the node the gazetteer knows
+    ("Rammeplanen for barnehagen er blitt tydeligere.", "Rammeplanen for barnehagen", "rammeplan-barnehage"),
+    ("Organisasjonen Stine Sofies Stiftelse holder kurs.", "Organisasjonen Stine Sofies Stiftelse", "stine-sofies-stiftelse"),
+])
+def test_patterns_definite_and_prefixed_forms_resolve_to_known_nodes(tmp_path, text, surface, key):
+    assert (surface, key) in [(s, e.key) for s, e in _entities(tmp_path, text)]
+
+
+@pytest.mark.parametrize("text, bad_word", [
+    ("Veileder for kommunale handlingsplaner oppdateres med erfaringer fra kommunene.", "oppdateres"),
+    ("Forskrift om ventetider i barnevernet med tydeliggjøring av ansvar trer i kraft.", "tydeliggjøring"),
+])
+def test_patterns_titles_end_before_a_verb_or_a_change(tmp_path, text, bad_word):
+    assert not any(bad_word in e.pref_label for _s, e in _entities(tmp_path, text))
+
+
+def test_patterns_deliverable_in_the_measures_own_words_is_no_entity(tmp_path):
+    text = "Politiet skal etablere retningslinjer for samarbeid med barnevernet, og arbeider med utvikling av strategi for avdekking av vold."
+    assert not [e for _s, e in _entities(tmp_path, text) if e.type == "Plan"]
+
+
+def test_patterns_hyphen_broken_study_is_one_report(tmp_path):
+    [(surface, entity)] = [(s, e) for s, e in _entities(tmp_path, "Arbeidet belyses gjennom BarneVold- studien fra 2021.")
+                           if e.type == "Report"]
+    assert entity.pref_label == "BarneVold-studien"
+
+
+def test_patterns_surveys_are_reports(bundled_extraction):
+    assert {e.key: e.type for e in bundled_extraction.entities}["saminor"] == "Report"
