@@ -78,7 +78,7 @@ TRIGGER_SCHEMAS: dict[str, RowSchema] = {
     "refers-back": RowSchema("refers-back marker", _COMMON, frozenset({"note"})),
 }
 PATTERN_NAMES = frozenset({"amount", "year", "crossref", "coordination", "subject-lead", "clause-break", "lead-in",
-                           "passive", "reference", "budget-owner", "continues", "purpose"})
+                           "passive", "reference", "budget-owner", "continues", "purpose", "joint-work"})
 PATTERN_SCHEMA = RowSchema("named pattern", frozenset({"pattern", "regex"}), frozenset({"note"}),
                            (("pattern", PATTERN_NAMES),))
 UNITS_SCHEMA = RowSchema("units", frozenset({"units"}), frozenset({"note"}))
@@ -409,8 +409,9 @@ def _subjectless(ctx: _Context, at: int) -> bool:
 
 
 def _coordinated_subject(ctx: _Context, agencies: list[Mention]) -> tuple[str, ...] | None:
-    """'POD og Bufdir har utarbeidet …', 'Hdir og Bufdir samarbeider …': agencies coordinated with
-    "og" or "," as the sentence's subject. "BFD/Bufdir har et særskilt ansvar" names one owner."""
+    """'POD og Bufdir har utarbeidet …': agencies coordinated with "og" or "," as the subject of a
+    verb of making something together. "BFD/Bufdir har et særskilt ansvar" names one owner;
+    "NKVTS og RVTSene benytter internett" says each does the same."""
     if len(agencies) < 2 or not ctx.rules.patterns["subject-lead"].match(ctx.text[:ctx.at(agencies[0])[0]]):
         return None
     chain = [agencies[0]]
@@ -421,7 +422,7 @@ def _coordinated_subject(ctx: _Context, agencies: list[Mention]) -> tuple[str, .
         chain.append(m)
     after = ctx.text[ctx.at(chain[-1])[1]:].lstrip()
     keys = _keys(ctx, chain)
-    if len(keys) < 2 or not re.match(r"[a-zæøå]", after) or after.startswith(("sin ", "sine ", "sitt ", "s ")):
+    if len(keys) < 2 or not re.match(r"[a-zæøå]", after) or not ctx.rules.patterns["joint-work"].match(after):
         return None
     return keys
 
