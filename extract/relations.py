@@ -13,7 +13,7 @@ subject of a verb are collaborators ("POD og Bufdir har utarbeidet …") unless 
 they work each on their own ("innenfor sine respektive fagområder"). Fundings keep every year a
 sum applies to and what gets the money, never the budget it is paid over.
 
-The rules are data (``ontology/relations.jsonl``), checked against a schema when loaded; this
+The rules are data (``ontology/relations.jsonl``, loaded and checked by ``relation_rules.py``); this
 module holds the mechanism. Each relation records the id of the rule that made it.
 """
 
@@ -22,12 +22,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
-from functools import lru_cache
-from pathlib import Path
 
-from tiltaksgraf.errors import DataError
-from tiltaksgraf.extract.gazetteer import DATA_DIR, Knowledge, _read_jsonl, load_knowledge
+from tiltaksgraf.extract.gazetteer import Knowledge, load_knowledge
 from tiltaksgraf.extract.nlp import SegmentAnalysis
+from tiltaksgraf.extract.relation_rules import RelationRules, load_rules
 from tiltaksgraf.records import (
     Collaboration, CoMention, Commission, Consultation, CrossReference, Entity, EntityType, Evidence, Funding,
     Mention, Relation, Report, Span,
@@ -35,120 +33,6 @@ from tiltaksgraf.records import (
 
 _WINDOW = 90  # characters between a trigger and the name it points at
 _CONCERN_TYPES = ("Programme", "Plan", "Report")
-
-
-# --- the rules, as data ------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class RowSchema:
-    """The keys one kind of line may have (spaCy validates its patterns the same way)."""
-
-    what: str
-    required: frozenset[str]
-    optional: frozenset[str] = frozenset()
-    choices: tuple[tuple[str, frozenset[str]], ...] = ()  # key → the values it may take
-
-    def check(self, row: dict, path: Path, line: int) -> None:
-        allowed = self.required | self.optional
-        unknown = sorted(set(row) - allowed)
-        if unknown:
-            raise DataError(f"unknown key {unknown[0]!r} in a {self.what} line; the keys allowed are "
-                            f"{', '.join(sorted(allowed))}", path=str(path), line=line)
-        missing = sorted(self.required - set(row))
-        if missing:
-            raise DataError(f"a {self.what} line needs {', '.join(missing)}", path=str(path), line=line)
-        for key, values in self.choices:
-            if key in row and row[key] not in values:
-                raise DataError(f"{key} {row[key]!r} is not one of {', '.join(sorted(values))}",
-                                path=str(path), line=line)
-
-
-_SIDES = frozenset({"before", "after", "inside"})
-_COMMON = frozenset({"id", "kind", "regex"})
-TRIGGER_SCHEMAS: dict[str, RowSchema] = {
-    "collaboration": RowSchema("collaboration trigger", _COMMON | {"shape"}, frozenset({"note"}),
-                               (("shape", frozenset({"with", "between", "mutual"})),)),
-    "consultation": RowSchema("consultation trigger", _COMMON, frozenset({"note"})),
-    "commission": RowSchema("commission trigger", _COMMON | {"contractor"}, frozenset({"commissioner", "note"}),
-                            (("commissioner", _SIDES), ("contractor", _SIDES))),
-    "grant": RowSchema("grant trigger", _COMMON | {"funder", "recipient"}, frozenset({"note"}),
-                       (("funder", _SIDES), ("recipient", _SIDES))),
-    "funding": RowSchema("funding trigger", _COMMON, frozenset({"note"})),
-    "parallel": RowSchema("parallel-work marker", _COMMON, frozenset({"note"})),
-    "refers-back": RowSchema("refers-back marker", _COMMON, frozenset({"note"})),
-}
-PATTERN_NAMES = frozenset({"amount", "year", "crossref", "coordination", "subject-lead", "clause-break", "lead-in",
-                           "passive", "reference", "budget-owner", "continues", "purpose", "joint-work"})
-PATTERN_SCHEMA = RowSchema("named pattern", frozenset({"pattern", "regex"}), frozenset({"note"}),
-                           (("pattern", PATTERN_NAMES),))
-UNITS_SCHEMA = RowSchema("units", frozenset({"units"}), frozenset({"note"}))
-
-
-@dataclass(frozen=True)
-class Trigger:
-    id: str
-    kind: str
-    regex: re.Pattern[str]
-    roles: tuple[tuple[str, str], ...] = ()  # ("shape", "with"), ("contractor", "before") …
-
-    def role(self, name: str) -> str | None:
-        return dict(self.roles).get(name)
-
-    def span(self, hit: re.Match[str]) -> tuple[int, int]:
-        """Where the trigger is in the sentence: its "at" group if the rule marks one."""
-        if "at" in self.regex.groupindex and hit.group("at") is not None:
-            return hit.start("at"), hit.end("at")
-        return hit.start(), hit.end()
-
-
-@dataclass(frozen=True)
-class RelationRules:
-    triggers: tuple[Trigger, ...]
-    patterns: dict[str, re.Pattern[str]]
-    units: dict[str, float]
-
-    def of(self, kind: str) -> tuple[Trigger, ...]:
-        return tuple(t for t in self.triggers if t.kind == kind)
-
-    def matches(self, kind: str, text: str) -> bool:
-        return any(t.regex.search(text) for t in self.of(kind))
-
-
-def _compile(row: dict, name: str, path: Path, line: int) -> re.Pattern[str]:
-    try:
-        return re.compile(row["regex"], re.IGNORECASE | re.DOTALL)
-    except (TypeError, re.error) as exc:
-        raise DataError(f"{name}: bad regex: {exc}", path=str(path), line=line) from exc
-
-
-@lru_cache(maxsize=4)
-def load_rules(path: Path = DATA_DIR / "relations.jsonl") -> RelationRules:
-    triggers: list[Trigger] = []
-    patterns: dict[str, re.Pattern[str]] = {}
-    units: dict[str, float] = {}
-    for line, row in _read_jsonl(path):
-        if "pattern" in row:
-            PATTERN_SCHEMA.check(row, path, line)
-            flags = 0 if row["pattern"] in ("subject-lead", "clause-break") else re.IGNORECASE
-            try:
-                patterns[row["pattern"]] = re.compile(row["regex"], flags | re.DOTALL)
-            except (TypeError, re.error) as exc:
-                raise DataError(f"{row['pattern']}: bad regex: {exc}", path=str(path), line=line) from exc
-        elif "units" in row:
-            UNITS_SCHEMA.check(row, path, line)
-            units.update({k.lower(): float(v) for k, v in row["units"].items()})
-        else:
-            schema = TRIGGER_SCHEMAS.get(row.get("kind"))  # type: ignore[arg-type]  # None is looked up too
-            if schema is None:
-                raise DataError(f"kind {row.get('kind')!r} is not one of {', '.join(TRIGGER_SCHEMAS)} "
-                                "(or give a line \"pattern\" or \"units\")", path=str(path), line=line)
-            schema.check(row, path, line)
-            roles = tuple((k, row[k]) for k in ("shape", "commissioner", "contractor", "funder", "recipient") if k in row)
-            triggers.append(Trigger(row["id"], row["kind"], _compile(row, row["id"], path, line), roles))
-    missing = sorted(PATTERN_NAMES - set(patterns))
-    if missing:
-        raise DataError(f"the named patterns {', '.join(missing)} are missing", path=str(path))
-    return RelationRules(tuple(triggers), patterns, units)
 
 
 # --- per report ------------------------------------------------------------------------------------
@@ -222,8 +106,7 @@ def _parents(knowledge: Knowledge) -> dict[str, str]:
 
 def _topics(mentions: list[Mention], types: dict[str, EntityType]) -> dict[int, str]:
     """Per measure, what it is about: the programme, plan or report its description names, else
-    the one its reporting names most often, if one stands out."""
-    out: dict[int, str] = {}
+    the programme its reporting names most often (of equals, the one named first)."""
     described: dict[int, str] = {}
     counts: dict[int, Counter[str]] = {}
     for m in mentions:
@@ -233,29 +116,24 @@ def _topics(mentions: list[Mention], types: dict[str, EntityType]) -> dict[int, 
             described.setdefault(m.measure, m.entity_key)
         elif types.get(m.entity_key) == "Programme":
             counts.setdefault(m.measure, Counter())[m.entity_key] += 1
-    for measure, per in counts.items():
-        # most often named; of equals, the one named first (Counter keeps first-seen order)
-        out[measure] = max(per, key=lambda k: per[k])
+    out = {measure: max(per, key=lambda k: per[k]) for measure, per in counts.items()}  # Counter keeps first-seen order
     out.update(described)
     return out
 
 
 def _leads(mentions: list[Mention], types: dict[str, EntityType]) -> dict[int, str]:
-    """Per measure, the agency its reporting names most often, if it stands out."""
+    """Per measure, the agency its reporting names most often, when named at least twice and
+    more often than any other: the doer of a clause that names none ("… gjøres i samarbeid med X")."""
     counts: dict[int, Counter[str]] = {}
     for m in mentions:
         if m.field == "report" and types.get(m.entity_key) == "Agency":
             counts.setdefault(m.measure, Counter())[m.entity_key] += 1
-    return {measure: best for measure, per in counts.items() if (best := _standing_out(per, least=2))}
-
-
-def _standing_out(counts: Counter[str], least: int = 1) -> str | None:
-    ranked = counts.most_common(2)
-    if not ranked or ranked[0][1] < least:
-        return None
-    if len(ranked) == 1 or ranked[0][1] >= 2 * ranked[1][1] or (least > 1 and ranked[0][1] > ranked[1][1]):
-        return ranked[0][0]
-    return None
+    leads = {}
+    for measure, per in counts.items():
+        ranked = per.most_common(2)
+        if ranked[0][1] >= 2 and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
+            leads[measure] = ranked[0][0]
+    return leads
 
 
 def _sentence_relations(ctx: _Context, mentions: list[Mention]) -> list[Relation]:
@@ -528,8 +406,7 @@ def _amounts(ctx: _Context) -> list[tuple[re.Match[str], float]]:
 
 def _fundings(ctx: _Context, mentions: list[Mention], agencies: list[Mention]) -> list[Funding]:
     amounts = _amounts(ctx)
-    years = [(y.start(), y.end(), tuple(int(v) for v in re.findall(r"20\d{2}", y["years"])))
-             for y in ctx.rules.patterns["year"].finditer(ctx.text)]
+    years = [(y.start(), y.end(), _year_list(y["years"])) for y in ctx.rules.patterns["year"].finditer(ctx.text)]
     out = []
     for i, (hit, amount) in enumerate(amounts):
         next_amount = amounts[i + 1][0].start() if i + 1 < len(amounts) else len(ctx.text)
@@ -537,6 +414,15 @@ def _fundings(ctx: _Context, mentions: list[Mention], agencies: list[Mention]) -
                            _years_of(hit, next_amount, years), _funder(ctx, hit, agencies),
                            ()))
     return [_with_recipients(ctx, f, hit, mentions) for f, (hit, _a) in zip(out, amounts)]
+
+
+def _year_list(phrase: str) -> tuple[int, ...]:
+    """"2019, 2020 og 2021" → three years; a span "2017-2021" → every year in it."""
+    years: list[int] = []
+    for part in re.split(r"\s*(?:,|og\s+i|og)\s*", phrase):
+        ends = [int(v) for v in re.findall(r"20\d{2}", part)]
+        years += list(range(ends[0], ends[-1] + 1)) if len(ends) == 2 and ends[0] < ends[1] else ends
+    return tuple(dict.fromkeys(years))
 
 
 def _years_of(hit: re.Match[str], next_amount: int, years: list[tuple[int, int, tuple[int, ...]]]) -> tuple[int, ...]:
@@ -555,12 +441,12 @@ def _years_of(hit: re.Match[str], next_amount: int, years: list[tuple[int, int, 
 def _funder(ctx: _Context, hit: re.Match[str], agencies: list[Mention]) -> str | None:
     for a in agencies:
         start = ctx.at(a)[0]
-        if hit.end() <= start < hit.end() + _WINDOW and ctx.rules.patterns["budget-owner"].search(ctx.text[hit.end():start]):
+        if hit.end() <= start < min(hit.end() + _WINDOW, _clause_end(ctx, hit.end())) and ctx.rules.patterns["budget-owner"].search(ctx.text[hit.end():start]):
             return a.entity_key  # "… kroner årlig fra KD", "… over KMDs budsjett"
-    before = [a for a in agencies if ctx.at(a)[1] <= hit.start()]
-    if before and re.search(r"\b(bevilg|tildel|gir|ga|finansier|overført)", ctx.text[:hit.start()], re.IGNORECASE):
-        return before[0].entity_key
-    return None
+    clause = _clause_start(ctx, hit.start())
+    verb = ctx.rules.patterns["funder-verb"].search(ctx.text, clause, hit.start())
+    subjects = [a for a in agencies if verb and clause <= ctx.at(a)[0] and ctx.at(a)[1] <= verb.start()]
+    return subjects[0].entity_key if subjects else None  # "KMD bevilget … kroner"
 
 
 def _with_recipients(ctx: _Context, funding: Funding, hit: re.Match[str], mentions: list[Mention]) -> Funding:
@@ -569,9 +455,10 @@ def _with_recipients(ctx: _Context, funding: Funding, hit: re.Match[str], mentio
     clause's subject names; else, when the sentence refers back ("til programmet"), the measure's topic."""
     candidates = [m for m in mentions if ctx.types.get(m.entity_key) in ("Programme", "Plan", "Agency")
                   and m.entity_key != funding.funder]
-    after = [m for m in candidates if hit.end() <= ctx.at(m)[0] <= hit.end() + _WINDOW
+    clause_end = _clause_end(ctx, hit.end())
+    after = [m for m in candidates if hit.end() <= ctx.at(m)[0] <= min(hit.end() + _WINDOW, clause_end)
              and not ctx.rules.patterns["budget-owner"].search(ctx.text[hit.end():ctx.at(m)[0]])
-             and not re.match(r"\s*(?:s\s+)?budsjett", ctx.text[ctx.at(m)[1]:])]
+             and not ctx.rules.patterns["budget-after"].match(ctx.text[ctx.at(m)[1]:])]
     if after:
         recipients = _keys(ctx, _chain_from(ctx, candidates, after[0]), types=("Programme", "Plan", "Agency"))
         purposes = tuple(m.entity_key for m in after if ctx.types.get(m.entity_key) != "Agency"
@@ -579,7 +466,8 @@ def _with_recipients(ctx: _Context, funding: Funding, hit: re.Match[str], mentio
         return replace(funding, recipients=tuple(dict.fromkeys(recipients + purposes)))
     clause = _clause_start(ctx, hit.start())
     before = [m for m in candidates if clause <= ctx.at(m)[0] and ctx.at(m)[1] <= hit.start()
-              and ctx.types.get(m.entity_key) != "Agency"]
+              and (ctx.types.get(m.entity_key) != "Agency"
+                   or ctx.rules.patterns["strengthened"].match(ctx.text[ctx.at(m)[1]:hit.start()]))]
     if before:
         return replace(funding, recipients=_keys(ctx, _chain_from(ctx, candidates, before[0]),
                                                  types=("Programme", "Plan", "Agency")))

@@ -8,7 +8,7 @@ import pytest
 
 from tiltaksgraf.errors import DataError
 from tiltaksgraf.extract.gazetteer import DATA_DIR, load_gazetteer, load_knowledge, load_patterns
-from tiltaksgraf.extract.relations import load_rules
+from tiltaksgraf.extract.relation_rules import load_rules
 from tiltaksgraf.extract.resolve import fold
 
 GOOD = {"key": "bufdir", "type": "Agency", "canonical": "Barne-, ungdoms- og familiedirektoratet", "aliases": ["Bufdir"]}

@@ -277,3 +277,15 @@ def test_patterns_hyphen_broken_study_is_one_report(tmp_path):
 
 def test_patterns_surveys_are_reports(bundled_extraction):
     assert {e.key: e.type for e in bundled_extraction.entities}["saminor"] == "Report"
+
+
+def test_patterns_funding_recipient_of_one_sum_is_not_the_funder_of_the_next(tmp_path):
+    found = relations(tmp_path, "I 2019 ble det bevilget 2,5 mill. kroner til Forandringsfabrikken og 2 mill. kroner "
+                                "til Stiftelsen Barnevakten.", Funding)
+    assert [(f.amount_nok, f.funder, f.recipients) for f in found] == [
+        (2.5e6, None, ("forandringsfabrikken",)), (2e6, None, ("barnevakten",))]
+
+
+def test_patterns_funding_subject_strengthened_over_a_period(tmp_path):
+    [f] = relations(tmp_path, "Alternativ til Vold er styrket med om lag 39 mill. kroner i perioden 2017-2021.", Funding)
+    assert f.recipients == ("atv",) and f.years == (2017, 2018, 2019, 2020, 2021)

@@ -60,7 +60,7 @@ def test_relations_section_label_takes_no_part(mini_extraction):
 
 
 def test_relations_every_relation_names_the_rule_that_made_it(bundled_extraction):
-    from tiltaksgraf.extract.relations import load_rules
+    from tiltaksgraf.extract.relation_rules import load_rules
 
     rule_ids = {t.id for t in load_rules().triggers} | {
         "collab-coordinated-subject", "comention-sentence", "funding-amount", "funding-refers-back", "crossref-tiltak"}
