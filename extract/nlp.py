@@ -163,12 +163,22 @@ _GENERIC_DETERMINERS = frozenset({"en", "et", "ei", "egen", "eget", "egne", "sin
                                   "kommunale", "interkommunale", "ny", "nye", "flere", "andre", "slik", "slike"})
 
 
+# "Etablere retningslinjer for …", "om utvikling av strategi for …": a thing still to be made,
+# described by the measure's own wording, not a named one.
+_MAKING_VERBS = frozenset({"etablere", "utarbeide", "utvikle", "lage", "opprette", "utforme"})
+_MAKING_NOUNS = frozenset({"utvikling", "utarbeidelse", "etablering", "utforming"})
+
+
 def _generic_or_verbal(doc: Doc, span: SpacySpan) -> bool:
     """'en handlingsplan mot …' is generic; 'retningslinjer for å …' states a purpose; in
-    'nettpatruljer veileder om …' the noun is a verb."""
+    'nettpatruljer veileder om …' the noun is a verb; 'Etablere retningslinjer for …' is a
+    deliverable still to be made."""
     before = doc[span.start - 1] if span.start > 0 else None
     after = doc[span.end] if span.end < len(doc) else None
     if before is not None and before.lower_ in _GENERIC_DETERMINERS:
+        return True
+    if before is not None and (before.lower_ in _MAKING_VERBS or (
+            before.lower_ == "av" and span.start > 1 and doc[span.start - 2].lower_ in _MAKING_NOUNS)):
         return True
     # "en overordnet strategi for …": an article with one adjective between
     if span.start > 1 and doc[span.start - 2].lower_ in ("en", "et", "ei") and before is not None and before.is_lower:
@@ -201,6 +211,10 @@ def _extend_title(doc: Doc, span: SpacySpan, stop_words: frozenset[str]) -> Spac
             break
         if low == "i" and end + 1 < len(doc) and doc[end + 1].lower_ in _ADVERBIAL_AFTER_I:
             break  # "… i samarbeid med", "… i regi av": the title has ended
+        if tok.is_lower and len(low) > 5 and low.endswith("es") and not low.endswith("ss"):
+            break  # a passive verb: "veileder for kommunenes krisesentertilbud oppdateres med …"
+        if low == "med" and end + 1 < len(doc) and doc[end + 1].lower_.endswith("ing"):
+            break  # "forskrift om … med tydeliggjøring av ansvar": what changes, not the title
         if tok.text[:1].isdigit() and not re.fullmatch(r"\d+[-–]\w+|\d{4}|\d{1,2}", tok.text):
             break
         end += 1

@@ -1,247 +1,496 @@
-"""Stage 4b, relate: resolved mentions + sentences → ``[Relation]``.
+"""Stage 4b, relate: resolved mentions + sentences → relations, one record type per kind
+(``records.Collaboration``, ``Consultation``, ``Commission``, ``Funding``, ``CrossReference``,
+``CoMention``).
 
-Per sentence: collaboration (a trigger such as "i samarbeid med", or agencies coordinated as the
-subject: "POD og Bufdir har utarbeidet …"), plain co-mention (the weaker relation), commissioning
-("på oppdrag fra X", "X ga Y i oppdrag", "bestilt av X"), funding ("bevilget 10,2 mill. kroner i
-2022") and cross-references ("se tiltak 7", "jf. tiltak 28 og 33"). Trigger patterns are data
-(ontology/relations.jsonl); each relation records the id of the rule that made it.
+Per sentence, a trigger phrase says what kind of relation it is and on which side of it each party
+stands: "NKVTS har i samarbeid med FHI …" (the clause's subject + the names coordinated right
+after the trigger), "et samarbeid mellom A og B" (only the names after it), "i samråd med Udir"
+(consultation, not collaboration), "har NKVTS fått i oppdrag å …" (a commission whose commissioner
+the sentence does not name), "med tilskudd fra Hdir" (a grant, not a commission). Names count as
+one party list only when coordinated ("A, B og C", "Nordlandsforskning/KUN") inside one clause, so
+two sentences glued together do not join partners. Without a trigger, agencies coordinated as the
+subject of a verb are collaborators ("POD og Bufdir har utarbeidet …") unless the sentence says
+they work each on their own ("innenfor sine respektive fagområder"). Fundings keep every year a
+sum applies to and what gets the money, never the budget it is paid over.
+
+The rules are data (``ontology/relations.jsonl``, loaded and checked by ``relation_rules.py``); this
+module holds the mechanism. Each relation records the id of the rule that made it.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
-from functools import lru_cache
-from pathlib import Path
 
-from tiltaksgraf.errors import DataError
-from tiltaksgraf.extract.gazetteer import DATA_DIR, _read_jsonl, load_knowledge
+from tiltaksgraf.extract.gazetteer import Knowledge, load_knowledge
 from tiltaksgraf.extract.nlp import SegmentAnalysis
-from tiltaksgraf.records import Entity, EntityType, Evidence, Mention, Relation, Report, Span
+from tiltaksgraf.extract.relation_rules import RelationRules, load_rules
+from tiltaksgraf.records import (
+    Collaboration, CoMention, Commission, Consultation, CrossReference, Entity, EntityType, Evidence, Funding,
+    Mention, Relation, Report, Span,
+)
 
-_KINDS = ("collaboration", "commission", "funding")
-_WINDOW = 90  # characters between a commissioning trigger and the agency it points at
-_CROSSREF = re.compile(r"\b(?:tiltak|tiltakene|punkt|punktene)\s+(?P<nums>\d{1,3}(?:\s*(?:,|og|/)\s*(?:tiltak\s+)?\d{1,3})*)\b",
-                       re.IGNORECASE)
-# An amount starts where its digits start (?<!\d), and has at most four groups of thousands: tried
-# from every digit of a long run, or every group of a long "1 000 000 …", the search was
-# quadratic in the run's length (20,000 digits: 18 s; 64,000 characters of groups: 20 s).
-_AMOUNT = re.compile(
-    r"(?<!\d)(?P<num>\d{1,3}(?:[ \u00a0.]\d{3}){1,4}|\d+(?:,\d+)?)"
-    r"\s*(?P<unit>mill\.|millioner|million|mrd\.|milliarder|milliard)?\s*(?:kroner|kr\.)", re.IGNORECASE)
-_UNITS = {"mill.": 1e6, "millioner": 1e6, "million": 1e6, "mrd.": 1e9, "milliarder": 1e9, "milliard": 1e9}
-_YEAR = re.compile(r"\b(?:i|for|fra|budsjettet\s+for|statsbudsjettet\s+for)\s+(?P<year>20\d{2})\b", re.IGNORECASE)
-_SUBJECT_LEAD = re.compile(r"^\s*(?:(?:I|Fra|Siden)\s+\d{4}\s+(?:har|ble|var)?\s*|Både\s+|Blant\s+annet\s+(?:har\s+)?)?$")
-_COORDINATION = re.compile(r"^\s*(?:,|og|/|samt|,\s*og)\s*$")
+_WINDOW = 90  # characters between a trigger and the name it points at
+_CONCERN_TYPES = ("Programme", "Plan", "Report")
 
+
+# --- per report ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Trigger:
-    id: str
-    kind: str
-    regex: re.Pattern[str]
-    commissioner: str | None = None  # "before" / "after" the trigger
-    contractor: str | None = None
+class _Context:
+    """What one sentence's rules need to know beyond the sentence."""
 
+    measure: int
+    sentence: Span
+    evidence: Evidence
+    types: dict[str, EntityType]
+    labels: dict[str, str]  # entity key → preferred label
+    parents: dict[str, str]
+    rules: RelationRules
+    topic: str | None  # what the measure is about, for sentences that refer back to it
+    lead: str | None  # the agency the measure's reporting is mostly about, for subjectless clauses
 
-@lru_cache(maxsize=2)
-def load_triggers(path: Path = DATA_DIR / "relations.jsonl") -> tuple[Trigger, ...]:
-    triggers = []
-    for line, row in _read_jsonl(path):
-        if row.get("kind") not in _KINDS:
-            raise DataError(f"kind {row.get('kind')!r} is not one of {', '.join(_KINDS)}", path=str(path), line=line)
-        try:
-            regex = re.compile(row["regex"], re.IGNORECASE | re.DOTALL)
-        except (KeyError, re.error) as exc:
-            raise DataError(f"{row.get('id')}: bad regex: {exc}", path=str(path), line=line) from exc
-        triggers.append(Trigger(row["id"], row["kind"], regex, row.get("commissioner"), row.get("contractor")))
-    return tuple(triggers)
+    @property
+    def text(self) -> str:
+        return self.evidence.sentence
+
+    def at(self, m: Mention) -> tuple[int, int]:
+        return m.start - self.sentence.start, m.end - self.sentence.start
 
 
 def extract_relations(report: Report, analyses: list[SegmentAnalysis], mentions: list[Mention],
-                      entities: list[Entity]) -> list[Relation]:
+                      entities: list[Entity], knowledge: Knowledge | None = None,
+                      rules: RelationRules | None = None) -> list[Relation]:
     types = {e.key: e.type for e in entities}
+    labels = {e.key: e.pref_label for e in entities}
+    rules = rules or load_rules()
+    parents = _parents(knowledge or load_knowledge())
     numbers = {m.number for m in report.measures}
     by_sentence: dict[tuple[int, int], list[Mention]] = {}
     for m in mentions:
         if m.field != "section":  # a "BFD:" label takes part in nothing the sentence says
             by_sentence.setdefault((m.sentence.start, m.sentence.end), []).append(m)
-    triggers = load_triggers()
     text = report.source.text
-    main_programme = _main_programmes(mentions, types)
+    topics = _topics(mentions, types)
+    leads = _leads(mentions, types)
     relations: list[Relation] = []
+    last_sum: dict[int, Funding] = {}  # per measure, the last funding with a sum
     for analysis in analyses:
         for sentence in analysis.sentences:
-            in_sentence = sorted(by_sentence.get((sentence.start, sentence.end), []), key=lambda m: m.start)
+            in_sentence = sorted(by_sentence.get((sentence.start, sentence.end), []), key=lambda m: (m.start, -m.end))
             evidence = Evidence(sentence.start, sentence.end, text[sentence.start:sentence.end])
-            found = _sentence_relations(analysis.measure, sentence, evidence, in_sentence, types, triggers)
-            relations += [_resolve_anaphora(r, main_programme.get(analysis.measure)) for r in found]
-            relations += _cross_references(analysis.measure, sentence, evidence, numbers)
+            ctx = _Context(analysis.measure, sentence, evidence, types, labels, parents, rules,
+                           topics.get(analysis.measure), leads.get(analysis.measure))
+            for rel in _sentence_relations(ctx, in_sentence):
+                if isinstance(rel, Funding) and rel.amount_nok:
+                    rel = _continuing(ctx, rel, last_sum.get(ctx.measure))
+                    last_sum[ctx.measure] = rel
+                relations.append(rel)
+            relations += _cross_references(ctx, numbers)
     return relations
 
 
-_ANAPHORA = re.compile(r"\btil\s+(?:programmet|prosjektet|modellen|ordningen|tiltaket|satsingen)\b", re.IGNORECASE)
+def _continuing(ctx: _Context, funding: Funding, previous: Funding | None) -> Funding:
+    """"60 mill. kroner av tilskuddet er øremerket …": a part of (or an addition to) the sum the
+    text named before goes to the same recipient, in the same years unless it names its own."""
+    if previous is None or not ctx.rules.patterns["continues"].search(ctx.text):
+        return funding
+    return replace(funding, recipients=funding.recipients or previous.recipients,
+                   years=funding.years or previous.years)
 
 
-def _main_programmes(mentions: list[Mention], types: dict[str, EntityType]) -> dict[int, str]:
-    """Per measure, the programme it is about: the one named most often, if one stands out."""
-    counts: dict[int, dict[str, int]] = {}
+def _parents(knowledge: Knowledge) -> dict[str, str]:
+    return {e.key: e.parent for e in knowledge.gazetteer if e.parent}
+
+
+def _topics(mentions: list[Mention], types: dict[str, EntityType]) -> dict[int, str]:
+    """Per measure, what it is about: the programme, plan or report its description names, else
+    the programme its reporting names most often (of equals, the one named first)."""
+    described: dict[int, str] = {}
+    counts: dict[int, Counter[str]] = {}
     for m in mentions:
-        if types.get(m.entity_key) == "Programme":
-            per = counts.setdefault(m.measure, {})
-            per[m.entity_key] = per.get(m.entity_key, 0) + 1
-    out = {}
+        if types.get(m.entity_key) not in _CONCERN_TYPES:
+            continue
+        if m.field == "description":
+            described.setdefault(m.measure, m.entity_key)
+        elif types.get(m.entity_key) == "Programme":
+            counts.setdefault(m.measure, Counter())[m.entity_key] += 1
+    out = {measure: max(per, key=lambda k: per[k]) for measure, per in counts.items()}  # Counter keeps first-seen order
+    out.update(described)
+    return out
+
+
+def _leads(mentions: list[Mention], types: dict[str, EntityType]) -> dict[int, str]:
+    """Per measure, the agency its reporting names most often, when named at least twice and
+    more often than any other: the doer of a clause that names none ("… gjøres i samarbeid med X")."""
+    counts: dict[int, Counter[str]] = {}
+    for m in mentions:
+        if m.field == "report" and types.get(m.entity_key) == "Agency":
+            counts.setdefault(m.measure, Counter())[m.entity_key] += 1
+    leads = {}
     for measure, per in counts.items():
-        ranked = sorted(per.items(), key=lambda kv: -kv[1])
-        if len(ranked) == 1 or ranked[0][1] >= 2 * ranked[1][1]:
-            out[measure] = ranked[0][0]
-    return out
+        ranked = per.most_common(2)
+        if ranked[0][1] >= 2 and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
+            leads[measure] = ranked[0][0]
+    return leads
 
 
-def _resolve_anaphora(rel: Relation, programme: str | None) -> Relation:
-    """"… avsatt 10,2 mill. kroner til programmet": the measure's own programme is funded."""
-    if rel.kind != "funding" or rel.concerns or programme is None or not _ANAPHORA.search(rel.evidence.sentence):
-        return rel
-    return replace(rel, concerns=(programme,), rule_id="funding-anaphora")
-
-
-def _sentence_relations(measure: int, sentence: Span, evidence: Evidence, mentions: list[Mention],
-                        types: dict[str, EntityType], triggers: tuple[Trigger, ...]) -> list[Relation]:
-    text = evidence.sentence
-    agencies = [m for m in mentions if types.get(m.entity_key) == "Agency"]
-    concerns = tuple(dict.fromkeys(m.entity_key for m in mentions
-                                   if types.get(m.entity_key) in ("Programme", "Plan", "Report")))
+def _sentence_relations(ctx: _Context, mentions: list[Mention]) -> list[Relation]:
+    agencies = [m for m in mentions if ctx.types.get(m.entity_key) == "Agency"]
     out: list[Relation] = []
-    commissioners: set[str] = set()
-    for trig in (t for t in triggers if t.kind == "commission"):
-        for hit in trig.regex.finditer(text):
-            rel = _commission(measure, sentence, evidence, hit, trig, agencies, concerns)
-            if rel:
-                out.append(rel)
-                commissioners.add(rel.object or "")
-    collaborators = _collaborators(sentence, text, agencies, commissioners, triggers)
-    if collaborators:
-        keys, rule = collaborators
-        out.append(Relation("collaboration", measure, keys, evidence, rule, concerns=concerns))
+    commissions = _commissions(ctx, agencies, mentions)
+    out += commissions
+    grants = _grants(ctx, mentions)
+    out += grants
+    commissioners = {c.commissioner for c in commissions} | {g.funder for g in grants}
+    consultations = _consultations(ctx, agencies, mentions)
+    out += consultations
+    consulted = {k for c in consultations for k in c.consulted}
+    collaborations = _collaborations(ctx, agencies, mentions, commissioners | consulted)
+    out += collaborations
     distinct = tuple(dict.fromkeys(m.entity_key for m in agencies))
-    collaborating = set(collaborators[0]) if collaborators else set()
-    comention = tuple(k for k in distinct if k not in collaborating)
-    if len(distinct) >= 2 and len(comention) >= 1 and len(set(distinct)) >= 2:
-        out.append(Relation("comention", measure, distinct, evidence, "comention-sentence", concerns=concerns))
-    out += _funding(measure, sentence, evidence, mentions, agencies, types, triggers)
+    collaborating = {k for c in collaborations for k in c.partners}
+    if len(distinct) >= 2 and any(k not in collaborating for k in distinct):
+        out.append(CoMention(ctx.measure, distinct, ctx.evidence, "comention-sentence", _concerns(ctx, mentions, ())))
+    if not grants or any(_amounts(ctx)):
+        out += _fundings(ctx, mentions, agencies)
     return out
 
 
-def _collaborators(sentence: Span, text: str, agencies: list[Mention], commissioners: set[str],
-                   triggers: tuple[Trigger, ...]) -> tuple[tuple[str, ...], str] | None:
-    for trig in (t for t in triggers if t.kind == "collaboration"):
-        if trig.regex.search(text):
-            keys = _without_parents(tuple(dict.fromkeys(m.entity_key for m in agencies
-                                                         if m.entity_key not in commissioners)))
-            if len(keys) >= 2:
-                return keys, trig.id
-    chain = _coordinated_subject(sentence, text, agencies)
-    if chain and len(_without_parents(chain)) >= 2:
-        return _without_parents(chain), "collab-coordinated-subject"
-    return None
+# --- chains of coordinated names ---------------------------------------------------------------
+
+def _coordinated(ctx: _Context, a: Mention, b: Mention) -> bool:
+    between = ctx.text[ctx.at(a)[1]:ctx.at(b)[0]]
+    return bool(ctx.rules.patterns["coordination"].match(between))
 
 
-def _without_parents(keys: tuple[str, ...]) -> tuple[str, ...]:
-    """"NOVA/OsloMet" names one institute and the university it belongs to, not two partners:
-    an organisation whose unit is also named is dropped."""
-    parents = _parents()
-    return tuple(k for k in keys if not any(parents.get(other) == k for other in keys))
+def _chain_from(ctx: _Context, mentions: list[Mention], first: Mention) -> list[Mention]:
+    """``first`` and the names coordinated after it: "Redd Barna og Salaby", "NF/KUN"."""
+    chain = [first]
+    for m in mentions:
+        if m.start >= chain[-1].end and m is not first:
+            if _coordinated(ctx, chain[-1], m):
+                chain.append(m)
+            elif m.start > chain[-1].end:
+                break
+    return chain
 
 
-@lru_cache(maxsize=1)
-def _parents() -> dict[str, str]:
-    return {e.key: e.parent for e in load_knowledge().gazetteer if e.parent}
+def _chain_to(ctx: _Context, mentions: list[Mention], last: Mention) -> list[Mention]:
+    """``last`` and the names coordinated before it: "Hdir, …, Kompetanse Norge og IMDi"."""
+    chain = [last]
+    for m in reversed(mentions):
+        if m.end <= chain[0].start:
+            if _coordinated(ctx, m, chain[0]):
+                chain.insert(0, m)
+            else:
+                break
+    return chain
 
 
-def _coordinated_subject(sentence: Span, text: str, agencies: list[Mention]) -> tuple[str, ...] | None:
-    """'POD og Bufdir har utarbeidet …', 'NKVTS, RVTS Nord og RVTS Midt jobber …'."""
-    if len(agencies) < 2 or not _SUBJECT_LEAD.match(text[: agencies[0].start - sentence.start]):
+def _clause_start(ctx: _Context, at: int) -> int:
+    starts = [b.end() for b in ctx.rules.patterns["clause-break"].finditer(ctx.text, 0, at)]
+    return starts[-1] if starts else 0
+
+
+def _clause_end(ctx: _Context, at: int) -> int:
+    hit = ctx.rules.patterns["clause-break"].search(ctx.text, at)
+    return hit.start() if hit else len(ctx.text)
+
+
+def _before(ctx: _Context, mentions: list[Mention], at: int, window: int = _WINDOW) -> list[Mention]:
+    """The chain of names ending nearest before ``at`` in the same clause."""
+    start = _clause_start(ctx, at)
+    near = [m for m in mentions if ctx.at(m)[1] <= at and ctx.at(m)[0] >= start and at - ctx.at(m)[1] <= window]
+    return _chain_to(ctx, mentions, near[-1]) if near else []
+
+
+def _after(ctx: _Context, mentions: list[Mention], at: int, *, adjacent: bool = False,
+           window: int = _WINDOW) -> list[Mention]:
+    """The chain of names starting first after ``at`` in the same clause; ``adjacent``: only if
+    nothing but a few lead-in words stand between ("i samarbeid med det nasjonale …")."""
+    end = _clause_end(ctx, at)
+    near = [m for m in mentions if ctx.at(m)[0] >= at and ctx.at(m)[1] <= end and ctx.at(m)[0] - at <= window]
+    if not near:
+        return []
+    if adjacent and not ctx.rules.patterns["lead-in"].match(ctx.text[at:ctx.at(near[0])[0]]):
+        return []
+    return _chain_from(ctx, mentions, near[0])
+
+
+def _keys(ctx: _Context, chain: list[Mention], *, types: tuple[str, ...] = ("Agency",)) -> tuple[str, ...]:
+    """Entity keys of a chain, each once, without a generic name beside a specific one of its kind
+    ("Helse Vest / RHF") or an organisation beside its own unit ("NOVA/OsloMet")."""
+    keys = tuple(dict.fromkeys(m.entity_key for m in chain if ctx.types.get(m.entity_key) in types))
+    return tuple(k for k in keys if not any(ctx.parents.get(o) == k for o in keys) and not _generic_beside(ctx, k, keys, chain))
+
+
+def _generic_beside(ctx: _Context, key: str, keys: tuple[str, ...], chain: list[Mention]) -> bool:
+    """"… / Helse Vest / RHF": the collective "RHF" only repeats the kind of a member named beside it."""
+    surfaces = {m.surface for m in chain if m.entity_key == key}
+    return bool(surfaces) and all(len(s) <= 5 and s.isupper() for s in surfaces) and any(
+        ctx.labels.get(o, "").endswith(" " + s) for o in keys if o != key for s in surfaces)
+
+
+# --- collaborations -----------------------------------------------------------------------------
+
+def _collaborations(ctx: _Context, agencies: list[Mention], mentions: list[Mention],
+                    excluded: set[str | None]) -> list[Collaboration]:
+    partnerish = [m for m in mentions if ctx.types.get(m.entity_key) in ("Agency", "Programme")]
+    parallel = ctx.rules.matches("parallel", ctx.text)
+    groups: list[tuple[tuple[str, ...], str, tuple[int, int]]] = []  # partners, rule, where the trigger is
+    for trig in ctx.rules.of("collaboration"):
+        for hit in trig.regex.finditer(ctx.text):
+            start, end = trig.span(hit)
+            shape = trig.role("shape")
+            # a network or platform named right after the trigger is a partner, not the topic
+            objects = _keys(ctx, _after(ctx, partnerish, end, adjacent=True), types=("Agency", "Programme")) \
+                if shape in ("with", "between") else ()
+            subjects = _keys(ctx, _before(ctx, agencies, start, window=200)) if shape in ("with", "mutual") else ()
+            if shape == "with" and not subjects and objects and _subjectless(ctx, start) and ctx.lead:
+                subjects = (ctx.lead,)
+            subjects = tuple(k for k in subjects if k not in excluded and k not in objects)
+            objects = tuple(k for k in objects if k not in excluded)
+            if parallel and len(subjects) > 1 and objects:
+                groups += [((s, *objects), trig.id, (start, end)) for s in subjects]  # each with the others, not with each other
+            elif not (parallel and shape == "mutual"):
+                groups.append((tuple(dict.fromkeys(subjects + objects)), trig.id, (start, end)))
+    if not groups and not parallel:
+        chain = _coordinated_subject(ctx, agencies)
+        if chain:
+            groups.append((chain, "collab-coordinated-subject", (0, len(ctx.text))))
+    groups = [g for g in groups if len(g[0]) >= 2 and any(ctx.types.get(k) == "Agency" for k in g[0])]
+    kept = _drop_contained(groups)
+    out = []
+    for partners, rule, (start, end) in kept:
+        clause = [m for m in mentions if _clause_start(ctx, start) <= ctx.at(m)[0] and ctx.at(m)[1] <= _clause_end(ctx, end)]
+        out.append(Collaboration(ctx.measure, partners, ctx.evidence, rule, _concerns(ctx, clause, partners)))
+    return out
+
+
+def _drop_contained(groups: list[tuple[tuple[str, ...], str, tuple[int, int]]]) -> list[tuple[tuple[str, ...], str, tuple[int, int]]]:
+    """One record per distinct party list: a list inside a larger one found by another trigger
+    in the same sentence ("A, B og C deltok …, sammen med D") says nothing more."""
+    kept = []
+    for i, group in enumerate(groups):
+        bigger = any(set(group[0]) < set(o[0]) for o in groups)
+        same_earlier = any(set(group[0]) == set(o[0]) for o in groups[:i])
+        if not bigger and not same_earlier:
+            kept.append(group)
+    return kept
+
+
+def _subjectless(ctx: _Context, at: int) -> bool:
+    """"… og gjøres i samarbeid med Redd Barna": a passive clause with no named subject."""
+    return bool(ctx.rules.patterns["passive"].search(ctx.text[_clause_start(ctx, at):at]))
+
+
+def _coordinated_subject(ctx: _Context, agencies: list[Mention]) -> tuple[str, ...] | None:
+    """'POD og Bufdir har utarbeidet …': agencies coordinated with "og" or "," as the subject of a
+    verb of making something together. "BFD/Bufdir har et særskilt ansvar" names one owner;
+    "NKVTS og RVTSene benytter internett" says each does the same."""
+    if len(agencies) < 2 or not ctx.rules.patterns["subject-lead"].match(ctx.text[:ctx.at(agencies[0])[0]]):
         return None
     chain = [agencies[0]]
     for m in agencies[1:]:
-        between = text[chain[-1].end - sentence.start: m.start - sentence.start]
-        if not _COORDINATION.match(between):
+        between = ctx.text[ctx.at(chain[-1])[1]:ctx.at(m)[0]]
+        if "/" in between or not ctx.rules.patterns["coordination"].match(between):
             break
         chain.append(m)
-    after = text[chain[-1].end - sentence.start:].lstrip()
-    keys = tuple(dict.fromkeys(m.entity_key for m in chain))
-    if len(keys) < 2 or not re.match(r"[a-zæøå]", after):
+    after = ctx.text[ctx.at(chain[-1])[1]:].lstrip()
+    keys = _keys(ctx, chain)
+    if len(keys) < 2 or not re.match(r"[a-zæøå]", after) or not ctx.rules.patterns["joint-work"].match(after):
         return None
     return keys
 
 
-def _commission(measure: int, sentence: Span, evidence: Evidence, hit: re.Match[str], trig: Trigger,
-                agencies: list[Mention], concerns: tuple[str, ...]) -> Relation | None:
-    start, end = sentence.start + hit.start(), sentence.start + hit.end()
-    before = [m for m in agencies if m.end <= start and start - m.end <= _WINDOW]
-    after = [m for m in agencies if m.start >= end and m.start - end <= _WINDOW]
-    pick = {"before": before[-1] if before else None, "after": after[0] if after else None}
-    commissioner = pick.get(trig.commissioner or "")
-    contractor = pick.get(trig.contractor or "")
-    if contractor is None and commissioner is not None and trig.contractor == "before":
-        # "På oppdrag fra JD har NKVTS gjennomført …": the one commissioned comes after.
-        later = [m for m in agencies if m.start > commissioner.end and m.entity_key != commissioner.entity_key]
-        contractor = later[0] if later else None
-    if commissioner is None or contractor is None or commissioner.entity_key == contractor.entity_key:
-        return None
-    return Relation("commission", measure, (contractor.entity_key, commissioner.entity_key), evidence, trig.id,
-                    subject=contractor.entity_key, object=commissioner.entity_key, concerns=concerns)
+def _concerns(ctx: _Context, mentions: list[Mention], partners: tuple[str, ...]) -> tuple[str, ...]:
+    """What the relation is about: the programme, plan or report the sentence names (not one it
+    only cites, "jf. Prop. 1 S"), else — when the sentence refers back ("arbeidet", "veilederen") —
+    what the measure is about. One, so that the answer to "on what" is one thing."""
+    for m in mentions:
+        if ctx.types.get(m.entity_key) in _CONCERN_TYPES and m.entity_key not in partners:
+            if not ctx.rules.patterns["reference"].search(ctx.text[:ctx.at(m)[0]]):
+                return (m.entity_key,)
+    if ctx.topic and ctx.topic not in partners and ctx.rules.matches("refers-back", ctx.text):
+        return (ctx.topic,)
+    return ()
 
 
-def _funding(measure: int, sentence: Span, evidence: Evidence, mentions: list[Mention], agencies: list[Mention],
-             types: dict[str, EntityType], triggers: tuple[Trigger, ...]) -> list[Relation]:
-    text = evidence.sentence
-    if not any(t.regex.search(text) for t in triggers if t.kind == "funding"):
-        return []
+# --- consultations --------------------------------------------------------------------------
+
+def _consultations(ctx: _Context, agencies: list[Mention], mentions: list[Mention]) -> list[Consultation]:
     out = []
-    years = [(m.start(), int(m["year"])) for m in _YEAR.finditer(text)]
-    for hit in _AMOUNT.finditer(text):
-        amount = _amount(hit["num"], hit["unit"])
-        if amount is None or amount <= 0:
-            continue
-        year = min(years, key=lambda y: abs(y[0] - hit.start()))[1] if years else None
-        funded = [m for m in mentions if m.start - sentence.start >= hit.end()
-                  and types.get(m.entity_key) in ("Programme", "Plan", "Agency")
-                  and m.start - sentence.start - hit.end() <= _WINDOW]
-        funder = _funder(sentence, text, hit, agencies)
-        funds = tuple(m.entity_key for m in funded[:1] if not funder or m.entity_key != funder)
-        out.append(Relation("funding", measure, tuple(k for k in (funder,) if k), evidence, "funding-amount",
-                            subject=funder, concerns=funds, amount_nok=amount, year=year))
+    for trig in ctx.rules.of("consultation"):
+        for hit in trig.regex.finditer(ctx.text):
+            start, end = trig.span(hit)
+            consulted = _keys(ctx, _after(ctx, agencies, end, adjacent=True))
+            if not consulted:
+                continue
+            before = _keys(ctx, _before(ctx, agencies, start, window=200))
+            consulter = next((k for k in reversed(before) if k not in consulted), None)
+            out.append(Consultation(ctx.measure, consulted, ctx.evidence, trig.id, consulter,
+                                    _concerns(ctx, mentions, consulted + ((consulter,) if consulter else ()))))
     return out
 
 
-def _funder(sentence: Span, text: str, hit: re.Match[str], agencies: list[Mention]) -> str | None:
-    m = re.compile(r"\bfra\s+$").search  # "… kroner årlig fra KD"
+# --- commissions ------------------------------------------------------------------------------
+
+def _side(ctx: _Context, side: str | None, agencies: list[Mention], start: int, end: int,
+          window: int = _WINDOW) -> list[Mention]:
+    if side == "before":
+        return _before(ctx, agencies, start, window)
+    if side == "after":
+        return _after(ctx, agencies, end)
+    if side == "inside":
+        return [m for m in agencies if ctx.at(m)[0] >= start and ctx.at(m)[1] <= end]
+    return []
+
+
+def _commissions(ctx: _Context, agencies: list[Mention], mentions: list[Mention]) -> list[Commission]:
+    found: dict[str, Commission] = {}  # contractor → the commission naming it, best first
+    for trig in ctx.rules.of("commission"):
+        for hit in trig.regex.finditer(ctx.text):
+            start, end = trig.span(hit)
+            commissioners = _keys(ctx, _side(ctx, trig.role("commissioner"), agencies, start, end))
+            commissioner = commissioners[-1] if trig.role("commissioner") == "before" and commissioners else \
+                (commissioners[0] if commissioners else None)
+            if trig.role("commissioner") and commissioner is None:
+                continue  # the rule names a commissioner the sentence does not have
+            contractors = _keys(ctx, _side(ctx, trig.role("contractor"), agencies, start, end))
+            if not contractors and commissioner and trig.role("contractor") == "before":
+                # "På oppdrag fra JD har NKVTS gjennomført …": the one commissioned comes after.
+                contractors = _keys(ctx, _after(ctx, [a for a in agencies if a.entity_key != commissioner],
+                                                ctx.at(next(a for a in agencies if a.entity_key == commissioner))[1]))
+            for contractor in contractors:
+                if contractor == commissioner:
+                    continue
+                rel = Commission(ctx.measure, contractor, ctx.evidence, trig.id, commissioner,
+                                 _concerns(ctx, mentions, (contractor, commissioner or "")))
+                if contractor not in found or (found[contractor].commissioner is None and commissioner):
+                    found[contractor] = rel
+    return list(found.values())
+
+
+# --- fundings --------------------------------------------------------------------------------
+
+def _grants(ctx: _Context, mentions: list[Mention]) -> list[Funding]:
+    """"NKVTS gjennomfører med tilskudd fra Hdir et prosjekt …": money, no sum, not a commission."""
+    agencies = [m for m in mentions if ctx.types.get(m.entity_key) == "Agency"]
+    funded = [m for m in mentions if ctx.types.get(m.entity_key) in ("Agency", "Programme")]
+    out = []
+    for trig in ctx.rules.of("grant"):
+        for hit in trig.regex.finditer(ctx.text):
+            start, end = trig.span(hit)
+            funders = _keys(ctx, _side(ctx, trig.role("funder"), agencies, start, end))
+            # the one funded stands right before "med tilskudd fra" / "(finansiert av": not any name earlier on
+            recipients = _keys(ctx, _side(ctx, trig.role("recipient"), funded, start, end, window=25),
+                               types=("Agency", "Programme"))
+            if funders:
+                recipients = tuple(k for k in recipients if k != funders[0])
+                out.append(Funding(ctx.measure, ctx.evidence, trig.id, None, (), funders[0], recipients))
+    return out
+
+
+def _amounts(ctx: _Context) -> list[tuple[re.Match[str], float]]:
+    if not ctx.rules.matches("funding", ctx.text):
+        return []
+    out = []
+    for hit in ctx.rules.patterns["amount"].finditer(ctx.text):
+        amount = _amount(hit["num"], hit["unit"], ctx.rules.units)
+        if amount is not None and amount > 0:
+            out.append((hit, amount))
+    return out
+
+
+def _fundings(ctx: _Context, mentions: list[Mention], agencies: list[Mention]) -> list[Funding]:
+    amounts = _amounts(ctx)
+    years = [(y.start(), y.end(), _year_list(y["years"])) for y in ctx.rules.patterns["year"].finditer(ctx.text)]
+    out = []
+    for i, (hit, amount) in enumerate(amounts):
+        next_amount = amounts[i + 1][0].start() if i + 1 < len(amounts) else len(ctx.text)
+        out.append(Funding(ctx.measure, ctx.evidence, "funding-amount", amount,
+                           _years_of(hit, next_amount, years), _funder(ctx, hit, agencies),
+                           ()))
+    return [_with_recipients(ctx, f, hit, mentions) for f, (hit, _a) in zip(out, amounts)]
+
+
+def _year_list(phrase: str) -> tuple[int, ...]:
+    """"2019, 2020 og 2021" → three years; a span "2017-2021" → every year in it."""
+    years: list[int] = []
+    for part in re.split(r"\s*(?:,|og\s+i|og)\s*", phrase):
+        ends = [int(v) for v in re.findall(r"20\d{2}", part)]
+        years += list(range(ends[0], ends[-1] + 1)) if len(ends) == 2 and ends[0] < ends[1] else ends
+    return tuple(dict.fromkeys(years))
+
+
+def _years_of(hit: re.Match[str], next_amount: int, years: list[tuple[int, int, tuple[int, ...]]]) -> tuple[int, ...]:
+    """The years a sum applies to: the year phrase right after it ("7 mill. kroner både i 2017 og
+    2018"), else the nearest one before it ("i 2019, 2020 og 2021 bevilget om lag 3 mill. kroner")."""
+    following = [y for y in years if hit.end() <= y[0] < min(next_amount, hit.end() + 60)]
+    if following:
+        return following[0][2]
+    preceding = [y for y in years if y[1] <= hit.start()]
+    if preceding:
+        return preceding[-1][2]
+    later = [y for y in years if y[0] >= hit.end()]
+    return later[0][2] if later else ()
+
+
+def _funder(ctx: _Context, hit: re.Match[str], agencies: list[Mention]) -> str | None:
     for a in agencies:
-        rel = a.start - sentence.start
-        if rel >= hit.end() and m(text[hit.end():rel][-12:]) and rel - hit.end() < 40:
-            return a.entity_key
-    before = [a for a in agencies if a.end - sentence.start <= hit.start()]
-    if before and re.search(r"\b(bevilg|tildel|gir|ga|finansier|overført)", text[:hit.start()], re.IGNORECASE):
-        return before[0].entity_key
-    return None
+        start = ctx.at(a)[0]
+        if hit.end() <= start < min(hit.end() + _WINDOW, _clause_end(ctx, hit.end())) and ctx.rules.patterns["budget-owner"].search(ctx.text[hit.end():start]):
+            return a.entity_key  # "… kroner årlig fra KD", "… over KMDs budsjett"
+    clause = _clause_start(ctx, hit.start())
+    verb = ctx.rules.patterns["funder-verb"].search(ctx.text, clause, hit.start())
+    subjects = [a for a in agencies if verb and clause <= ctx.at(a)[0] and ctx.at(a)[1] <= verb.start()]
+    return subjects[0].entity_key if subjects else None  # "KMD bevilget … kroner"
 
 
-def _amount(number: str, unit: str | None) -> float | None:
+def _with_recipients(ctx: _Context, funding: Funding, hit: re.Match[str], mentions: list[Mention]) -> Funding:
+    """What gets the money: the names after the sum ("til Sekretariatet for konfliktrådene") but
+    not the budget it is paid over ("over KMDs budsjett"); else what "Bevilgningen til …" or the
+    clause's subject names; else, when the sentence refers back ("til programmet"), the measure's topic."""
+    candidates = [m for m in mentions if ctx.types.get(m.entity_key) in ("Programme", "Plan", "Agency")
+                  and m.entity_key != funding.funder]
+    clause_end = _clause_end(ctx, hit.end())
+    after = [m for m in candidates if hit.end() <= ctx.at(m)[0] <= min(hit.end() + _WINDOW, clause_end)
+             and not ctx.rules.patterns["budget-owner"].search(ctx.text[hit.end():ctx.at(m)[0]])
+             and not ctx.rules.patterns["budget-after"].match(ctx.text[ctx.at(m)[1]:])]
+    if after:
+        recipients = _keys(ctx, _chain_from(ctx, candidates, after[0]), types=("Programme", "Plan", "Agency"))
+        purposes = tuple(m.entity_key for m in after if ctx.types.get(m.entity_key) != "Agency"
+                         and ctx.rules.patterns["purpose"].search(ctx.text[hit.end():ctx.at(m)[0]]))
+        return replace(funding, recipients=tuple(dict.fromkeys(recipients + purposes)))
+    clause = _clause_start(ctx, hit.start())
+    before = [m for m in candidates if clause <= ctx.at(m)[0] and ctx.at(m)[1] <= hit.start()
+              and (ctx.types.get(m.entity_key) != "Agency"
+                   or ctx.rules.patterns["strengthened"].match(ctx.text[ctx.at(m)[1]:hit.start()]))]
+    if before:
+        return replace(funding, recipients=_keys(ctx, _chain_from(ctx, candidates, before[0]),
+                                                 types=("Programme", "Plan", "Agency")))
+    if ctx.topic and ctx.rules.matches("refers-back", ctx.text):
+        return replace(funding, recipients=(ctx.topic,), rule_id="funding-refers-back")
+    return funding
+
+
+def _amount(number: str, unit: str | None, units: dict[str, float]) -> float | None:
     digits = re.sub(r"[ \u00a0.]", "", number) if re.search(r"\d[ \u00a0.]\d{3}", number) else number
     try:
         value = float(digits.replace(",", "."))
     except ValueError:
         return None
-    return value * _UNITS.get((unit or "").lower(), 1.0)
+    return value * units.get((unit or "").lower(), 1.0)
 
 
-def _cross_references(measure: int, sentence: Span, evidence: Evidence, numbers: set[int]) -> list[Relation]:
+# --- cross-references ---------------------------------------------------------------------------
+
+def _cross_references(ctx: _Context, numbers: set[int]) -> list[CrossReference]:
     out = []
-    for hit in _CROSSREF.finditer(evidence.sentence):
+    for hit in ctx.rules.patterns["crossref"].finditer(ctx.text):
         for num in (int(n) for n in re.findall(r"\d{1,3}", hit["nums"])):
-            if num in numbers and num != measure:
-                out.append(Relation("crossref", measure, (str(measure), str(num)), evidence, "crossref-tiltak",
-                                    subject=str(measure), object=str(num)))
+            if num in numbers and num != ctx.measure:
+                out.append(CrossReference(ctx.measure, num, ctx.evidence, "crossref-tiltak"))
     return out
-

@@ -33,8 +33,10 @@ def fold(label: str) -> str:
 
 
 def clean_label(surface: str) -> str:
-    """A surface form as a label: line breaks and runs of blanks folded to one space."""
-    return re.sub(r"\s+", " ", surface).strip()
+    """A surface form as a label: line breaks and runs of blanks folded to one space, and a name
+    the PDF broke at its hyphen joined again ("FamilieForSK- studien"; not "helse- og omsorg")."""
+    label = re.sub(r"\s+", " ", surface).strip()
+    return re.sub(r"(?<=\w)- (?!(?:og|eller|samt|til)\b)(?=[a-zæøå])", "-", label)
 
 
 class Resolver:
@@ -73,6 +75,15 @@ def _base_forms(surface: str) -> list[str]:
         for suffix in _DEFINITE:
             if form.endswith(suffix) and len(form) > len(suffix) + 3:
                 forms.append(form[: -len(suffix)])
+    head, _, rest = surface.partition(" ")
+    if rest:
+        # "Rammeplanen for barnehagen" is "Rammeplan for barnehagen"; "Organisasjonen Stine Sofies
+        # Stiftelse" is "Stine Sofies Stiftelse" (a definite kind-noun before a name)
+        for suffix in ("en", "et", "ene"):
+            if head.endswith(suffix) and len(head) > len(suffix) + 3:
+                forms.append(f"{head[: -len(suffix)]} {rest}")
+                if rest[:1].isupper():
+                    forms.append(rest)
     return forms
 
 

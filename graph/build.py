@@ -21,12 +21,15 @@ from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
 
 from tiltaksgraf.graph.iri import mint_iri
 from tiltaksgraf.ontology.terms import OA, STATUS_CONCEPTS, TG, TG_STATUS
-from tiltaksgraf.records import Entity, Evidence, Extraction, MeasureRecord, Relation, SourceDocument
+from tiltaksgraf.records import (
+    Collaboration, CoMention, Commission, Consultation, CrossReference, Entity, Evidence, Extraction, Funding,
+    MeasureRecord, Relation, SourceDocument,
+)
 
 DERIVED_GRAPH = mint_iri("graph", "derived")
 _TYPES = {"Agency": TG.Agency, "Programme": TG.Programme, "Law": TG.Law, "Report": TG.Report, "Plan": TG.Plan}
-_RELATION_CLASSES = {"collaboration": TG.Collaboration, "comention": TG.CoMention, "commission": TG.Commission,
-                     "funding": TG.Funding, "crossref": TG.CrossReference}
+_RELATION_CLASSES = {"collaboration": TG.Collaboration, "comention": TG.CoMention, "consultation": TG.Consultation,
+                     "commission": TG.Commission, "funding": TG.Funding, "crossref": TG.CrossReference}
 
 
 def source_iri(doc: SourceDocument) -> URIRef:
@@ -219,8 +222,9 @@ def _add_source(g: _GraphSink, ex: Extraction) -> None:
         e = entity_iri(entity.key)
         for alt in entity.alt_labels:
             g.add((e, SKOS.altLabel, lit(alt, lang=meta.language)))
+    types = {e.key: e.type for e in ex.entities}
     for rel in ex.relations:
-        _add_relation(g, src, doc, meta.plan_key, rel)
+        _add_relation(g, src, doc, meta.plan_key, rel, types)
 
 
 def _add_measure(g: _GraphSink, ex: Extraction, measure: MeasureRecord, src: URIRef, plan: URIRef,
@@ -292,40 +296,69 @@ def _add_evidence(g: _GraphSink, src: URIRef, doc: SourceDocument, ev: Evidence)
     return node
 
 
-def _add_relation(g: _GraphSink, src: URIRef, doc: SourceDocument, plan_key: str, rel: Relation) -> None:
+def _add_relation(g: _GraphSink, src: URIRef, doc: SourceDocument, plan_key: str, rel: Relation,
+                  types: dict[str, str]) -> None:
+    """One relation node of its kind's class, with its measure, evidence sentence and rule, the
+    parties in their roles, and the direct agency-to-agency links it implies."""
     ev = _add_evidence(g, src, doc, rel.evidence)
-    node = mint_iri(rel.kind, doc.sha256[:16], rel.evidence.start, rel.rule_id, *rel.participants,
-                    *(str(rel.amount_nok),) if rel.amount_nok else ())
+    node = mint_iri(rel.kind, doc.sha256[:16], rel.evidence.start, rel.rule_id, *_identity(rel))
     measure = measure_iri(plan_key, rel.measure)
     g.add((node, RDF.type, _RELATION_CLASSES[rel.kind]))
     g.add((node, TG.measure, measure))
     g.add((node, TG.evidence, ev))
     g.add((node, TG.rule, lit(rel.rule_id)))
-    for key in rel.concerns:
-        g.add((node, TG.concerns, entity_iri(key)))
-    if rel.kind in ("collaboration", "comention"):
-        link = TG.collaboratesWith if rel.kind == "collaboration" else TG.coMentionedWith
-        for key in rel.participants:
+    if isinstance(rel, (Collaboration, CoMention, Consultation, Commission)):
+        for key in rel.concerns:
+            g.add((node, TG.concerns, entity_iri(key)))
+    if isinstance(rel, (Collaboration, CoMention)):
+        parties = rel.partners if isinstance(rel, Collaboration) else rel.agencies
+        link = TG.collaboratesWith if isinstance(rel, Collaboration) else TG.coMentionedWith
+        for key in parties:
             g.add((node, TG.participant, entity_iri(key)))
-        for a, b in itertools.permutations(sorted(set(rel.participants)), 2):
+        agencies = sorted({k for k in parties if types.get(k) == "Agency"})  # a network partner is no agency
+        for a, b in itertools.permutations(agencies, 2):
             g.add((entity_iri(a), link, entity_iri(b)))
-    elif rel.kind == "commission" and rel.subject and rel.object:
-        g.add((node, TG.contractor, entity_iri(rel.subject)))
-        g.add((node, TG.commissioner, entity_iri(rel.object)))
-        g.add((entity_iri(rel.subject), TG.commissionedBy, entity_iri(rel.object)))
-    elif rel.kind == "crossref" and rel.subject and rel.object:
-        to = measure_iri(plan_key, int(rel.object))
+    elif isinstance(rel, Consultation):
+        for key in rel.consulted:
+            g.add((node, TG.consulted, entity_iri(key)))
+            if rel.consulter:
+                g.add((entity_iri(rel.consulter), TG.consultedWith, entity_iri(key)))
+        if rel.consulter:
+            g.add((node, TG.consulter, entity_iri(rel.consulter)))
+    elif isinstance(rel, Commission):
+        g.add((node, TG.contractor, entity_iri(rel.contractor)))
+        if rel.commissioner:
+            g.add((node, TG.commissioner, entity_iri(rel.commissioner)))
+            g.add((entity_iri(rel.contractor), TG.commissionedBy, entity_iri(rel.commissioner)))
+    elif isinstance(rel, CrossReference):
+        to = measure_iri(plan_key, rel.to_measure)
         g.add((node, TG.fromMeasure, measure))
         g.add((node, TG.toMeasure, to))
         g.add((measure, TG.relatedMeasure, to))
-    elif rel.kind == "funding" and rel.amount_nok:
-        g.add((node, TG.amount, lit(Decimal(f"{rel.amount_nok:.2f}"))))
-        if rel.year:
-            g.add((node, TG.year, lit(str(rel.year), datatype=XSD.gYear)))
-        if rel.subject:
-            g.add((node, TG.funder, entity_iri(rel.subject)))
-        for key in rel.concerns:
+    elif isinstance(rel, Funding):
+        if rel.amount_nok:
+            g.add((node, TG.amount, lit(Decimal(f"{rel.amount_nok:.2f}"))))
+        for year in rel.years:
+            g.add((node, TG.year, lit(str(year), datatype=XSD.gYear)))
+        if rel.funder:
+            g.add((node, TG.funder, entity_iri(rel.funder)))
+        for key in rel.recipients:
             g.add((node, TG.funds, entity_iri(key)))
+
+
+def _identity(rel: Relation) -> tuple[str, ...]:
+    """What tells two relations of one kind, sentence and rule apart: their parties (and sum)."""
+    if isinstance(rel, Collaboration):
+        return rel.partners
+    if isinstance(rel, CoMention):
+        return rel.agencies
+    if isinstance(rel, Consultation):
+        return (rel.consulter or "", *rel.consulted)
+    if isinstance(rel, Commission):
+        return (rel.contractor, rel.commissioner or "")
+    if isinstance(rel, CrossReference):
+        return (str(rel.measure), str(rel.to_measure))
+    return (rel.funder or "", *rel.recipients, *((str(rel.amount_nok),) if rel.amount_nok else ()))
 
 
 # --- across sources ---------------------------------------------------------------------------

@@ -315,7 +315,9 @@ def _relationship_sentence(g: Graph, node: URIRef) -> str | None:
 
 def _add_agency_links(g: Graph, b: _Builder, rdf_class: URIRef, relation: str) -> None:
     for rel in sorted(g.subjects(RDF.type, rdf_class)):
-        participants = sorted({str(p) for p in g.objects(rel, TG.participant)})
+        # agencies only: a network named as a partner (a tg:Programme participant) is no agency node
+        participants = sorted({str(p) for p in g.objects(rel, TG.participant)
+                               if (e := b.index.entities.get(str(p))) is None or e.type == "Agency"})
         measures = {str(m) for m in g.objects(rel, TG.measure)}
         concerns = {str(c) for c in g.objects(rel, TG.concerns)}
         sentence = _relationship_sentence(g, rel)

@@ -99,6 +99,11 @@ class TG(DefinedNamespace):
     Commission: URIRef  # someone commissioned someone
     CrossReference: URIRef  # a measure's text refers to another measure
     Funding: URIRef  # an amount of money granted
+    # Relations of issue 14 (kept in their own block)
+    Consultation: URIRef  # an agency consulted others: not a collaboration
+    consulter: URIRef  # Consultation → Agency
+    consulted: URIRef  # Consultation → Agency
+    consultedWith: URIRef  # consulter → consulted
 
     # Object properties: measures and plans
     partOf: URIRef  # Measure → ActionPlan
@@ -114,7 +119,7 @@ class TG(DefinedNamespace):
     entity: URIRef  # Mention → Entity
     evidence: URIRef  # Mention | Relationship → Evidence
     source: URIRef  # Evidence → StatusReport (⊑ oa:hasSource)
-    participant: URIRef  # Collaboration | CoMention → Agency
+    participant: URIRef  # Collaboration | CoMention → Agency (or a network named as partner)
     concerns: URIRef  # Relationship → Entity
     commissioner: URIRef  # Commission → Agency
     contractor: URIRef  # Commission → Agency

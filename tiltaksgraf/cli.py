@@ -73,12 +73,15 @@ def evaluate(
     gold: Annotated[Path, typer.Argument(help="Gold annotations (entities JSON).")],
     graph: Annotated[Path, typer.Option("--graph", "-g", help="A build directory.")] = Path("out"),
     show_errors: Annotated[bool, typer.Option("--show-errors", help="List misses and extras per measure.")] = False,
+    relations: Annotated[Optional[Path], typer.Option("--relations", "-r", help="Relation gold for the same measures: also print the relation table (collaboration pairs, commissions, fundings).")] = None,
 ) -> None:
-    """Score the built graph's entities against gold annotations (precision, recall, F1 per type)."""
-    from tiltaksgraf.evaluate import evaluate_graph, format_scores
+    """Score the built graph's entities (and with --relations its relations) against gold annotations."""
+    from tiltaksgraf.evaluate import evaluate_graph, evaluate_relations, format_relation_scores, format_scores
 
     scores = evaluate_graph(gold, graph)
     typer.echo(format_scores(scores, show_errors=show_errors))
+    if relations is not None:
+        typer.echo(format_relation_scores(evaluate_relations(relations, gold, graph), show_errors=show_errors))
 
 
 @app.command()

@@ -42,7 +42,7 @@ def extract(report: Report) -> Extraction:
     knowledge = load_knowledge()
     analyses, learned = analyse_report(report, knowledge)
     mentions, entities, responsible = resolve(report, analyses, knowledge, learned)
-    relations = extract_relations(report, analyses, mentions, entities)
+    relations = extract_relations(report, analyses, mentions, entities, knowledge)
     return Extraction(
         report=report,
         mentions=tuple(mentions),

@@ -10,7 +10,7 @@ triple built from these records can point back to its words: ``text[start:end]``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal, Union
 
 EntityType = Literal["Agency", "Programme", "Law", "Report", "Plan"]
 ENTITY_TYPES: tuple[EntityType, ...] = ("Agency", "Programme", "Law", "Report", "Plan")
@@ -145,24 +145,91 @@ class Evidence:
     sentence: str  # the sentence, exactly as in the source
 
 
-RelationKind = Literal["collaboration", "comention", "commission", "crossref", "funding"]
+# --- relations: one record per kind, with the fields that kind has ------------------------------
+# Every relation names its measure, the sentence it rests on (evidence) and the id of the rule that
+# made it (a line of ontology/relations.jsonl, or a named mechanism such as "collab-coordinated-subject").
+# Agencies and concerns are entity keys.
 
 
 @dataclass(frozen=True)
-class Relation:
-    """One statement the text makes. ``participants`` are entity keys (for a cross-reference,
-    measure numbers as strings); ``concerns`` are the programmes/plans/reports it is about."""
+class Collaboration:
+    """Agencies the sentence says work *together* ("i samarbeid med", "et samarbeid mellom A og B")."""
 
-    kind: RelationKind
     measure: int
-    participants: tuple[str, ...]
+    partners: tuple[str, ...]  # two or more agencies
     evidence: Evidence
     rule_id: str
-    subject: str | None = None  # commission: the one commissioned; crossref: referring measure
-    object: str | None = None  # commission: the commissioner; crossref: the referred measure
+    concerns: tuple[str, ...] = ()  # the programmes/plans/reports they work together on
+    kind: ClassVar[str] = "collaboration"
+
+
+@dataclass(frozen=True)
+class CoMention:
+    """Agencies merely named in one sentence: weaker than a collaboration."""
+
+    measure: int
+    agencies: tuple[str, ...]
+    evidence: Evidence
+    rule_id: str
     concerns: tuple[str, ...] = ()
-    amount_nok: float | None = None  # funding
-    year: int | None = None  # funding
+    kind: ClassVar[str] = "comention"
+
+
+@dataclass(frozen=True)
+class Consultation:
+    """One party did the work after consulting others ("i samråd med Udir og Hdir", "innspill fra …")."""
+
+    measure: int
+    consulted: tuple[str, ...]  # the agencies consulted
+    evidence: Evidence
+    rule_id: str
+    consulter: str | None = None  # the agency that consulted them, when the sentence names it
+    concerns: tuple[str, ...] = ()
+    kind: ClassVar[str] = "consultation"
+
+
+@dataclass(frozen=True)
+class Commission:
+    """``contractor`` was commissioned, by ``commissioner`` when the sentence names it ("har fått i
+    oppdrag å …" names none)."""
+
+    measure: int
+    contractor: str
+    evidence: Evidence
+    rule_id: str
+    commissioner: str | None = None
+    concerns: tuple[str, ...] = ()
+    kind: ClassVar[str] = "commission"
+
+
+@dataclass(frozen=True)
+class Funding:
+    """Money granted: an amount in NOK (None for a grant the text gives no sum for, "med tilskudd
+    fra Hdir"), every year it applies to, who pays and what gets it."""
+
+    measure: int
+    evidence: Evidence
+    rule_id: str
+    amount_nok: float | None = None
+    years: tuple[int, ...] = ()
+    funder: str | None = None
+    recipients: tuple[str, ...] = ()  # what gets the money: a programme, an agency …; never the budget it is paid over
+    kind: ClassVar[str] = "funding"
+
+
+@dataclass(frozen=True)
+class CrossReference:
+    """A measure's text points to another measure ("se tiltak 7")."""
+
+    measure: int
+    to_measure: int
+    evidence: Evidence
+    rule_id: str
+    kind: ClassVar[str] = "crossref"
+
+
+Relation = Union[Collaboration, CoMention, Consultation, Commission, Funding, CrossReference]
+RELATION_KINDS: tuple[type, ...] = (Collaboration, CoMention, Consultation, Commission, Funding, CrossReference)
 
 
 @dataclass(frozen=True)

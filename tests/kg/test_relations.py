@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from tiltaksgraf.records import Collaboration, Commission, CrossReference, Funding
+
 
 def _relations(ex, kind, measure=None):
-    return [r for r in ex.relations if r.kind == kind and (measure is None or r.measure == measure)]
+    return [r for r in ex.relations if isinstance(r, kind) and (measure is None or r.measure == measure)]
 
 
 @pytest.mark.parametrize("measure, pair, words", [
@@ -17,7 +19,7 @@ def _relations(ex, kind, measure=None):
     (70, {"bufdir", "hdir"}, "Bufdir og Hdir har i flere år samarbeidet"),
 ])
 def test_relations_collaboration_with_evidence(bundled_extraction, measure, pair, words):
-    hits = [r for r in _relations(bundled_extraction, "collaboration", measure) if pair <= set(r.participants)]
+    hits = [r for r in _relations(bundled_extraction, Collaboration, measure) if pair <= set(r.partners)]
     assert hits, f"no collaboration {pair} in measure {measure}"
     assert any(words in " ".join(r.evidence.sentence.split()) for r in hits)
 
@@ -29,28 +31,37 @@ def test_relations_evidence_is_the_source_sentence(bundled_extraction):
 
 
 def test_relations_commissioner_of_nkvts_is_jd(bundled_extraction):
-    pairs = {(r.subject, r.object) for r in _relations(bundled_extraction, "commission", 7)}
+    pairs = {(r.contractor, r.commissioner) for r in _relations(bundled_extraction, Commission, 7)}
     assert ("nkvts", "jd") in pairs
 
 
 def test_relations_commission_direction_when_commissioner_comes_first(bundled_extraction):
     # measure 7: "På oppdrag fra JD har NKVTS gjennomført et prosjekt …"
-    hits = [r for r in _relations(bundled_extraction, "commission", 7) if r.evidence.sentence.startswith("På oppdrag")]
-    assert hits and all((r.subject, r.object) == ("nkvts", "jd") for r in hits)
+    hits = [r for r in _relations(bundled_extraction, Commission, 7) if r.evidence.sentence.startswith("På oppdrag")]
+    assert hits and all((r.contractor, r.commissioner) == ("nkvts", "jd") for r in hits)
 
 
 def test_relations_cross_references(bundled_extraction):
-    refs = {(int(r.subject), int(r.object)) for r in _relations(bundled_extraction, "crossref")}
+    refs = {(r.measure, r.to_measure) for r in _relations(bundled_extraction, CrossReference)}
     assert {(42, 28), (42, 45), (42, 37), (1, 10), (10, 11), (34, 28), (34, 33)} <= refs
     assert all(a != b for a, b in refs)
 
 
 def test_relations_funding_amount_year_and_programme(bundled_extraction):
-    funding = _relations(bundled_extraction, "funding", 11)
-    assert any(r.amount_nok == pytest.approx(10.2e6) and r.year == 2022 and "tryggest" in r.concerns for r in funding)
+    funding = _relations(bundled_extraction, Funding, 11)
+    assert any(r.amount_nok == pytest.approx(10.2e6) and r.years == (2022,) and "tryggest" in r.recipients
+               for r in funding)
 
 
 def test_relations_section_label_takes_no_part(mini_extraction):
-    collab = [set(r.participants) for r in _relations(mini_extraction, "collaboration", 1)]
+    collab = [set(r.partners) for r in _relations(mini_extraction, Collaboration, 1)]
     assert {"helse-nord-rhf", "universitetet-i-tromso"} in collab
     assert not any("hod" in c for c in collab)
+
+
+def test_relations_every_relation_names_the_rule_that_made_it(bundled_extraction):
+    from tiltaksgraf.extract.relation_rules import load_rules
+
+    rule_ids = {t.id for t in load_rules().triggers} | {
+        "collab-coordinated-subject", "comention-sentence", "funding-amount", "funding-refers-back", "crossref-tiltak"}
+    assert {r.rule_id for r in bundled_extraction.relations} <= rule_ids

@@ -132,6 +132,22 @@ def _commission_without_contractor(g: Graph) -> None:
     g.add((commission, TG.evidence, EVIDENCE))
 
 
+def _consultation_without_consulted(g: Graph) -> None:
+    consultation = TG_ID["relationship/4"]
+    g.add((consultation, RDF.type, TG.Consultation))
+    g.add((consultation, TG.consulter, BFD))
+    g.add((consultation, TG.measure, MEASURE))
+    g.add((consultation, TG.evidence, EVIDENCE))
+
+
+def _grant_without_amount_or_funder(g: Graph) -> None:
+    grant = TG_ID["relationship/5"]
+    g.add((grant, RDF.type, TG.Funding))
+    g.add((grant, TG.funds, BUFDIR))
+    g.add((grant, TG.measure, MEASURE))
+    g.add((grant, TG.evidence, EVIDENCE))
+
+
 PROGRAMME = TG_ID["entity/sammen-mot"]
 
 
@@ -161,6 +177,10 @@ DEFECTS: dict[str, tuple[Callable[[Graph], None], tuple[URIRef, URIRef]]] = {
         lambda g: _funding(g, Literal(Decimal("0"))), (TG_ID["relationship/2"], TG.amount)),
     "commission-without-contractor": (
         _commission_without_contractor, (TG_ID["relationship/3"], TG.contractor)),
+    "consultation-without-consulted": (
+        _consultation_without_consulted, (TG_ID["relationship/4"], TG.consulted)),
+    "funding-without-amount-or-funder": (
+        _grant_without_amount_or_funder, (TG_ID["relationship/5"], None)),
     "responsible-points-at-a-programme": (
         _responsible_programme, (PROGRAMME, None)),
     "entity-without-key": (
@@ -171,6 +191,26 @@ DEFECTS: dict[str, tuple[Callable[[Graph], None], tuple[URIRef, URIRef]]] = {
 @pytest.mark.parametrize("inference", ["rdfs", "none"])
 def test_shapes_valid_graph_conforms(inference):
     conforms, _, text = validate(valid_graph(), inference)
+    assert conforms, text
+
+
+def test_shapes_passive_commission_grant_and_consultation_conform():
+    """A commission with no commissioner ("har fått i oppdrag"), a grant with a funder and no sum,
+    a funding over several years, a consultation: all valid."""
+    g = valid_graph()
+    commission, grant, consultation = TG_ID["relationship/6"], TG_ID["relationship/7"], TG_ID["relationship/8"]
+    for node, cls in ((commission, TG.Commission), (grant, TG.Funding), (consultation, TG.Consultation)):
+        g.add((node, RDF.type, cls))
+        g.add((node, TG.measure, MEASURE))
+        g.add((node, TG.evidence, EVIDENCE))
+    g.add((commission, TG.contractor, BUFDIR))
+    g.add((grant, TG.funder, BFD))
+    g.add((grant, TG.funds, BUFDIR))
+    for year in ("2019", "2020", "2021"):
+        g.add((grant, TG.year, Literal(year, datatype=XSD.gYear)))
+    g.add((consultation, TG.consulter, BUFDIR))
+    g.add((consultation, TG.consulted, BFD))
+    conforms, _, text = validate(g)
     assert conforms, text
 
 

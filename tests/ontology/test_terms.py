@@ -19,7 +19,7 @@ KINDS = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty)
 CLASSES = {
     "Entity", "Agency", "Programme", "Law", "Report", "Plan", "ActionPlan", "Measure",
     "StatusReport", "StatusAssessment", "Section", "Mention", "Evidence", "Relationship",
-    "Collaboration", "CoMention", "Commission", "CrossReference", "Funding",
+    "Collaboration", "CoMention", "Commission", "CrossReference", "Funding", "Consultation",
 }
 
 SUPERCLASSES = {
@@ -42,6 +42,7 @@ SUPERCLASSES = {
     "Commission": {TG.Relationship},
     "CrossReference": {TG.Relationship},
     "Funding": {TG.Relationship},
+    "Consultation": {TG.Relationship},
 }
 
 # property: (domain classes, range) as the design gives them; None = no rdfs:domain declared.
@@ -58,7 +59,10 @@ OBJECT_PROPERTIES = {
     "entity": ({"Mention"}, TG.Entity),
     "evidence": ({"Mention", "Relationship"}, TG.Evidence),
     "source": ({"Evidence"}, TG.StatusReport),
-    "participant": ({"Collaboration", "CoMention"}, TG.Agency),
+    "participant": ({"Collaboration", "CoMention"}, TG.Entity),
+    "consulter": ({"Consultation"}, TG.Agency),
+    "consulted": ({"Consultation"}, TG.Agency),
+    "consultedWith": ({"Agency"}, TG.Agency),
     "concerns": ({"Relationship"}, TG.Entity),
     "commissioner": ({"Commission"}, TG.Agency),
     "contractor": ({"Commission"}, TG.Agency),
