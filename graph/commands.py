@@ -1,4 +1,4 @@
-"""CLI commands of this stage; they register themselves on ``tiltaksgraf.cli.app``.
+"""CLI commands of this stage; ``tiltaksgraf.cli`` adds them to its app with ``register(app)``.
 
 ``stats`` prints centrality and communities, ``viz`` writes an HTML view, ``export-network``
 writes a projection for Gephi and friends, ``screenshot`` renders a PNG of a view.
@@ -13,7 +13,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tiltaksgraf.cli import app, err
+from tiltaksgraf.console import err
+
+# This stage's commands. The CLI copies them onto its own app in register(), so this module
+# never imports the CLI.
+app = typer.Typer()
+
+
+def register(cli_app: typer.Typer) -> None:
+    """Add this stage's commands to ``cli_app`` (``tiltaksgraf.cli`` calls this)."""
+    cli_app.registered_commands.extend(app.registered_commands)
+
 
 GraphDir = Annotated[Path, typer.Option("--graph", "-g", help="A build directory.")]
 

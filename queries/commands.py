@@ -1,4 +1,4 @@
-"""CLI commands of this stage; they register themselves on ``tiltaksgraf.cli.app``.
+"""CLI commands of this stage; ``tiltaksgraf.cli`` adds them to its app with ``register(app)``.
 
 ``queries`` lists the named queries, ``query`` runs one (or any SPARQL) on a build or an
 endpoint, ``serve`` starts the SPARQL endpoint, ``push`` loads the graph into a Graph Store
@@ -14,8 +14,18 @@ from typing import Annotated, Optional
 
 import typer
 
-from tiltaksgraf.cli import app, err
+from tiltaksgraf.console import err
 from tiltaksgraf.errors import InputError, UsageError
+
+# This stage's commands. The CLI copies them onto its own app in register(), so this module
+# never imports the CLI.
+app = typer.Typer()
+
+
+def register(cli_app: typer.Typer) -> None:
+    """Add this stage's commands to ``cli_app`` (``tiltaksgraf.cli`` calls this)."""
+    cli_app.registered_commands.extend(app.registered_commands)
+
 
 GraphOption = Annotated[Path, typer.Option("--graph", "-g", help="A build directory (from 'tiltaksgraf build').")]
 StoreOption = Annotated[str, typer.Option("--store", help="Query engine: rdflib (in memory) or oxigraph.")]

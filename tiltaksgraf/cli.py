@@ -13,9 +13,10 @@ from typing import Annotated, Optional
 
 import click
 import typer
-from rich.console import Console
-
+from tiltaksgraf.console import EXIT_INTERRUPTED, EXIT_USAGE, EXIT_USER_ERROR, err, escape
 from tiltaksgraf.errors import TiltaksgrafError, UsageError
+from tiltaksgraf.graph import commands as graph_commands
+from tiltaksgraf.queries import commands as query_commands
 
 app = typer.Typer(
     name="tiltaksgraf",
@@ -24,7 +25,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, soft_wrap=True)  # soft wrap: paths in messages stay whole
 _state = {"debug": False}
 
 
@@ -90,10 +90,9 @@ def docs(out: Annotated[Path, typer.Option("--out", "-o", help="Directory for th
     err.print(f"wrote {page}")
 
 
-# The query, serve/push and stats/viz commands live beside their stages and register themselves
-# on ``app`` when imported here.
-from tiltaksgraf.queries import commands as _query_commands  # noqa: E402,F401
-from tiltaksgraf.graph import commands as _graph_commands  # noqa: E402,F401
+# The query, serve/push and stats/viz commands live beside their stages; each stage adds its own.
+query_commands.register(app)
+graph_commands.register(app)
 
 
 def _click_exceptions() -> list:
@@ -119,38 +118,29 @@ def main(argv: list[str] | None = None) -> int:
         code = app(args=argv, prog_name="tiltaksgraf", standalone_mode=False)
     except _ABORT:
         err.print("aborted")
-        return 130
+        return EXIT_INTERRUPTED
     except _EXIT as exc:
         return exc.exit_code
     except _CLICK_ERROR as exc:
         exc.show(file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except UsageError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False)
-        return 2
+        return EXIT_USAGE
     except TiltaksgrafError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False)
-        return 1
+        return EXIT_USER_ERROR
     except KeyboardInterrupt:
         err.print("interrupted")
-        return 130
+        return EXIT_INTERRUPTED
     except Exception:
         if _state["debug"] or "--debug" in (argv if argv is not None else sys.argv):
             raise
         err.print("[red]internal error[/red]: this is a bug in tiltaksgraf; rerun with --debug for the "
                   "traceback and report it", markup=True)
-        return 1
+        return EXIT_USER_ERROR
     return code if isinstance(code, int) else 0
 
 
-def escape(text: str) -> str:
-    from rich.markup import escape as rich_escape
-
-    return rich_escape(text)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    # Run the package's module, not this __main__ copy: the stage commands registered on it.
-    from tiltaksgraf.cli import main as package_main
-
-    sys.exit(package_main())
+if __name__ == "__main__":  # pragma: no cover  (``python -m tiltaksgraf.cli``, as bench/ runs it)
+    sys.exit(main())
