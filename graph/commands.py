@@ -98,8 +98,8 @@ def export_network(
 ) -> None:
     """Write a network projection for other tools (Gephi, Cytoscape, yEd, a spreadsheet)."""
     from tiltaksgraf.graph.store import load_graph
-    from tiltaksgraf.graph.viz import check_export
-    from tiltaksgraf.graph.viz import export_network as run_export
+    from tiltaksgraf.graph.exports import check_export
+    from tiltaksgraf.graph.exports import export_network as run_export
 
     check_export(fmt, network)
     target = run_export(load_graph(graph), fmt, out or graph, network=network)
