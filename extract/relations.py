@@ -17,6 +17,7 @@ from pathlib import Path
 from tiltaksgraf.errors import DataError
 from tiltaksgraf.extract.gazetteer import DATA_DIR, _read_jsonl, load_knowledge
 from tiltaksgraf.extract.nlp import SegmentAnalysis
+from tiltaksgraf.entity_types import CONCERN_TYPES, FUNDABLE_TYPES
 from tiltaksgraf.records import Entity, EntityType, Evidence, Mention, Relation, Report, Span
 
 _KINDS = ("collaboration", "commission", "funding")
@@ -110,7 +111,7 @@ def _sentence_relations(measure: int, sentence: Span, evidence: Evidence, mentio
     text = evidence.sentence
     agencies = [m for m in mentions if types.get(m.entity_key) == "Agency"]
     concerns = tuple(dict.fromkeys(m.entity_key for m in mentions
-                                   if types.get(m.entity_key) in ("Programme", "Plan", "Report")))
+                                   if types.get(m.entity_key) in CONCERN_TYPES))
     out: list[Relation] = []
     commissioners: set[str] = set()
     for trig in (t for t in triggers if t.kind == "commission"):
@@ -206,7 +207,7 @@ def _funding(measure: int, sentence: Span, evidence: Evidence, mentions: list[Me
             continue
         year = min(years, key=lambda y: abs(y[0] - hit.start()))[1] if years else None
         funded = [m for m in mentions if m.start - sentence.start >= hit.end()
-                  and types.get(m.entity_key) in ("Programme", "Plan", "Agency")
+                  and types.get(m.entity_key) in FUNDABLE_TYPES
                   and m.start - sentence.start - hit.end() <= _WINDOW]
         funder = _funder(sentence, text, hit, agencies)
         funds = tuple(m.entity_key for m in funded[:1] if not funder or m.entity_key != funder)

@@ -25,6 +25,7 @@ import networkx as nx
 from jinja2 import DictLoader, Environment, select_autoescape
 from rdflib import Graph
 
+from tiltaksgraf.entity_types import DEFINITIONS as ENTITY_TYPE_DEFS
 from tiltaksgraf.errors import TiltaksgrafError, UsageError
 from tiltaksgraf.graph import network as nw
 from tiltaksgraf.graph.pyvis_loader import pyvis_network
@@ -62,10 +63,8 @@ STYLES: dict[str, Style] = {
     "Municipality & county": Style("dot", "#edc948", "●"),
     "Research & competence": Style("dot", "#b07aa1", "●"),
     "Organisation": Style("dot", "#bab0ac", "●"),
-    "Programme": Style("diamond", "#f28e2b", "◆"),
-    "Plan": Style("hexagon", "#59a14f", "⬢"),
-    "Report": Style("triangleDown", "#9c755f", "▼"),
-    "Law": Style("triangle", "#e15759", "▲"),
+    # every entity type but Agency (drawn by kind, above), from tiltaksgraf/entity_types.py
+    **{d.name: Style(d.shape, d.color, d.symbol) for d in ENTITY_TYPE_DEFS if d.name != "Agency"},
 }
 _FALLBACK = Style("dot", "#999999", "●")
 # Edge look by its strongest relation, strongest first.

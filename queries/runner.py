@@ -43,6 +43,7 @@ from xml.sax.saxutils import escape as xml_escape, quoteattr
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
+from tiltaksgraf.entity_types import DEFINITIONS as ENTITY_TYPE_DEFS
 from tiltaksgraf.errors import DataError, QueryError
 from tiltaksgraf.graph.oxigraph_store import QueryResult, Store, prepare_rdflib
 from tiltaksgraf.ontology.terms import TG
@@ -73,12 +74,8 @@ class QueryRefused(QueryError):
 # --- the named queries -------------------------------------------------------------------------
 
 PARAM_TYPES: dict[str, tuple[URIRef, ...] | None] = {
-    "agency": (TG.Agency,),
-    "programme": (TG.Programme,),
-    "law": (TG.Law,),
-    "report": (TG.Report,),
-    "plan": (TG.Plan,),
-    "entity": (TG.Agency, TG.Programme, TG.Law, TG.Report, TG.Plan),
+    **{d.param: (d.class_iri,) for d in ENTITY_TYPE_DEFS},
+    "entity": tuple(d.class_iri for d in ENTITY_TYPE_DEFS),
     "status": (URIRef("http://www.w3.org/2004/02/skos/core#Concept"),),
     "integer": None,
     "text": None,

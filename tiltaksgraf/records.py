@@ -10,10 +10,14 @@ triple built from these records can point back to its words: ``text[start:end]``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
+from tiltaksgraf.entity_types import NAMES
+
+# The types are defined in tiltaksgraf/entity_types.py; this literal repeats them for the type
+# checker (tests/test_entity_types.py keeps the two equal).
 EntityType = Literal["Agency", "Programme", "Law", "Report", "Plan"]
-ENTITY_TYPES: tuple[EntityType, ...] = ("Agency", "Programme", "Law", "Report", "Plan")
+ENTITY_TYPES: tuple[EntityType, ...] = cast("tuple[EntityType, ...]", NAMES)
 
 STATUSES = ("Ferdig", "Påbegynt", "Påbegynt - løpende")
 
