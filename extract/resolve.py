@@ -9,27 +9,18 @@ folded form. The ANSVAR codes resolve the same way, to the responsible ministrie
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import replace
 
 from tiltaksgraf.extract.gazetteer import GazetteerEntry, Knowledge
 from tiltaksgraf.extract.nlp import SegmentAnalysis
 from tiltaksgraf.graph.iri import slug
+from tiltaksgraf.names import fold  # the one rule for comparing names (also used by evaluate)
 from tiltaksgraf.records import Entity, EntityType, Mention, Report
 
 ALL_MINISTRIES = "ALLE"
 _GENITIVE = ("’s", "'s", "s", "'", "’")
 _DEFINITE = ("enes", "ene", "en", "et")
-
-
-def fold(label: str) -> str:
-    """Case, Unicode form, dashes, quotes and blanks folded: the form labels are compared in."""
-    s = unicodedata.normalize("NFKC", label).casefold()
-    s = re.sub(r"[\u2010-\u2015\u2212]", "-", s)
-    s = re.sub(r"[«»\"“”„'’‘`]", "", s)
-    s = re.sub(r"\s*-\s*", "-", s)
-    return re.sub(r"\s+", " ", s).strip(" .,:;")
 
 
 def clean_label(surface: str) -> str:

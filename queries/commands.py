@@ -76,10 +76,13 @@ def query(
     text = _read_query(file) if file is not None else sparql
     with open_store(endpoint or graph, store, location=location) as opened:
         result = run_named_query(opened, name, params) if name else run_sparql(opened, text or "")
+        hint = _name_hint(opened, params.get("text", "")) if name == "entity-search" and not result.rows else None
     if fmt == "table" and result.graph is None:
         _print_table(result)
     else:
         typer.echo(format_result(result, fmt), nl=False)
+    if hint:
+        err.print(hint, highlight=False)
 
 
 @app.command()
@@ -127,6 +130,17 @@ def push(
                                                   highlight=False, soft_wrap=True))
     err.print(f"pushed {len(pushed)} graphs, {sum(g.triples for g in pushed)} triples to {endpoint}",
               highlight=False, soft_wrap=True)
+
+
+def _name_hint(store, text: str) -> str | None:
+    """entity-search found no name containing the text: the names spelt like it, if any."""
+    from tiltaksgraf.names import NoMatch
+    from tiltaksgraf.queries.runner import find_in_store
+
+    found = find_in_store(store, text)
+    if isinstance(found, NoMatch) and found.suggestions:
+        return f"no name contains {text!r}; {found.hint()}"
+    return None
 
 
 def _parse_params(items: list[str]) -> dict[str, str]:
