@@ -10,7 +10,8 @@ triple built from these records can point back to its words: ``text[start:end]``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, cast
+from functools import cached_property
+from typing import Literal, NamedTuple, cast
 
 from tiltaksgraf.entity_types import NAMES
 
@@ -169,6 +170,13 @@ class Relation:
     year: int | None = None  # funding
 
 
+class Responsibility(NamedTuple):
+    """The ministries the ANSVAR column makes responsible for one measure."""
+
+    measure: int  # the measure's number
+    ministries: tuple[str, ...]  # their entity keys, in the column's order
+
+
 @dataclass(frozen=True)
 class Extraction:
     """What the NLP stages found in one report."""
@@ -177,7 +185,16 @@ class Extraction:
     mentions: tuple[Mention, ...]
     entities: tuple[Entity, ...]
     relations: tuple[Relation, ...]
-    responsible: tuple[tuple[int, tuple[str, ...]], ...]  # measure number → ministry entity keys
+    responsible: tuple[Responsibility, ...]  # one per measure, in measure order
+
+    def __post_init__(self) -> None:
+        # (number, keys) pairs, as older callers pass them, become named records.
+        object.__setattr__(self, "responsible", tuple(Responsibility(int(n), tuple(keys))
+                                                      for n, keys in self.responsible))
+
+    @cached_property
+    def _ministries_by_measure(self) -> dict[int, tuple[str, ...]]:
+        return {r.measure: r.ministries for r in self.responsible}
 
     def responsible_for(self, number: int) -> tuple[str, ...]:
-        return dict(self.responsible).get(number, ())
+        return self._ministries_by_measure.get(number, ())
