@@ -1,8 +1,8 @@
 """Stage 6, network (1/3): the RDF knowledge graph read once into an index of entities and
 measures.
 
-Input: an rdflib ``Graph`` as ``graph/build`` makes it, a ``Dataset`` (its named graphs unioned),
-a built graph (its ``union()``) or a ``TripleIndex`` over the build's quads. Output: ``_Index``
+Input: the build's ``BuiltGraph`` (its ``union()``), a ``TripleIndex`` over its quads, or an rdflib
+``Graph`` or ``Dataset`` (its named graphs unioned) read back from a build. Output: ``_Index``
 (``EntityInfo`` and ``MeasureInfo`` by IRI), and the short labels and agency kinds the views draw.
 """
 

@@ -294,7 +294,7 @@ def write_view(data: Graph, view: str, out: str | Path, target: str | None = Non
 
 def write_default_views(data: Graph, out_dir: str | Path) -> list[Path]:
     """``collaboration.html`` and ``overview.html`` in ``out_dir`` (what ``tiltaksgraf build``
-    writes); ``data`` may be the build's ``Dataset``."""
+    writes); ``data`` may be the build's ``TripleIndex`` or ``BuiltGraph``, or an rdflib graph."""
     g = nw.as_graph(data)
     return [write_view(g, view, Path(out_dir) / f"{view}.html") for view in DEFAULT_VIEWS]
 
