@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -81,9 +81,9 @@ def read_lines(path: Path, model: type[Line] | Callable[[dict[str, Any]], type[L
             raise DataError(f"not valid JSON: {exc}", path=str(path), line=number) from exc
         if not isinstance(row, dict):
             raise DataError("each line must be a JSON object", path=str(path), line=number)
-        schema = model if isinstance(model, type) else model(row)
+        schema: type[KnowledgeLine] = model if isinstance(model, type) else model(row)
         try:
-            out.append((number, schema.model_validate(row)))
+            out.append((number, cast(Line, schema.model_validate(row))))
         except ValidationError as exc:
             raise DataError(describe(exc, schema), path=str(path), line=number) from None
     return out

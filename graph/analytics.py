@@ -12,9 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import networkx as nx
-from rdflib import Graph
 
-from tiltaksgraf.graph.index import _index, as_graph
+from tiltaksgraf.graph.index import TripleSource, _index, as_graph
 from tiltaksgraf.graph.projections import collaboration_network, measure_entity_network, overview_network
 
 LOUVAIN_SEED = 20170101  # fixed, so the communities (and `stats`) are the same on every run
@@ -67,7 +66,7 @@ class Bridge:
     ministries: dict[str, tuple[int, ...]]  # responsible ministry (short label) → measure numbers
 
 
-def bridging_agencies(data: Graph) -> list[Bridge]:
+def bridging_agencies(data: TripleSource) -> list[Bridge]:
     """Agencies that link the areas of different ministries.
 
     For an agency A, let M(A) be the measures whose text (description or reporting; not the
@@ -111,7 +110,7 @@ class NetworkStats:
     overview_size: tuple[int, int]
 
 
-def network_stats(data: Graph, *, top: int = 10) -> NetworkStats:
+def network_stats(data: TripleSource, *, top: int = 10) -> NetworkStats:
     """What ``tiltaksgraf stats`` prints: the ``top`` agencies by centrality in the collaboration
     network, the top programmes and laws by centrality in the overview network (there a
     programme's degree is the number of measures and agencies linked to it), the collaboration

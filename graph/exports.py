@@ -10,17 +10,17 @@ import json
 from pathlib import Path
 
 import networkx as nx
-from rdflib import Graph
 
 from tiltaksgraf.errors import UsageError
 from tiltaksgraf.graph import network as nw
+from tiltaksgraf.graph.index import TripleSource
 from tiltaksgraf.graph.store import write_atomic
 
 EXPORT_FORMATS = ("graphml", "gexf", "csv")
 EXPORT_NETWORKS = ("collaboration", "measure-entity", "overview", "crossref")
 
 
-def export_network(data: Graph, fmt: str, out: str | Path, *, network: str = "collaboration") -> Path:
+def export_network(data: TripleSource, fmt: str, out: str | Path, *, network: str = "collaboration") -> Path:
     """Write a projection for other tools: ``graphml`` or ``gexf`` (Gephi, yEd, Cytoscape) or a
     ``csv`` edge list. List attributes become ``;``-separated text, sentences one per line.
     ``out`` is a file, or a directory to write ``<network>.<fmt>`` into."""

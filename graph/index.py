@@ -12,11 +12,12 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any, Protocol
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from rdflib import Dataset, Graph, URIRef
+from rdflib import Dataset, Graph
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS
 
 from tiltaksgraf.ontology.terms import STATUS_CONCEPTS, TG
@@ -67,6 +68,18 @@ UNREAD_PREDICATES = frozenset(str(p) for p in (
                                                               "start", "end", "exact"))
 
 
+class TripleSource(Protocol):
+    """What the projections read: the lookups an rdflib ``Graph`` and a ``TripleIndex`` share."""
+
+    def subjects(self, predicate: Any, object: Any, /) -> Iterable[Any]: ...
+
+    def objects(self, subject: Any, predicate: Any, /) -> Iterable[Any]: ...
+
+    def subject_objects(self, predicate: Any, /) -> Iterable[tuple[Any, Any]]: ...
+
+    def value(self, subject: Any, predicate: Any, /) -> Any: ...
+
+
 class TripleIndex:
     """The few lookups the projections make (``subjects``, ``objects``, ``value``,
     ``subject_objects``, as on an rdflib ``Graph``), over the build's Oxigraph quads, with every
@@ -102,7 +115,7 @@ class TripleIndex:
         return found[0] if found else None
 
 
-def as_graph(data: Graph | TripleIndex) -> Graph | TripleIndex:
+def as_graph(data: Any) -> TripleSource:
     """The triples to project: a ``Dataset``'s named graphs are unioned (its default graph alone
     is empty), a plain ``Graph`` or a ``TripleIndex`` is used as it is, and anything else with a
     ``union()`` giving one (``graph/build``'s built graph) is asked for it."""
@@ -117,7 +130,7 @@ def as_graph(data: Graph | TripleIndex) -> Graph | TripleIndex:
     return data
 
 
-def _index(g: Graph) -> _Index:
+def _index(g: TripleSource) -> _Index:
     responsible = {str(o) for _s, o in g.subject_objects(TG.responsible)}
     entities: dict[str, EntityInfo] = {}
     for rdf_type, type_name in _TYPE_OF.items():
@@ -145,7 +158,7 @@ def _index(g: Graph) -> _Index:
     return _Index(entities, measures)
 
 
-def _literal(g: Graph, s: URIRef, p: URIRef) -> str | None:
+def _literal(g: TripleSource, s: Any, p: Any) -> str | None:
     value = g.value(s, p)
     return None if value is None else str(value)
 

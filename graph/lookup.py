@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rdflib import Graph
 
 from tiltaksgraf.errors import InputError
-from tiltaksgraf.graph.index import _Index, _index, as_graph
+from tiltaksgraf.graph.index import TripleSource, _Index, _index, as_graph
 from tiltaksgraf.names import Candidate, Match, NameIndex, find_entity
 
 
@@ -21,7 +20,7 @@ def name_index(index: _Index) -> NameIndex:
                         for e in index.entities.values())
 
 
-def resolve_entity(data: Graph, name: str, *, types: Sequence[str] | None = None) -> str:
+def resolve_entity(data: TripleSource, name: str, *, types: Sequence[str] | None = None) -> str:
     """The IRI of the entity called ``name`` (see ``names.find_entity``): its IRI, its entity key,
     or its preferred or an alternative label, folded. Raises ``InputError`` saying why not —
     several fit, it is of another type, or nothing fits — with close spellings as suggestions."""

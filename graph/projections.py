@@ -10,13 +10,14 @@ import itertools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
-from rdflib import Graph, URIRef
+from rdflib import URIRef
 from rdflib.namespace import RDF
 
 from tiltaksgraf.errors import InputError
-from tiltaksgraf.graph.index import _Index, _index, _literal, as_graph
+from tiltaksgraf.graph.index import TripleSource, _Index, _index, _literal, as_graph
 from tiltaksgraf.graph.lookup import resolve_entity
 from tiltaksgraf.ontology.terms import TG
 
@@ -104,12 +105,12 @@ class _Builder:
         return attrs
 
 
-def _relationship_sentence(g: Graph, node: URIRef) -> str | None:
+def _relationship_sentence(g: TripleSource, node: Any) -> str | None:
     ev = g.value(node, TG.evidence)
     return None if ev is None else _literal(g, ev, TG.sentence)
 
 
-def _add_agency_links(g: Graph, b: _Builder, rdf_class: URIRef, relation: str) -> None:
+def _add_agency_links(g: TripleSource, b: _Builder, rdf_class: URIRef, relation: str) -> None:
     for rel in sorted(g.subjects(RDF.type, rdf_class)):
         participants = sorted({str(p) for p in g.objects(rel, TG.participant)})
         measures = {str(m) for m in g.objects(rel, TG.measure)}
@@ -123,7 +124,7 @@ def _add_agency_links(g: Graph, b: _Builder, rdf_class: URIRef, relation: str) -
             data.add_evidence(sentence)
 
 
-def collaboration_network(data: Graph, *, include_comentions: bool = False) -> nx.Graph:
+def collaboration_network(data: TripleSource, *, include_comentions: bool = False) -> nx.Graph:
     """Agencies as nodes, an edge where a sentence says two agencies work together
     (``tg:Collaboration``; with ``include_comentions`` also where they are merely named in one
     sentence, ``tg:CoMention``). ``weight`` = the number of distinct measures."""
@@ -135,7 +136,7 @@ def collaboration_network(data: Graph, *, include_comentions: bool = False) -> n
     return b.graph()
 
 
-def _add_mentions(g: Graph, b: _Builder) -> None:
+def _add_mentions(g: TripleSource, b: _Builder) -> None:
     for mention in g.subjects(RDF.type, TG.Mention):
         measure, entity = g.value(mention, TG.measure), g.value(mention, TG.entity)
         if measure is None or entity is None or str(measure) not in b.index.measures:
@@ -153,7 +154,7 @@ def _add_mentions(g: Graph, b: _Builder) -> None:
             data.measures.add(str(measure))
 
 
-def measure_entity_network(data: Graph) -> nx.Graph:
+def measure_entity_network(data: TripleSource) -> nx.Graph:
     """Bipartite: every measure, and every entity the text of some measure mentions; ``weight`` =
     the number of mentions, ``evidence`` = their sentences."""
     g = as_graph(data)
@@ -163,7 +164,7 @@ def measure_entity_network(data: Graph) -> nx.Graph:
     return b.graph(weight="mentions")
 
 
-def crossref_network(data: Graph) -> nx.DiGraph:
+def crossref_network(data: TripleSource) -> nx.DiGraph:
     """Measures as nodes, an edge from a measure to each measure its text refers to
     (``tg:CrossReference``, "jf. tiltak 12"), with the sentences as ``evidence``."""
     g = as_graph(data)
@@ -174,20 +175,20 @@ def crossref_network(data: Graph) -> nx.DiGraph:
         src, dst = g.value(ref, TG.fromMeasure), g.value(ref, TG.toMeasure)
         if src is None or dst is None:
             continue
-        data = edges.setdefault((str(src), str(dst)), _EdgeData(relations={"refers to"}))
-        data.measures.update((str(src), str(dst)))
-        data.add_evidence(_relationship_sentence(g, ref))
+        edge = edges.setdefault((str(src), str(dst)), _EdgeData(relations={"refers to"}))
+        edge.measures.update((str(src), str(dst)))
+        edge.add_evidence(_relationship_sentence(g, ref))
     for src, dst in g.subject_objects(TG.relatedMeasure):
         edges.setdefault((str(src), str(dst)), _EdgeData(relations={"refers to"}, measures={str(src), str(dst)}))
     G = nx.DiGraph(ministry_names=b.ministry_names())
     for n in sorted({n for pair in edges for n in pair}):
         G.add_node(n, **b._node_attrs(n, {n}))
-    for (src, dst), data in sorted(edges.items()):
-        G.add_edge(src, dst, **b._edge_attrs(data, "measures"))
+    for (src, dst), edge in sorted(edges.items()):
+        G.add_edge(src, dst, **b._edge_attrs(edge, "measures"))
     return G
 
 
-def overview_network(data: Graph) -> nx.Graph:
+def overview_network(data: TripleSource) -> nx.Graph:
     """The whole plan: all measures; the entities they mention; their responsible ministries;
     cross-references between measures; collaborations between agencies. Undirected; a
     cross-reference keeps its direction in the edge's ``refers_from``/``refers_to``."""
@@ -228,7 +229,7 @@ def _ego(G: nx.Graph, centres: Iterable[str], radius: int) -> nx.Graph:
     return G.subgraph(keep).copy()
 
 
-def neighbourhood(data: Graph, name: str, *, radius: int = 1) -> nx.Graph:
+def neighbourhood(data: TripleSource, name: str, *, radius: int = 1) -> nx.Graph:
     """The overview network within ``radius`` steps of the entity ``name`` (see
     ``resolve_entity``), with every edge among those nodes."""
     g = as_graph(data)
@@ -243,7 +244,7 @@ def neighbourhood(data: Graph, name: str, *, radius: int = 1) -> nx.Graph:
     return sub
 
 
-def measure_neighbourhood(data: Graph, number: int, *, radius: int = 1) -> nx.Graph:
+def measure_neighbourhood(data: TripleSource, number: int, *, radius: int = 1) -> nx.Graph:
     """The overview network within ``radius`` steps of measure ``number``: its ministries, the
     entities it mentions, the measures it refers to or is referred to by."""
     g = as_graph(data)
@@ -254,7 +255,7 @@ def measure_neighbourhood(data: Graph, number: int, *, radius: int = 1) -> nx.Gr
     return sub
 
 
-def programme_trace(data: Graph, name: str) -> nx.Graph:
+def programme_trace(data: TripleSource, name: str) -> nx.Graph:
     """One programme (by name, see ``resolve_entity``), the measures whose text mentions it, and
     those measures' agencies: the responsible ministries and the agencies their text mentions."""
     g = as_graph(data)

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import networkx as nx
 from jinja2 import DictLoader, Environment, select_autoescape
-from rdflib import Graph
 
 from tiltaksgraf.entity_types import DEFINITIONS as ENTITY_TYPE_DEFS
 from tiltaksgraf.errors import TiltaksgrafError, UsageError
 from tiltaksgraf.graph import network as nw
+from tiltaksgraf.graph.index import TripleSource
 from tiltaksgraf.graph.pyvis_loader import pyvis_network
 from tiltaksgraf.graph.store import write_atomic
 # Exports and the screenshot live in their own modules; their public names stay importable from here.
@@ -86,7 +86,7 @@ class View:
     centre: str | None = None
 
 
-def project(data: Graph, view: str, target: str | None = None, *, radius: int = 1) -> View:
+def project(data: TripleSource, view: str, target: str | None = None, *, radius: int = 1) -> View:
     """The network behind one view, with its heading. ``target`` is the programme or entity name,
     or the measure number, for the views that need one."""
     check_view(view, target)
@@ -283,7 +283,7 @@ def _template_env() -> Environment:
     return env
 
 
-def write_view(data: Graph, view: str, out: str | Path, target: str | None = None, *, radius: int = 1) -> Path:
+def write_view(data: TripleSource, view: str, out: str | Path, target: str | None = None, *, radius: int = 1) -> Path:
     """Render one view into ``out`` (an .html file), atomically."""
     path = Path(out)
     html = render_html(project(data, view, target, radius=radius))
@@ -292,7 +292,7 @@ def write_view(data: Graph, view: str, out: str | Path, target: str | None = Non
     return path
 
 
-def write_default_views(data: Graph, out_dir: str | Path) -> list[Path]:
+def write_default_views(data: TripleSource, out_dir: str | Path) -> list[Path]:
     """``collaboration.html`` and ``overview.html`` in ``out_dir`` (what ``tiltaksgraf build``
     writes); ``data`` may be the build's ``TripleIndex`` or ``BuiltGraph``, or an rdflib graph."""
     g = nw.as_graph(data)
@@ -307,7 +307,7 @@ def default_view_path(graph_dir: str | Path, view: str, target: str | None = Non
     return Path(graph_dir) / f"{name}.html"
 
 
-def render_screenshot(data: Graph, png: str | Path, *, view: str = "collaboration", target: str | None = None,
+def render_screenshot(data: TripleSource, png: str | Path, *, view: str = "collaboration", target: str | None = None,
                       width: int = 1400, height: int = 900, chromium: str | None = None) -> Path:
     """A PNG of one view (by default the collaboration network, for the README)."""
     with tempfile.TemporaryDirectory(prefix="tiltaksgraf-shot-") as tmp:
