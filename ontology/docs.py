@@ -97,8 +97,8 @@ def _doc_graph(ontology: Graph, lang: str) -> Graph:
                 language = _LANGUAGE_NAMES.get(other.language or "", other.language or "")
                 graph.add((subject, SKOS.note, Literal(f"{language}: {other}", lang=other.language)))
 
-    for scheme in sorted(s for s in skos_nodes if (s, RDF.type, SKOS.ConceptScheme) in ontology):
-        concepts = sorted(ontology.subjects(SKOS.inScheme, scheme))
+    for scheme in sorted((s for s in skos_nodes if (s, RDF.type, SKOS.ConceptScheme) in ontology), key=str):
+        concepts = sorted(ontology.subjects(SKOS.inScheme, scheme), key=str)
         listed = "; ".join(
             f"{_label(ontology, c, 'nb')} ({_label(ontology, c, lang)}) <{c}>" for c in concepts)
         note = (f"Status values are the concepts of the SKOS concept scheme <{scheme}> "

@@ -217,12 +217,13 @@ def _label_index(store: Store) -> NameIndex:
         alts: dict[str, dict[str, None]] = {}
         preferred: dict[str, str] = {}
         for entity, type_, label, rank in store.query(_LABELS_QUERY).rows:
-            if not isinstance(entity, URIRef) or label is None or type_ not in wanted:
+            if not isinstance(entity, URIRef) or not isinstance(type_, URIRef) or label is None \
+                    or type_ not in wanted:
                 continue
-            iri = str(entity)
+            iri, exact_name = str(entity), str(rank) == "0"
             types.setdefault(iri, {})[_TYPE_NAMES[type_]] = None
-            (exact if int(rank) == 0 else alts).setdefault(iri, {})[str(label)] = None
-            if int(rank) == 0 and (iri not in preferred or getattr(label, "language", None) == "nb"):
+            (exact if exact_name else alts).setdefault(iri, {})[str(label)] = None
+            if exact_name and (iri not in preferred or getattr(label, "language", None) == "nb"):
                 preferred[iri] = str(label)
         index = NameIndex.of(
             Candidate(iri, tuple(sorted(kinds, key=_type_order)), preferred.get(iri, iri),
