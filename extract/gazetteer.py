@@ -80,7 +80,7 @@ def _read_jsonl(path: Path) -> list[tuple[int, dict]]:
 def _check_type(value: object, path: Path, line: int) -> EntityType:
     if value not in ENTITY_TYPES:
         raise DataError(f"type {value!r} is not one of {', '.join(ENTITY_TYPES)}", path=str(path), line=line)
-    return value  # type: ignore[return-value]  # checked against ENTITY_TYPES just above
+    return value
 
 
 def _unique_slug(value: str, field: str, seen: dict[str, int], path: Path, line: int) -> str:

@@ -70,7 +70,8 @@ def read_lines(path: Path, model: type[Line] | Callable[[dict[str, Any]], type[L
     """Every line of the JSON-lines file ``path`` (blank lines and ``//`` comments skipped) as
     ``model``, with its 1-based line number."""
     if not path.is_file():
-        raise DataError("missing data file", path=str(path), hint="reinstall tiltaksgraf; the ontology/ folder ships it")
+        raise DataError("missing data file", path=str(path),
+                        hint="reinstall tiltaksgraf; the ontology/ folder ships it")
     out: list[tuple[int, Line]] = []
     for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not text.strip() or text.lstrip().startswith("//"):

@@ -53,7 +53,10 @@ def communities(G: nx.Graph, *, seed: int = LOUVAIN_SEED) -> list[tuple[str, ...
     if G.number_of_edges() == 0:
         return [(n,) for n in sorted(G)]
     found = nx.community.louvain_communities(G, weight="weight", seed=seed)
-    name = lambda n: str(G.nodes[n].get("name", n))  # noqa: E731
+
+    def name(n: str) -> str:
+        return str(G.nodes[n].get("name", n))
+
     groups = [tuple(sorted(c, key=name)) for c in found]
     return sorted(groups, key=lambda c: (-len(c), name(c[0])))
 
@@ -119,7 +122,10 @@ def network_stats(data: TripleSource, *, top: int = 10) -> NetworkStats:
     collab = collaboration_network(g)
     overview = overview_network(g)
     over = centrality(overview)
-    by_degree = lambda rows: sorted(rows, key=lambda r: (-r.degree, -r.betweenness, r.name))  # noqa: E731
+
+    def by_degree(rows: list[Centrality]) -> list[Centrality]:
+        return sorted(rows, key=lambda r: (-r.degree, -r.betweenness, r.name))
+
     names = [tuple(str(collab.nodes[n]["name"]) for n in c) for c in communities(collab)]
     agencies = centrality(collab)
     return NetworkStats(

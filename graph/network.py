@@ -1,8 +1,9 @@
 """Stage 6, network: the RDF knowledge graph → networkx projections → analytics.
 
 Input: the build's ``BuiltGraph`` (its ``union()``), a ``TripleIndex`` over its quads, or an rdflib
-``Graph`` or ``Dataset`` (named graphs unioned) read back from a build. Output: plain networkx graphs whose nodes are IRIs (as strings) and whose attributes are
-plain Python values, and small frozen records with the analytics.
+``Graph`` or ``Dataset`` (named graphs unioned) read back from a build. Output: plain networkx
+graphs whose nodes are IRIs (as strings) and whose attributes are plain Python values, and small
+frozen records with the analytics.
 
 Projections, one public function each:
 

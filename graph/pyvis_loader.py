@@ -20,12 +20,12 @@ def pyvis_network():
     placeholder = types.ModuleType("IPython")
     display = types.ModuleType("IPython.display")
 
-    class IFrame:  # noqa: D401 - stands in for IPython.display.IFrame
+    class IFrame:  # stands in for IPython.display.IFrame
         def __init__(self, *args, **kwargs):
             raise RuntimeError("IPython was not loaded when pyvis was imported; use the HTML file")
 
-    display.IFrame = IFrame  # type: ignore[attr-defined]  # module attribute set at run time
-    placeholder.display = display  # type: ignore[attr-defined]
+    display.IFrame = IFrame
+    placeholder.display = display
     sys.modules["IPython"], sys.modules["IPython.display"] = placeholder, display
     try:
         from pyvis.network import Network

@@ -34,7 +34,8 @@ def screenshot(html: str | Path, png: str | Path, *, width: int = 1400, height: 
         from playwright.sync_api import sync_playwright
     except ImportError as exc:
         raise InputError("the screenshot needs Playwright's Python package",
-                         hint="pip install playwright (no browser download needed: the system Chromium is used)") from exc
+                         hint="pip install playwright (no browser download needed: the system Chromium is used)"
+                         ) from exc
     executable = find_chromium(chromium)
     url = Path(html).resolve().as_uri()
     with sync_playwright() as p:

@@ -131,7 +131,8 @@ def _measure_number(text: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise UsageError(f"a measure is given by its number, not {text!r}", hint="e.g. 'tiltaksgraf viz measure 12'") from None
+        raise UsageError(f"a measure is given by its number, not {text!r}",
+                         hint="e.g. 'tiltaksgraf viz measure 12'") from None
 
 
 # --- HTML ---------------------------------------------------------------------------------------------

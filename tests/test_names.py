@@ -131,7 +131,8 @@ def test_names_api_find(built):
         find(store, "Statens barnehus", "Programme")
 
 
-@pytest.mark.parametrize("label", ["Barne-, ungdoms- og familiedirektoratet", "Sørlandet sykehus", "BASIS – behandlingstilbud", "Påbegynt",
+@pytest.mark.parametrize("label", ["Barne-, ungdoms- og familiedirektoratet", "Sørlandet sykehus",
+                                   "BASIS – behandlingstilbud", "Påbegynt",
                                    "Nasjonalt kunnskapssenter om vold og traumatisk stress"])
 def test_names_entity_search_folds_as_names_fold(built, capsys, label):
     """entity-search.rq folds in SPARQL; a name folded in Python must find the same entity."""

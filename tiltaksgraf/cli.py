@@ -29,14 +29,18 @@ _state = {"debug": False}
 
 
 @app.callback()
-def _options(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")] = False) -> None:
+def _options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")] = False,
+) -> None:
     _state["debug"] = debug
 
 
 @app.command()
 def build(
-    reports: Annotated[Optional[list[Path]], typer.Argument(help="Report text files; default: the bundled report.")] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (replaced only when the build succeeds).")] = Path("out"),
+    reports: Annotated[Optional[list[Path]], typer.Argument(
+        help="Report text files; default: the bundled report.")] = None,
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", help="Output directory (replaced only when the build succeeds).")] = Path("out"),
     views: Annotated[bool, typer.Option(help="Also write the HTML network views.")] = True,
 ) -> None:
     """Build the knowledge graph: measures.json, graph.ttl, graph.trig and the HTML views in OUT."""
@@ -59,7 +63,8 @@ def build(
 def export(
     fmt: Annotated[str, typer.Argument(help="turtle, trig, nt, nquads, jsonld or xml.")],
     graph: Annotated[Path, typer.Option("--graph", "-g", help="A build directory.")] = Path("out"),
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="File or directory to write; default: the build directory.")] = None,
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", "-o", help="File or directory to write; default: the build directory.")] = None,
 ) -> None:
     """Write the built graph in another RDF format."""
     from tiltaksgraf.graph.store import export as run_export
@@ -82,7 +87,9 @@ def evaluate(
 
 
 @app.command()
-def docs(out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the HTML.")] = Path("docs/ontology")) -> None:
+def docs(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the HTML.")] = Path("docs/ontology"),
+) -> None:
     """Render the ontology's HTML documentation (pyLODE)."""
     from tiltaksgraf.ontology.docs import build_docs
 
@@ -99,7 +106,7 @@ def _click_exceptions() -> list:
     """Typer ≥ 0.26 raises its own vendored copy of click's exceptions; older ones raise click's."""
     modules = [click.exceptions]
     try:
-        from typer._click import exceptions as vendored  # type: ignore[import-not-found]  # only in newer typer
+        from typer._click import exceptions as vendored  # only in newer typer
         modules.append(vendored)
     except ImportError:
         pass

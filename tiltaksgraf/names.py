@@ -23,6 +23,8 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from tiltaksgraf.errors import TiltaksgrafError
+
 _LETTERS = str.maketrans({"æ": "ae", "ø": "o", "đ": "d", "ŋ": "n", "ŧ": "t", "ß": "ss", "ı": "i"})
 _DASHES = re.compile(r"[\u2010-\u2015\u2212]")
 _QUOTES = re.compile(r"[«»\"“”„'’‘`]")
@@ -101,10 +103,10 @@ class NoMatch:
             return "did you mean: " + "; ".join(c.describe(label) for c, label in self.suggestions)
         return search
 
-    def error(self, error_type: type[Exception], *, what: str | None = None, search: str | None = None,
-              prefix: str = "") -> Exception:
+    def error(self, error_type: type[TiltaksgrafError], *, what: str | None = None, search: str | None = None,
+              prefix: str = "") -> TiltaksgrafError:
         """The error to raise: ``error_type`` (a ``TiltaksgrafError``) with the message and hint."""
-        return error_type(prefix + self.message(what), hint=self.hint(search=search))  # type: ignore[call-arg]  # TiltaksgrafError takes hint=
+        return error_type(prefix + self.message(what), hint=self.hint(search=search))
 
 
 def _a(noun: str) -> str:

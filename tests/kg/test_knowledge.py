@@ -11,7 +11,8 @@ from tiltaksgraf.extract.gazetteer import load_gazetteer, load_knowledge, load_p
 from tiltaksgraf.extract.relations import load_triggers
 from tiltaksgraf.extract.resolve import fold
 
-GOOD = {"key": "bufdir", "type": "Agency", "canonical": "Barne-, ungdoms- og familiedirektoratet", "aliases": ["Bufdir"]}
+GOOD = {"key": "bufdir", "type": "Agency", "canonical": "Barne-, ungdoms- og familiedirektoratet",
+        "aliases": ["Bufdir"]}
 
 
 def _write(tmp_path, rows):
