@@ -75,3 +75,31 @@ def assert_offsets_exact(report: Report) -> None:
 def check_offsets():
     """``check_offsets(report)`` asserts every span, segment and section offset is exact."""
     return assert_offsets_exact
+
+
+# --- the quick subset: `python -m pytest -m "not slow" -o addopts=""` -----------------------------
+# Marked here, in one place, rather than in each file: whole folders and files that build, fuzz,
+# soak, start servers or browsers, and the single tests that take seconds (measured with
+# --durations; most run the CLI or a second store over the whole graph). The whole suite stays
+# `python -m pytest`.
+SLOW_PATHS = ("tests/fuzz/", "tests/hostile/", "tests/test_bench.py", "tests/test_cli_build.py",
+              "tests/graph/test_browser.py", "tests/kg/test_cli_kg.py", "tests/queries/test_two_reports.py",
+              "tests/queries/test_push.py", "tests/test_readme.py", "tests/test_names.py",
+              "tests/graph/test_commands.py", "tests/queries/test_query_commands.py")
+SLOW_MARKERS = ("browser", "server")
+SLOW_TESTS = {
+    "test_graph_conforms_to_shapes", "test_graph_build_is_deterministic", "test_api_load_and_run_on_both_stores",
+    "test_named_queries_stores_return_the_same_rows", "test_named_queries_entity_search",
+    "test_docs_build_writes_html_page", "test_shapes_valid_graph_conforms",
+    "test_network_triple_index_projects_as_rdflib_does",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(str(config.rootpath))
+    for item in items:
+        path = Path(str(item.path)).resolve()
+        where = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
+        name = getattr(item, "originalname", item.name)  # a parametrized test's name without its ids
+        if where.startswith(SLOW_PATHS) or any(item.get_closest_marker(m) for m in SLOW_MARKERS) or name in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
