@@ -9,7 +9,7 @@ import pytest
 
 from tiltaksgraf.extract.parse import parse_report
 from tiltaksgraf.extract.read import read_report
-from tiltaksgraf.pipeline import bundled_report
+from tiltaksgraf.pipeline import bundled_report, extract_file
 from tiltaksgraf.records import Report
 
 
@@ -33,6 +33,23 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("build") / "out"
     build([], out, write_views=False)
     return out
+
+
+# Golden files shared by the stages' tests (a small synthetic report, its graph, held-out gold).
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+@pytest.fixture(scope="session")
+def bundled_extraction():
+    """The bundled report extracted once (NLP, resolution, relations)."""
+    return extract_file(bundled_report())
+
+
+@pytest.fixture(scope="session")
+def mini_extraction():
+    """A small synthetic report with entities the gazetteer does not know (to see the patterns
+    generalise), extracted once."""
+    return extract_file(GOLDEN / "mini-report.txt")
 
 
 @pytest.fixture(scope="session")

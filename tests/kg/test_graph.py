@@ -15,7 +15,7 @@ from tiltaksgraf.graph.iri import mint_iri, slug
 from tiltaksgraf.ontology.terms import TG, load_ontology, load_shapes
 from tiltaksgraf.pipeline import build
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = next(p for p in Path(__file__).resolve().parents if p.name == "tests") / "golden"
 
 
 @pytest.fixture(scope="module")
