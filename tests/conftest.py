@@ -100,7 +100,7 @@ def check_offsets():
 # --durations; most run the CLI or a second store over the whole graph). The whole suite stays
 # `python -m pytest`.
 SLOW_PATHS = ("tests/fuzz/", "tests/hostile/", "tests/test_bench.py", "tests/test_cli_build.py",
-              "tests/graph/test_browser.py", "tests/kg/test_cli_kg.py", "tests/queries/test_two_reports.py",
+              "tests/graph/test_browser.py", "tests/test_cli.py", "tests/queries/test_two_reports.py",
               "tests/queries/test_push.py", "tests/test_readme.py", "tests/test_names.py",
               "tests/graph/test_commands.py", "tests/queries/test_query_commands.py")
 SLOW_MARKERS = ("browser", "server")
