@@ -55,3 +55,25 @@ def test_stage_commands_reach_the_cli_through_register(stage):
 def test_no_noqa_e402_left_in_the_cli():
     text = (ROOT / "tiltaksgraf" / "cli.py").read_text("utf-8")
     assert "E402" not in text and "package_main" not in text
+
+
+def _tiltaksgraf_imports(path: Path) -> set[str]:
+    return {m for m in _imported_modules(path) if m.startswith("tiltaksgraf.")}
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "extract").glob("*.py")), ids=lambda p: p.name)
+def test_extract_imports_no_later_stage(path):
+    later = {m for m in _tiltaksgraf_imports(path)
+             if m.startswith(("tiltaksgraf.graph", "tiltaksgraf.queries", "tiltaksgraf.pipeline"))}
+    assert later <= {"tiltaksgraf.graph.iri", "tiltaksgraf.graph.iri.slug"}, later
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "graph").glob("*.py")), ids=lambda p: p.name)
+def test_graph_imports_no_queries(path):
+    assert not {m for m in _tiltaksgraf_imports(path) if m.startswith("tiltaksgraf.queries")}
+
+
+@pytest.mark.parametrize("name", ["records", "errors", "names", "entity_types", "console"])
+def test_base_modules_import_no_stage(name):
+    stages = ("tiltaksgraf.extract", "tiltaksgraf.graph", "tiltaksgraf.queries", "tiltaksgraf.pipeline")
+    assert not {m for m in _tiltaksgraf_imports(ROOT / "tiltaksgraf" / f"{name}.py") if m.startswith(stages)}
