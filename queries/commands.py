@@ -156,8 +156,15 @@ def _parse_params(items: list[str]) -> dict[str, str]:
 def _read_query(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the query: {exc}", path=str(path)) from exc
+    except FileNotFoundError:
+        raise InputError("no such file", path=str(path),
+                         hint="give a file with a SPARQL query, or run a named one: tiltaksgraf queries") from None
+    except IsADirectoryError:
+        raise InputError("a directory, not a query file", path=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start})", path=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read the query: {exc.strerror}", path=str(path)) from exc
 
 
 def _print_table(result) -> None:

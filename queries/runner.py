@@ -43,7 +43,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
 from tiltaksgraf.entity_types import DEFINITIONS as ENTITY_TYPE_DEFS
-from tiltaksgraf.errors import DataError, QueryError
+from tiltaksgraf.errors import DataError, ParameterError, QueryError
 from tiltaksgraf.names import Candidate, Match, NameIndex, NoMatch, find_entity, fold
 from tiltaksgraf.graph.oxigraph_store import QueryResult, Store, prepare_rdflib
 from tiltaksgraf.ontology.terms import TG
@@ -233,6 +233,18 @@ def _label_index(store: Store) -> NameIndex:
     return index
 
 
+def _check_measure_number(store: Store, number: int) -> None:
+    """A measure number the graph has, or an error giving the range it has (as ``viz measure``
+    does): otherwise the query would answer 0 rows and leave the user guessing."""
+    numbers = store.cache.get("measure-numbers")
+    if numbers is None:
+        rows = store.query(f"PREFIX tg: <{TG._NS}> SELECT DISTINCT ?n WHERE {{ ?m tg:measureNumber ?n }}").rows
+        numbers = store.cache["measure-numbers"] = sorted({int(n) for (n,) in rows if n is not None})
+    if number not in numbers:
+        span = f"{numbers[0]}–{numbers[-1]}" if numbers else "none"
+        raise QueryError(f"measure: no measure number {number} in the graph", hint=f"measures present: {span}")
+
+
 def find_in_store(store: Store, text: str, *, types: tuple[str, ...] | None = None) -> Match | NoMatch:
     """``names.find_entity`` over the store's entities: what ``query -p``, the API and the
     ``entity-search`` hint use, so each says the same about the same text."""
@@ -266,9 +278,12 @@ def resolve_params(store: Store, query: NamedQuery, values: Mapping[str, Any]) -
 def _term_for(store: Store, query: NamedQuery, param: Param, value: Any) -> Node:
     if param.type == "integer":
         try:
-            return Literal(int(str(value).strip()))
+            number = Literal(int(str(value).strip()))
         except ValueError:
-            raise QueryError(f"{param.name} must be a whole number, not {value!r}") from None
+            raise ParameterError(f"{param.name} must be a whole number, not {value!r}") from None
+        if param.name == "measure":
+            _check_measure_number(store, int(number))
+        return number
     if param.type == "text":
         return Literal(str(value))
     allowed = tuple(_TYPE_NAMES[t] for t in PARAM_TYPES[param.type] or ())
