@@ -109,7 +109,8 @@ def export_network(
 @app.command()
 def screenshot(
     graph: GraphDir = Path("out"),
-    out: Annotated[Path, typer.Option("--out", "-o", help="PNG file to write.")] = Path("docs/img/collaboration.png"),
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", "-o", help="PNG file to write; default: VIEW.png in the build directory.")] = None,
     view: Annotated[str, typer.Option(help="The view to picture: collaboration or overview.")] = "collaboration",
     width: Annotated[int, typer.Option(min=400, help="Viewport width in pixels.")] = 1400,
     height: Annotated[int, typer.Option(min=300, help="Viewport height in pixels.")] = 900,
@@ -119,5 +120,7 @@ def screenshot(
     from tiltaksgraf.graph.store import load_graph
     from tiltaksgraf.graph.viz import render_screenshot
 
-    path = render_screenshot(load_graph(graph), out, view=view, width=width, height=height, chromium=chromium)
+    # Not into docs/img by default: that picture is tracked, and a user's run should not change it.
+    target = out if out is not None else Path(graph) / f"{view}.png"
+    path = render_screenshot(load_graph(graph), target, view=view, width=width, height=height, chromium=chromium)
     err.print(f"wrote {path} ({path.stat().st_size // 1024} KB)")
