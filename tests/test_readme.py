@@ -129,3 +129,10 @@ def test_readme_numbers_are_the_builds(tmp_path, capsys):
     assert f"# [{{'n': {store_count}}}]" in README
     pushed = re.search(r"pushed 3 graphs, (\d+) triples", README).group(1)
     assert int(pushed) == store_count  # push sends the same triples the local store holds
+
+
+def test_readme_gazetteer_size_is_the_files():
+    from tiltaksgraf.extract.gazetteer import load_knowledge
+
+    quoted = int(re.search(r"`gazetteer.jsonl` \((\d+) entities", README).group(1))
+    assert quoted == len(load_knowledge().gazetteer)
