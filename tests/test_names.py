@@ -143,3 +143,21 @@ def test_names_entity_search_folds_as_names_fold(built, capsys, label):
         assert len(out.splitlines()) == 1
     else:
         assert len(out.splitlines()) > 1, label
+
+
+def test_names_entity_search_sparql_folds_every_name_as_fold_does(built):
+    """The folding expression of entity-search.rq, run over every name in the graph, gives what
+    ``names.fold`` gives (up to the end punctuation fold also strips)."""
+    from tiltaksgraf.api import load, sparql
+    from tiltaksgraf.entity_types import sparql_values
+
+    text = (ROOT / "queries" / "entity-search.rq").read_text("utf-8")
+    expression = re.search(r"BIND\((REPLACE\(.*?)\s+AS \?folded\)", text, re.S).group(1)
+    query = ("PREFIX tg: <https://w3id.org/tiltaksgraf/ontology#>\n"
+             "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
+             "SELECT DISTINCT ?name ?folded WHERE {\n"
+             "  ?entity a ?class ; skos:prefLabel|skos:altLabel|tg:entityKey ?name .\n"
+             f"{sparql_values('class')} BIND({expression} AS ?folded) }}")
+    rows = sparql(load(built, "oxigraph"), query)
+    assert len(rows) > 1000
+    assert [r["name"] for r in rows if r["folded"].strip(" .,:;") != fold(r["name"])] == []
