@@ -136,3 +136,20 @@ def test_readme_gazetteer_size_is_the_files():
 
     quoted = int(re.search(r"`gazetteer.jsonl` \((\d+) entities", README).group(1))
     assert quoted == len(load_knowledge().gazetteer)
+
+
+def test_readme_lists_every_named_query():
+    from tiltaksgraf.queries.runner import load_named_queries
+
+    section = README.split("### Named queries", 1)[1].split("\n#", 1)[0]
+    listed = set(re.findall(r"^\| `([a-z-]+)` \|", section, re.M))
+    assert listed == set(load_named_queries())
+
+
+def test_readme_mentions_every_command():
+    from typer.main import get_command
+
+    from tiltaksgraf.cli import app
+
+    missing = [name for name in get_command(app).commands if f"tiltaksgraf {name}" not in README]
+    assert missing == []
