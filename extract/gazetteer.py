@@ -2,8 +2,9 @@
 the gazetteer (known entities), the span patterns (what the gazetteer does not know), and the
 type lexicon (which head nouns make a name an agency, a law, a plan …).
 
-Code holds the mechanism, these files hold the knowledge; a bad line is reported by file and
-line number.
+Code holds the mechanism, these files hold the knowledge. Each file's lines are checked against
+its schema (``extract/schemas.py``: unknown keys, wrong types, unknown ``extend`` values); a bad
+line is reported by file and line number.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Literal
 
 from tiltaksgraf.errors import DataError
+from tiltaksgraf.extract.schemas import (
+    GazetteerLine, PatternLine, TitleStopWordsLine, TypeHeadsLine, pattern_line_model, read_lines)
 from tiltaksgraf.records import ENTITY_TYPES, EntityType
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "ontology"
@@ -38,8 +42,8 @@ class SpanPattern:
 
     id: str
     label: EntityType
-    pattern: list | str
-    extend: str | None = None
+    pattern: list[dict[str, Any]] | str
+    extend: Literal["title"] | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,8 @@ class Knowledge:
 
 
 def _read_jsonl(path: Path) -> list[tuple[int, dict]]:
+    """The raw lines; ``extract/relations`` still reads its file this way (``schemas.read_lines``
+    validates against a schema and is the way to read a knowledge file)."""
     if not path.is_file():
         raise DataError("missing data file", path=str(path),
                         hint="reinstall tiltaksgraf; the ontology/ folder ships it")
@@ -74,13 +80,12 @@ def _read_jsonl(path: Path) -> list[tuple[int, dict]]:
 def _check_type(value: object, path: Path, line: int) -> EntityType:
     if value not in ENTITY_TYPES:
         raise DataError(f"type {value!r} is not one of {', '.join(ENTITY_TYPES)}", path=str(path), line=line)
-    return value  # type: ignore[return-value]  # checked against ENTITY_TYPES just above
+    return value
 
 
-def _unique_slug(row: dict, field: str, seen: dict[str, int], path: Path, line: int) -> str:
-    """``row[field]`` checked to be a lowercase slug not used on an earlier line."""
-    value = row.get(field)
-    if not isinstance(value, str) or not _KEY.match(value):
+def _unique_slug(value: str, field: str, seen: dict[str, int], path: Path, line: int) -> str:
+    """``value`` (of ``field``) checked to be a lowercase slug not used on an earlier line."""
+    if not _KEY.match(value):
         raise DataError(f"{field} {value!r} must be a lowercase slug [a-z0-9-]", path=str(path), line=line)
     if value in seen:
         raise DataError(f"{field} {value!r} is already used on line {seen[value]}", path=str(path), line=line)
@@ -91,21 +96,19 @@ def _unique_slug(row: dict, field: str, seen: dict[str, int], path: Path, line: 
 def load_gazetteer(path: Path) -> tuple[GazetteerEntry, ...]:
     entries: list[GazetteerEntry] = []
     seen: dict[str, int] = {}
-    for line, row in _read_jsonl(path):
-        key = _unique_slug(row, "key", seen, path, line)
-        canonical = row.get("canonical")
-        aliases = row.get("aliases", [])
-        if not isinstance(canonical, str) or not canonical.strip():
+    for line, row in read_lines(path, GazetteerLine):
+        key = _unique_slug(row.key, "key", seen, path, line)
+        if not row.canonical.strip():
             raise DataError(f"{key}: canonical must be a non-empty string", path=str(path), line=line)
-        if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+        if not all(a.strip() for a in row.aliases):
             raise DataError(f"{key}: aliases must be a list of non-empty strings", path=str(path), line=line)
         entries.append(GazetteerEntry(
             key=key,
-            type=_check_type(row.get("type"), path, line),
-            canonical=canonical.strip(),
-            aliases=tuple(dict.fromkeys([canonical.strip(), *(a.strip() for a in aliases)])),
-            exact_case=row.get("case") == "exact",
-            parent=row.get("parent"),
+            type=_check_type(row.type, path, line),
+            canonical=row.canonical.strip(),
+            aliases=tuple(dict.fromkeys([row.canonical.strip(), *(a.strip() for a in row.aliases)])),
+            exact_case=row.case == "exact",
+            parent=row.parent,
         ))
     return tuple(entries)
 
@@ -115,19 +118,15 @@ def load_patterns(path: Path) -> tuple[tuple[SpanPattern, ...], dict[str, Entity
     heads: dict[str, EntityType] = {}
     stops: set[str] = set()
     ids: dict[str, int] = {}
-    for line, row in _read_jsonl(path):
-        if "type_heads" in row:
-            for head, typ in row["type_heads"].items():
+    for line, row in read_lines(path, pattern_line_model):
+        if isinstance(row, TypeHeadsLine):
+            for head, typ in row.type_heads.items():
                 heads[head.lower()] = _check_type(typ, path, line)
-            continue
-        if "title_stop_words" in row:
-            stops.update(w.lower() for w in row["title_stop_words"])
-            continue
-        pid = _unique_slug(row, "id", ids, path, line)
-        if not isinstance(row.get("pattern"), (list, str)):
-            raise DataError(f"{pid}: pattern must be a token list or a phrase", path=str(path), line=line)
-        patterns.append(SpanPattern(pid, _check_type(row.get("label"), path, line), row["pattern"],
-                                    row.get("extend")))
+        elif isinstance(row, TitleStopWordsLine):
+            stops.update(w.lower() for w in row.title_stop_words)
+        elif isinstance(row, PatternLine):
+            pid = _unique_slug(row.id, "id", ids, path, line)
+            patterns.append(SpanPattern(pid, _check_type(row.label, path, line), row.pattern, row.extend))
     return tuple(patterns), heads, frozenset(stops)
 
 

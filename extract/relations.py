@@ -23,6 +23,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
+from tiltaksgraf.entity_types import CONCERN_TYPES
 from tiltaksgraf.extract.gazetteer import Knowledge, load_knowledge
 from tiltaksgraf.extract.nlp import SegmentAnalysis
 from tiltaksgraf.extract.relation_rules import RelationRules, load_rules
@@ -32,7 +33,6 @@ from tiltaksgraf.records import (
 )
 
 _WINDOW = 90  # characters between a trigger and the name it points at
-_CONCERN_TYPES = ("Programme", "Plan", "Report")
 
 
 # --- per report ------------------------------------------------------------------------------------
@@ -110,7 +110,7 @@ def _topics(mentions: list[Mention], types: dict[str, EntityType]) -> dict[int, 
     described: dict[int, str] = {}
     counts: dict[int, Counter[str]] = {}
     for m in mentions:
-        if types.get(m.entity_key) not in _CONCERN_TYPES:
+        if types.get(m.entity_key) not in CONCERN_TYPES:
             continue
         if m.field == "description":
             described.setdefault(m.measure, m.entity_key)
@@ -310,7 +310,7 @@ def _concerns(ctx: _Context, mentions: list[Mention], partners: tuple[str, ...])
     only cites, "jf. Prop. 1 S"), else — when the sentence refers back ("arbeidet", "veilederen") —
     what the measure is about. One, so that the answer to "on what" is one thing."""
     for m in mentions:
-        if ctx.types.get(m.entity_key) in _CONCERN_TYPES and m.entity_key not in partners:
+        if ctx.types.get(m.entity_key) in CONCERN_TYPES and m.entity_key not in partners:
             if not ctx.rules.patterns["reference"].search(ctx.text[:ctx.at(m)[0]]):
                 return (m.entity_key,)
     if ctx.topic and ctx.topic not in partners and ctx.rules.matches("refers-back", ctx.text):

@@ -9,27 +9,19 @@ folded form. The ANSVAR codes resolve the same way, to the responsible ministrie
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import replace
+from typing import NamedTuple
 
 from tiltaksgraf.extract.gazetteer import GazetteerEntry, Knowledge
 from tiltaksgraf.extract.nlp import SegmentAnalysis
 from tiltaksgraf.graph.iri import slug
+from tiltaksgraf.names import fold  # the one rule for comparing names (also used by evaluate)
 from tiltaksgraf.records import Entity, EntityType, Mention, Report
 
 ALL_MINISTRIES = "ALLE"
 _GENITIVE = ("’s", "'s", "s", "'", "’")
 _DEFINITE = ("enes", "ene", "en", "et")
-
-
-def fold(label: str) -> str:
-    """Case, Unicode form, dashes, quotes and blanks folded: the form labels are compared in."""
-    s = unicodedata.normalize("NFKC", label).casefold()
-    s = re.sub(r"[\u2010-\u2015\u2212]", "-", s)
-    s = re.sub(r"[«»\"“”„'’‘`]", "", s)
-    s = re.sub(r"\s*-\s*", "-", s)
-    return re.sub(r"\s+", " ", s).strip(" .,:;")
 
 
 def clean_label(surface: str) -> str:
@@ -97,9 +89,17 @@ def _pattern_key(surface: str, label: EntityType) -> str:
     return slug(base)
 
 
+class Resolution(NamedTuple):
+    """What ``resolve`` returns; a named tuple, so ``mentions, entities, responsible = …`` still works."""
+
+    mentions: list[Mention]  # with their entity keys
+    entities: list[Entity]  # one per key, sorted by key
+    responsible: dict[int, list[str]]  # measure number → responsible ministries' entity keys
+
+
 def resolve(report: Report, analyses: list[SegmentAnalysis], knowledge: Knowledge,
-            learned: tuple[GazetteerEntry, ...]) -> tuple[list[Mention], list[Entity], dict[int, list[str]]]:
-    """Return (mentions with their entity keys, entities, responsible ministry keys per measure)."""
+            learned: tuple[GazetteerEntry, ...]) -> Resolution:
+    """The report's mentions resolved to entities, the entities, and each measure's ministries."""
     resolver = Resolver(knowledge, learned)
     mentions: list[Mention] = []
     surfaces: dict[str, list[str]] = defaultdict(list)
@@ -121,7 +121,7 @@ def resolve(report: Report, analyses: list[SegmentAnalysis], knowledge: Knowledg
             surfaces[key].append(code)
             types.setdefault(key, "Agency")
     entities = [_entity(key, types[key], surfaces[key], resolver, glossary) for key in sorted(surfaces)]
-    return mentions, entities, responsible
+    return Resolution(mentions, entities, responsible)
 
 
 def _entity(key: str, typ: EntityType, seen: list[str], resolver: Resolver, glossary: dict[str, str]) -> Entity:

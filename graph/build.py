@@ -19,6 +19,7 @@ import pyoxigraph as ox
 from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
 
+from tiltaksgraf.entity_types import class_iris
 from tiltaksgraf.graph.iri import mint_iri
 from tiltaksgraf.ontology.terms import OA, STATUS_CONCEPTS, TG, TG_STATUS
 from tiltaksgraf.records import (
@@ -27,7 +28,7 @@ from tiltaksgraf.records import (
 )
 
 DERIVED_GRAPH = mint_iri("graph", "derived")
-_TYPES = {"Agency": TG.Agency, "Programme": TG.Programme, "Law": TG.Law, "Report": TG.Report, "Plan": TG.Plan}
+_TYPES = class_iris()
 _RELATION_CLASSES = {"collaboration": TG.Collaboration, "comention": TG.CoMention, "consultation": TG.Consultation,
                      "commission": TG.Commission, "funding": TG.Funding, "crossref": TG.CrossReference}
 

@@ -1,4 +1,4 @@
-"""CLI commands of this stage; they register themselves on ``tiltaksgraf.cli.app``.
+"""CLI commands of this stage; ``tiltaksgraf.cli`` adds them to its app with ``register(app)``.
 
 ``stats`` prints centrality and communities, ``viz`` writes an HTML view, ``export-network``
 writes a projection for Gephi and friends, ``screenshot`` renders a PNG of a view.
@@ -13,7 +13,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tiltaksgraf.cli import app, err
+from tiltaksgraf.console import err
+
+# This stage's commands. The CLI copies them onto its own app in register(), so this module
+# never imports the CLI.
+app = typer.Typer()
+
+
+def register(cli_app: typer.Typer) -> None:
+    """Add this stage's commands to ``cli_app`` (``tiltaksgraf.cli`` calls this)."""
+    cli_app.registered_commands.extend(app.registered_commands)
+
 
 GraphDir = Annotated[Path, typer.Option("--graph", "-g", help="A build directory.")]
 
@@ -88,8 +98,8 @@ def export_network(
 ) -> None:
     """Write a network projection for other tools (Gephi, Cytoscape, yEd, a spreadsheet)."""
     from tiltaksgraf.graph.store import load_graph
-    from tiltaksgraf.graph.viz import check_export
-    from tiltaksgraf.graph.viz import export_network as run_export
+    from tiltaksgraf.graph.exports import check_export
+    from tiltaksgraf.graph.exports import export_network as run_export
 
     check_export(fmt, network)
     target = run_export(load_graph(graph), fmt, out or graph, network=network)
@@ -99,7 +109,8 @@ def export_network(
 @app.command()
 def screenshot(
     graph: GraphDir = Path("out"),
-    out: Annotated[Path, typer.Option("--out", "-o", help="PNG file to write.")] = Path("docs/img/collaboration.png"),
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", "-o", help="PNG file to write; default: VIEW.png in the build directory.")] = None,
     view: Annotated[str, typer.Option(help="The view to picture: collaboration or overview.")] = "collaboration",
     width: Annotated[int, typer.Option(min=400, help="Viewport width in pixels.")] = 1400,
     height: Annotated[int, typer.Option(min=300, help="Viewport height in pixels.")] = 900,
@@ -109,5 +120,7 @@ def screenshot(
     from tiltaksgraf.graph.store import load_graph
     from tiltaksgraf.graph.viz import render_screenshot
 
-    path = render_screenshot(load_graph(graph), out, view=view, width=width, height=height, chromium=chromium)
+    # Not into docs/img by default: that picture is tracked, and a user's run should not change it.
+    target = out if out is not None else Path(graph) / f"{view}.png"
+    path = render_screenshot(load_graph(graph), target, view=view, width=width, height=height, chromium=chromium)
     err.print(f"wrote {path} ({path.stat().st_size // 1024} KB)")

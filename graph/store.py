@@ -90,16 +90,28 @@ def load_graph(graph_dir: str | Path, *, into: Graph | None = None) -> Graph:
     try:
         g.parse(path, format="turtle")
     except Exception as exc:  # rdflib raises many parser-specific types
-        raise InputError(f"cannot read the graph: {exc}", path=str(path),
-                         hint="rebuild it with 'tiltaksgraf build'") from exc
+        raise _unreadable("graph", path, exc) from exc
     return g
 
 
 def load_dataset(graph_dir: str | Path) -> Dataset:
+    """The built dataset (``DIR/graph.trig``, one named graph per source) as an rdflib Dataset."""
     path = dataset_file(graph_dir)
     ds = Dataset()
-    ds.parse(path, format="trig")
+    try:
+        ds.parse(path, format="trig")
+    except Exception as exc:  # rdflib raises many parser-specific types
+        raise _unreadable("dataset", path, exc) from exc
     return ds
+
+
+def _unreadable(what: str, path: Path, exc: Exception) -> InputError:
+    """A damaged build file, named with the line the parser stopped at when it says (its
+    ``BadSyntax`` counts lines from 0)."""
+    line = getattr(exc, "lines", None)
+    why = getattr(exc, "_why", None) or str(exc).splitlines()[0]
+    return InputError(f"cannot read the {what}: {why}", path=str(path),
+                      line=line + 1 if isinstance(line, int) else None, hint="rebuild it with 'tiltaksgraf build'")
 
 
 def export(graph_dir: str | Path, fmt: str, out: str | Path) -> Path:

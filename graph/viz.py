@@ -1,5 +1,5 @@
-"""Stage 7, viz: networkx projections (``graph/network``) → self-contained HTML views, exports for
-other tools (GraphML, GEXF, CSV) and a PNG screenshot.
+"""Stage 7, viz: networkx projections (``graph/network``) → self-contained HTML views (the exports
+for other tools are in ``graph/exports``, the PNG screenshot in ``graph/screenshot``).
 
 A view is one HTML file that works offline: pyvis' ``Network`` holds the nodes and edges and
 renders our template (``assets/view.html``), into which vis-network (the copy pyvis ships), our
@@ -13,14 +13,7 @@ Views: ``collaboration``, ``programme NAME``, ``measure N``, ``entity NAME``, ``
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import os
 import re
-import sys
-import types
-import shutil
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
@@ -30,21 +23,27 @@ from pathlib import Path
 
 import networkx as nx
 from jinja2 import DictLoader, Environment, select_autoescape
-from rdflib import Graph
 
-from tiltaksgraf.errors import InputError, TiltaksgrafError, UsageError
+from tiltaksgraf.entity_types import DEFINITIONS as ENTITY_TYPE_DEFS
+from tiltaksgraf.errors import TiltaksgrafError, UsageError
 from tiltaksgraf.graph import network as nw
+from tiltaksgraf.graph.index import TripleSource
+from tiltaksgraf.graph.pyvis_loader import pyvis_network
 from tiltaksgraf.graph.store import write_atomic
+# Exports and the screenshot live in their own modules; their public names stay importable from here.
+from tiltaksgraf.graph.exports import EXPORT_FORMATS, EXPORT_NETWORKS, check_export, export_network
+from tiltaksgraf.graph.screenshot import CHROMIUM_ARGS, find_chromium, screenshot
 from tiltaksgraf.records import STATUSES
+
+__all__ = [
+    "CHROMIUM_ARGS", "DEFAULT_VIEWS", "EXPORT_FORMATS", "EXPORT_NETWORKS", "STYLES", "VIEWS", "VIEWS_WITH_TARGET",
+    "Style", "View", "check_export", "check_view", "default_view_path", "export_network", "find_chromium",
+    "project", "render_html", "render_screenshot", "screenshot", "write_default_views", "write_view",
+]
 
 VIEWS = ("collaboration", "programme", "measure", "entity", "overview")
 VIEWS_WITH_TARGET = ("programme", "measure", "entity")
 DEFAULT_VIEWS = ("collaboration", "overview")
-EXPORT_FORMATS = ("graphml", "gexf", "csv")
-EXPORT_NETWORKS = ("collaboration", "measure-entity", "overview", "crossref")
-# Flags for headless Chromium: no GPU, no sandbox (containers), and nothing that phones home.
-CHROMIUM_ARGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync")
 
 
 @dataclass(frozen=True)
@@ -64,10 +63,8 @@ STYLES: dict[str, Style] = {
     "Municipality & county": Style("dot", "#edc948", "●"),
     "Research & competence": Style("dot", "#b07aa1", "●"),
     "Organisation": Style("dot", "#bab0ac", "●"),
-    "Programme": Style("diamond", "#f28e2b", "◆"),
-    "Plan": Style("hexagon", "#59a14f", "⬢"),
-    "Report": Style("triangleDown", "#9c755f", "▼"),
-    "Law": Style("triangle", "#e15759", "▲"),
+    # every entity type but Agency (drawn by kind, above), from tiltaksgraf/entity_types.py
+    **{d.name: Style(d.shape, d.color, d.symbol) for d in ENTITY_TYPE_DEFS if d.name != "Agency"},
 }
 _FALLBACK = Style("dot", "#999999", "●")
 # Edge look by its strongest relation, strongest first.
@@ -89,7 +86,7 @@ class View:
     centre: str | None = None
 
 
-def project(data: Graph, view: str, target: str | None = None, *, radius: int = 1) -> View:
+def project(data: TripleSource, view: str, target: str | None = None, *, radius: int = 1) -> View:
     """The network behind one view, with its heading. ``target`` is the programme or entity name,
     or the measure number, for the views that need one."""
     check_view(view, target)
@@ -134,7 +131,8 @@ def _measure_number(text: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise UsageError(f"a measure is given by its number, not {text!r}", hint="e.g. 'tiltaksgraf viz measure 12'") from None
+        raise UsageError(f"a measure is given by its number, not {text!r}",
+                         hint="e.g. 'tiltaksgraf viz measure 12'") from None
 
 
 # --- HTML ---------------------------------------------------------------------------------------------
@@ -142,7 +140,7 @@ def _measure_number(text: str) -> int:
 
 def render_html(view: View) -> str:
     """The view as one self-contained HTML page."""
-    Network = _pyvis_network()
+    Network = pyvis_network()
     from pyvis.edge import Edge
     from pyvis.node import Node
 
@@ -267,33 +265,6 @@ def _asset_text(path: Path) -> str:
 
 
 @lru_cache(maxsize=1)
-def _pyvis_network():
-    """pyvis' ``Network``. pyvis.network imports IPython (a second of start-up) only to show
-    notebook IFrames, which a page written to disk never uses. Outside a notebook — IPython not
-    loaded yet — the import gets a placeholder ``IPython.display`` that is removed again at once,
-    so a real IPython imported later is untouched."""
-    if "IPython" in sys.modules:
-        from pyvis.network import Network
-
-        return Network
-    placeholder = types.ModuleType("IPython")
-    display = types.ModuleType("IPython.display")
-
-    class IFrame:  # noqa: D401 - stands in for IPython.display.IFrame
-        def __init__(self, *args, **kwargs):
-            raise RuntimeError("IPython was not loaded when pyvis was imported; use the HTML file")
-
-    display.IFrame = IFrame  # type: ignore[attr-defined]  # module attribute set at run time
-    placeholder.display = display  # type: ignore[attr-defined]
-    sys.modules["IPython"], sys.modules["IPython.display"] = placeholder, display
-    try:
-        from pyvis.network import Network
-    finally:
-        del sys.modules["IPython"], sys.modules["IPython.display"]
-    return Network
-
-
-@lru_cache(maxsize=1)
 def _vis_files() -> tuple[Path, Path]:
     """vis-network's script and stylesheet: the copy pyvis ships (newest version it has)."""
     import pyvis
@@ -313,7 +284,7 @@ def _template_env() -> Environment:
     return env
 
 
-def write_view(data: Graph, view: str, out: str | Path, target: str | None = None, *, radius: int = 1) -> Path:
+def write_view(data: TripleSource, view: str, out: str | Path, target: str | None = None, *, radius: int = 1) -> Path:
     """Render one view into ``out`` (an .html file), atomically."""
     path = Path(out)
     html = render_html(project(data, view, target, radius=radius))
@@ -322,9 +293,9 @@ def write_view(data: Graph, view: str, out: str | Path, target: str | None = Non
     return path
 
 
-def write_default_views(data: Graph, out_dir: str | Path) -> list[Path]:
+def write_default_views(data: TripleSource, out_dir: str | Path) -> list[Path]:
     """``collaboration.html`` and ``overview.html`` in ``out_dir`` (what ``tiltaksgraf build``
-    writes); ``data`` may be the build's ``Dataset``."""
+    writes); ``data`` may be the build's ``TripleIndex`` or ``BuiltGraph``, or an rdflib graph."""
     g = nw.as_graph(data)
     return [write_view(g, view, Path(out_dir) / f"{view}.html") for view in DEFAULT_VIEWS]
 
@@ -337,118 +308,7 @@ def default_view_path(graph_dir: str | Path, view: str, target: str | None = Non
     return Path(graph_dir) / f"{name}.html"
 
 
-# --- exports -----------------------------------------------------------------------------------------
-
-
-def export_network(data: Graph, fmt: str, out: str | Path, *, network: str = "collaboration") -> Path:
-    """Write a projection for other tools: ``graphml`` or ``gexf`` (Gephi, yEd, Cytoscape) or a
-    ``csv`` edge list. List attributes become ``;``-separated text, sentences one per line.
-    ``out`` is a file, or a directory to write ``<network>.<fmt>`` into."""
-    check_export(fmt, network)
-    builders = {"collaboration": nw.collaboration_network, "measure-entity": nw.measure_entity_network,
-                "overview": nw.overview_network, "crossref": nw.crossref_network}
-    G = _flat(builders[network](nw.as_graph(data)))
-    target = Path(out)
-    if target.is_dir():
-        target = target / f"{network}.{fmt}"
-    if fmt == "csv":
-        payload: str | bytes = _edge_list_csv(G)
-    else:
-        buffer = io.BytesIO()
-        (nx.write_graphml if fmt == "graphml" else nx.write_gexf)(G, buffer, encoding="utf-8", prettyprint=True)
-        payload = buffer.getvalue()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(target, payload)
-    return target
-
-
-def check_export(fmt: str, network: str) -> None:
-    """Raise ``UsageError`` unless ``fmt`` and ``network`` are ones ``export_network`` knows."""
-    if fmt not in EXPORT_FORMATS:
-        raise UsageError(f"unknown format {fmt!r}", hint=f"choose one of {', '.join(EXPORT_FORMATS)}")
-    if network not in EXPORT_NETWORKS:
-        raise UsageError(f"unknown network {network!r}", hint=f"choose one of {', '.join(EXPORT_NETWORKS)}")
-
-
-def _flat_value(key: str, value: object) -> object:
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return ("\n" if key == "evidence" else ";").join(str(v) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
-    return value
-
-
-def _flat(G: nx.Graph) -> nx.Graph:
-    """A copy with only the scalar attributes GraphML and GEXF can hold."""
-    F = G.__class__()
-    F.graph["name"] = "tiltaksgraf"
-    for n, attrs in G.nodes(data=True):
-        F.add_node(n, **{k: _flat_value(k, v) for k, v in attrs.items() if v is not None})
-    for a, b, attrs in G.edges(data=True):
-        F.add_edge(a, b, **{k: _flat_value(k, v) for k, v in attrs.items() if v is not None})
-    return F
-
-
-def _edge_list_csv(G: nx.Graph) -> str:
-    columns = ["relation", "weight", "measures", "ministries", "statuses", "programmes", "evidence"]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["source", "target", "source_label", "target_label", "source_type", "target_type", *columns])
-    for a, b, attrs in G.edges(data=True):
-        writer.writerow([a, b, G.nodes[a].get("name", a), G.nodes[b].get("name", b), G.nodes[a].get("type", ""),
-                         G.nodes[b].get("type", ""), *(attrs.get(c, "") for c in columns)])
-    return buffer.getvalue()
-
-
-# --- a picture for the README ----------------------------------------------------------------------
-
-
-def find_chromium(explicit: str | None = None) -> str:
-    """A Chromium to drive: ``explicit``, else $TILTAKSGRAF_CHROMIUM, else chromium on PATH."""
-    for candidate in (explicit, os.environ.get("TILTAKSGRAF_CHROMIUM"), shutil.which("chromium"),
-                      shutil.which("chromium-browser"), shutil.which("google-chrome"), "/usr/bin/chromium"):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    raise InputError("no Chromium found", hint="install it (Debian: apt-get install chromium) or pass --chromium PATH")
-
-
-def screenshot(html: str | Path, png: str | Path, *, width: int = 1400, height: int = 900,
-               chromium: str | None = None, timeout_s: float = 60) -> Path:
-    """Open ``html`` in headless Chromium (every request off the machine refused), wait until
-    the layout has settled, and save the page as ``png``."""
-    try:
-        from playwright.sync_api import Error as PlaywrightError
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        raise InputError("the screenshot needs Playwright's Python package",
-                         hint="pip install playwright (no browser download needed: the system Chromium is used)") from exc
-    executable = find_chromium(chromium)
-    url = Path(html).resolve().as_uri()
-    with sync_playwright() as p:
-        try:
-            browser = p.chromium.launch(executable_path=executable, args=list(CHROMIUM_ARGS))
-        except PlaywrightError as exc:
-            raise InputError(f"cannot start Chromium: {exc}", path=executable,
-                             hint="pass another one with --chromium PATH") from exc
-        try:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("file:", "data:"))
-                       else route.abort())
-            page.goto(url)
-            # A function, not an expression: the page's CSP forbids eval, which Playwright uses
-            # for expressions.
-            page.wait_for_function("() => window.tg && window.tg.ready === true", timeout=timeout_s * 1000)
-            page.wait_for_timeout(300)  # let the last fit() paint
-            data = page.screenshot(type="png")
-        finally:
-            browser.close()
-    target = Path(png)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(target, data)
-    return target
-
-
-def render_screenshot(data: Graph, png: str | Path, *, view: str = "collaboration", target: str | None = None,
+def render_screenshot(data: TripleSource, png: str | Path, *, view: str = "collaboration", target: str | None = None,
                       width: int = 1400, height: int = 900, chromium: str | None = None) -> Path:
     """A PNG of one view (by default the collaboration network, for the README)."""
     with tempfile.TemporaryDirectory(prefix="tiltaksgraf-shot-") as tmp:

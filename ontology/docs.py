@@ -97,8 +97,8 @@ def _doc_graph(ontology: Graph, lang: str) -> Graph:
                 language = _LANGUAGE_NAMES.get(other.language or "", other.language or "")
                 graph.add((subject, SKOS.note, Literal(f"{language}: {other}", lang=other.language)))
 
-    for scheme in sorted(s for s in skos_nodes if (s, RDF.type, SKOS.ConceptScheme) in ontology):
-        concepts = sorted(ontology.subjects(SKOS.inScheme, scheme))
+    for scheme in sorted((s for s in skos_nodes if (s, RDF.type, SKOS.ConceptScheme) in ontology), key=str):
+        concepts = sorted(ontology.subjects(SKOS.inScheme, scheme), key=str)
         listed = "; ".join(
             f"{_label(ontology, c, 'nb')} ({_label(ontology, c, lang)}) <{c}>" for c in concepts)
         note = (f"Status values are the concepts of the SKOS concept scheme <{scheme}> "
@@ -122,7 +122,7 @@ def _import_ontpub() -> Any:
     try:
         with _contained_logging():
             try:
-                import pylode.version  # noqa: F401
+                import pylode.version  # noqa: F401  (imported to see whether it can be)
             except FileNotFoundError:
                 # pyLODE 3.4.1 reads its own version from a pyproject.toml that its wheel does
                 # not ship (RDFLib/pyLODE#260, fixed upstream after 3.4.1). Give it the version
@@ -131,7 +131,7 @@ def _import_ontpub() -> Any:
                 stub = types.ModuleType("pylode.version")
                 stub.__version__ = importlib.metadata.version("pylode")  # type: ignore[attr-defined]
                 sys.modules["pylode.version"] = stub
-                import pylode  # noqa: F401
+                import pylode  # noqa: F401  (now imports with the stub in place)
             from pylode import utils as pylode_utils
             from pylode.profiles import ontpub
     except ImportError as error:

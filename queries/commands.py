@@ -1,4 +1,4 @@
-"""CLI commands of this stage; they register themselves on ``tiltaksgraf.cli.app``.
+"""CLI commands of this stage; ``tiltaksgraf.cli`` adds them to its app with ``register(app)``.
 
 ``queries`` lists the named queries, ``query`` runs one (or any SPARQL) on a build or an
 endpoint, ``serve`` starts the SPARQL endpoint, ``push`` loads the graph into a Graph Store
@@ -14,8 +14,18 @@ from typing import Annotated, Optional
 
 import typer
 
-from tiltaksgraf.cli import app, err
+from tiltaksgraf.console import err
 from tiltaksgraf.errors import InputError, UsageError
+
+# This stage's commands. The CLI copies them onto its own app in register(), so this module
+# never imports the CLI.
+app = typer.Typer()
+
+
+def register(cli_app: typer.Typer) -> None:
+    """Add this stage's commands to ``cli_app`` (``tiltaksgraf.cli`` calls this)."""
+    cli_app.registered_commands.extend(app.registered_commands)
+
 
 GraphOption = Annotated[Path, typer.Option("--graph", "-g", help="A build directory (from 'tiltaksgraf build').")]
 StoreOption = Annotated[str, typer.Option("--store", help="Query engine: rdflib (in memory) or oxigraph.")]
@@ -66,10 +76,13 @@ def query(
     text = _read_query(file) if file is not None else sparql
     with open_store(endpoint or graph, store, location=location) as opened:
         result = run_named_query(opened, name, params) if name else run_sparql(opened, text or "")
+        hint = _name_hint(opened, params.get("text", "")) if name == "entity-search" and not result.rows else None
     if fmt == "table" and result.graph is None:
         _print_table(result)
     else:
         typer.echo(format_result(result, fmt), nl=False)
+    if hint:
+        err.print(hint, highlight=False)
 
 
 @app.command()
@@ -136,6 +149,17 @@ def push(
               highlight=False, soft_wrap=True)
 
 
+def _name_hint(store, text: str) -> str | None:
+    """entity-search found no name containing the text: the names spelt like it, if any."""
+    from tiltaksgraf.names import NoMatch
+    from tiltaksgraf.queries.runner import find_in_store
+
+    found = find_in_store(store, text)
+    if isinstance(found, NoMatch) and found.suggestions:
+        return f"no name contains {text!r}; {found.hint()}"
+    return None
+
+
 def _parse_params(items: list[str]) -> dict[str, str]:
     params: dict[str, str] = {}
     for item in items:
@@ -149,8 +173,15 @@ def _parse_params(items: list[str]) -> dict[str, str]:
 def _read_query(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the query: {exc}", path=str(path)) from exc
+    except FileNotFoundError:
+        raise InputError("no such file", path=str(path),
+                         hint="give a file with a SPARQL query, or run a named one: tiltaksgraf queries") from None
+    except IsADirectoryError:
+        raise InputError("a directory, not a query file", path=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start})", path=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read the query: {exc.strerror}", path=str(path)) from exc
 
 
 def _print_table(result) -> None:

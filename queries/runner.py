@@ -31,9 +31,8 @@ import difflib
 import io
 import json
 import re
-import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -43,7 +42,9 @@ from xml.sax.saxutils import escape as xml_escape, quoteattr
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
-from tiltaksgraf.errors import DataError, QueryError
+from tiltaksgraf.entity_types import DEFINITIONS as ENTITY_TYPE_DEFS
+from tiltaksgraf.errors import DataError, ParameterError, QueryError
+from tiltaksgraf.names import Candidate, Match, NameIndex, NoMatch, find_entity, fold
 from tiltaksgraf.graph.oxigraph_store import QueryResult, Store, prepare_rdflib
 from tiltaksgraf.ontology.terms import TG
 
@@ -77,12 +78,8 @@ class UnwritableResult(QueryError):
 # --- the named queries -------------------------------------------------------------------------
 
 PARAM_TYPES: dict[str, tuple[URIRef, ...] | None] = {
-    "agency": (TG.Agency,),
-    "programme": (TG.Programme,),
-    "law": (TG.Law,),
-    "report": (TG.Report,),
-    "plan": (TG.Plan,),
-    "entity": (TG.Agency, TG.Programme, TG.Law, TG.Report, TG.Plan),
+    **{d.param: (d.class_iri,) for d in ENTITY_TYPE_DEFS},
+    "entity": tuple(d.class_iri for d in ENTITY_TYPE_DEFS),
     "status": (URIRef("http://www.w3.org/2004/02/skos/core#Concept"),),
     "integer": None,
     "text": None,
@@ -198,17 +195,6 @@ def parse_rq(text: str, name: str, path: str = "<text>") -> NamedQuery:
 
 # --- parameters --------------------------------------------------------------------------------
 
-_FOLD = str.maketrans({"æ": "ae", "ø": "o", "đ": "d", "ŋ": "n", "ŧ": "t", "ß": "ss", "–": "-", "—": "-",
-                       "‐": "-", "’": "'", "«": '"', "»": '"', "“": '"', "”": '"'})
-
-
-def fold(text: str) -> str:
-    """Case- and accent-insensitive form: 'Påbegynt – Løpende' → 'pabegynt - lopende'."""
-    lowered = unicodedata.normalize("NFKD", text.casefold().translate(_FOLD))
-    stripped = "".join(c for c in lowered if not unicodedata.combining(c))
-    return " ".join(stripped.split())
-
-
 # Every label with the entity's types; OPTIONAL makes rdflib look the types up row by row, which
 # is ten times faster there than a join. Types other than the parameter types are ignored.
 _LABELS_QUERY = f"""
@@ -221,27 +207,56 @@ SELECT ?e ?type ?label ?rank WHERE {{
 }}"""
 
 
-@dataclass
-class _LabelIndex:
-    by_fold: dict[str, set[tuple[int, URIRef, URIRef]]] = field(default_factory=dict)  # (rank, type, iri)
-    types: dict[URIRef, set[URIRef]] = field(default_factory=dict)
-    names: dict[URIRef, str] = field(default_factory=dict)
+_STATUS_CLASS = URIRef("http://www.w3.org/2004/02/skos/core#Concept")
+_TYPE_NAMES = {**{d.class_iri: d.name for d in ENTITY_TYPE_DEFS}, _STATUS_CLASS: "Status"}
 
 
-def _label_index(store: Store) -> _LabelIndex:
+def _label_index(store: Store) -> NameIndex:
+    """The store's entities and status concepts as ``names`` candidates (cached on the store)."""
     index = store.cache.get("labels")
     if index is None:
-        index = _LabelIndex()
         wanted = {t for types in PARAM_TYPES.values() for t in types or ()}
+        types: dict[str, dict[str, None]] = {}
+        exact: dict[str, dict[str, None]] = {}
+        alts: dict[str, dict[str, None]] = {}
+        preferred: dict[str, str] = {}
         for entity, type_, label, rank in store.query(_LABELS_QUERY).rows:
-            if not isinstance(entity, URIRef) or label is None or type_ not in wanted:
+            if not isinstance(entity, URIRef) or not isinstance(type_, URIRef) or label is None \
+                    or type_ not in wanted:
                 continue
-            index.by_fold.setdefault(fold(str(label)), set()).add((int(rank), type_, entity))
-            index.types.setdefault(entity, set()).add(type_)
-            if int(rank) == 0 and (entity not in index.names or getattr(label, "language", None) == "nb"):
-                index.names[entity] = str(label)
+            iri, exact_name = str(entity), str(rank) == "0"
+            types.setdefault(iri, {})[_TYPE_NAMES[type_]] = None
+            (exact if exact_name else alts).setdefault(iri, {})[str(label)] = None
+            if exact_name and (iri not in preferred or getattr(label, "language", None) == "nb"):
+                preferred[iri] = str(label)
+        index = NameIndex.of(
+            Candidate(iri, tuple(sorted(kinds, key=_type_order)), preferred.get(iri, iri),
+                      tuple(exact.get(iri, ())), tuple(alts.get(iri, ())))
+            for iri, kinds in types.items())
         store.cache["labels"] = index
     return index
+
+
+def _check_measure_number(store: Store, number: int) -> None:
+    """A measure number the graph has, or an error giving the range it has (as ``viz measure``
+    does): otherwise the query would answer 0 rows and leave the user guessing."""
+    numbers = store.cache.get("measure-numbers")
+    if numbers is None:
+        rows = store.query(f"PREFIX tg: <{TG._NS}> SELECT DISTINCT ?n WHERE {{ ?m tg:measureNumber ?n }}").rows
+        numbers = store.cache["measure-numbers"] = sorted({int(n) for (n,) in rows if n is not None})
+    if number not in numbers:
+        span = f"{numbers[0]}–{numbers[-1]}" if numbers else "none"
+        raise QueryError(f"measure: no measure number {number} in the graph", hint=f"measures present: {span}")
+
+
+def find_in_store(store: Store, text: str, *, types: tuple[str, ...] | None = None) -> Match | NoMatch:
+    """``names.find_entity`` over the store's entities: what ``query -p``, the API and the
+    ``entity-search`` hint use, so each says the same about the same text."""
+    return find_entity(_label_index(store), text, types=types)
+
+
+def _type_order(name: str) -> int:
+    return next((i for i, d in enumerate(ENTITY_TYPE_DEFS) if d.name == name), len(ENTITY_TYPE_DEFS))
 
 
 def resolve_params(store: Store, query: NamedQuery, values: Mapping[str, Any]) -> dict[str, Node]:
@@ -267,34 +282,23 @@ def resolve_params(store: Store, query: NamedQuery, values: Mapping[str, Any]) -
 def _term_for(store: Store, query: NamedQuery, param: Param, value: Any) -> Node:
     if param.type == "integer":
         try:
-            return Literal(int(str(value).strip()))
+            number = Literal(int(str(value).strip()))
         except ValueError:
-            raise QueryError(f"{param.name} must be a whole number, not {value!r}") from None
+            raise ParameterError(f"{param.name} must be a whole number, not {value!r}") from None
+        if param.name == "measure":
+            _check_measure_number(store, int(number))
+        return number
     if param.type == "text":
         return Literal(str(value))
-    allowed = PARAM_TYPES[param.type] or ()
-    index = _label_index(store)
-    text = str(value).strip()
-    if isinstance(value, URIRef) or re.match(r"^<?https?://", text):
-        iri = URIRef(text.strip("<>"))
-        if not index.types.get(iri, set()) & set(allowed):
-            raise QueryError(f"{param.name}: no {param.type} in the graph has the IRI <{iri}>",
-                             hint="find it with: tiltaksgraf query entity-search --param text=…")
-        return iri
-    matches = {(rank, iri) for rank, type_, iri in index.by_fold.get(fold(text), set()) if type_ in allowed}
-    if not matches:
-        near = sorted({iri for key, entries in index.by_fold.items() if fold(text) in key
-                       for _r, type_, iri in entries if type_ in allowed}, key=lambda i: index.names.get(i, i))
-        hint = ("did you mean: " + "; ".join(f"{index.names.get(i, i)} <{i}>" for i in near[:5])) if near else \
-            f"search the labels with: tiltaksgraf query entity-search --param text={text!r}"
-        raise QueryError(f"{param.name}: no {param.type} is called {text!r}", hint=hint)
-    best = min(rank for rank, _iri in matches)
-    iris = sorted({iri for rank, iri in matches if rank == best})
-    if len(iris) > 1:
-        listed = "; ".join(f"{index.names.get(i, i)} <{i}>" for i in iris)
-        raise QueryError(f"{param.name}: {text!r} names {len(iris)} {param.type} entities: {listed}",
-                         hint="pass the IRI of the one you mean")
-    return iris[0]
+    allowed = tuple(_TYPE_NAMES[t] for t in PARAM_TYPES[param.type] or ())
+    found = find_entity(_label_index(store), str(value), types=allowed)
+    if isinstance(found, Match):
+        return URIRef(found.iri)
+    search = "search a part of the name with: tiltaksgraf query entity-search --param text=PART"
+    if param.type == "status":  # a handful: list them rather than send the user searching
+        statuses = sorted({c.name for c in _label_index(store).by_iri.values() if "Status" in c.types})
+        search = "the statuses: " + ", ".join(statuses)
+    raise found.error(QueryError, what=param.type, prefix=f"{param.name}: ", search=search)
 
 
 # --- running -----------------------------------------------------------------------------------

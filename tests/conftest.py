@@ -9,7 +9,7 @@ import pytest
 
 from tiltaksgraf.extract.parse import parse_report
 from tiltaksgraf.extract.read import read_report
-from tiltaksgraf.pipeline import bundled_report
+from tiltaksgraf.pipeline import bundled_report, extract_file
 from tiltaksgraf.records import Report
 
 
@@ -33,6 +33,23 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("build") / "out"
     build([], out, write_views=False)
     return out
+
+
+# Golden files shared by the stages' tests (a small synthetic report, its graph, held-out gold).
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+@pytest.fixture(scope="session")
+def bundled_extraction():
+    """The bundled report extracted once (NLP, resolution, relations)."""
+    return extract_file(bundled_report())
+
+
+@pytest.fixture(scope="session")
+def mini_extraction():
+    """A small synthetic report with entities the gazetteer does not know (to see the patterns
+    generalise), extracted once."""
+    return extract_file(GOLDEN / "mini-report.txt")
 
 
 @pytest.fixture(scope="session")
@@ -75,3 +92,31 @@ def assert_offsets_exact(report: Report) -> None:
 def check_offsets():
     """``check_offsets(report)`` asserts every span, segment and section offset is exact."""
     return assert_offsets_exact
+
+
+# --- the quick subset: `python -m pytest -m "not slow" -o addopts=""` -----------------------------
+# Marked here, in one place, rather than in each file: whole folders and files that build, fuzz,
+# soak, start servers or browsers, and the single tests that take seconds (measured with
+# --durations; most run the CLI or a second store over the whole graph). The whole suite stays
+# `python -m pytest`.
+SLOW_PATHS = ("tests/fuzz/", "tests/hostile/", "tests/test_bench.py", "tests/test_cli_build.py",
+              "tests/graph/test_browser.py", "tests/test_cli.py", "tests/queries/test_two_reports.py",
+              "tests/queries/test_push.py", "tests/test_readme.py", "tests/test_names.py",
+              "tests/graph/test_commands.py", "tests/queries/test_query_commands.py")
+SLOW_MARKERS = ("browser", "server")
+SLOW_TESTS = {
+    "test_graph_conforms_to_shapes", "test_graph_build_is_deterministic", "test_api_load_and_run_on_both_stores",
+    "test_named_queries_stores_return_the_same_rows", "test_named_queries_entity_search",
+    "test_docs_build_writes_html_page", "test_shapes_valid_graph_conforms",
+    "test_network_triple_index_projects_as_rdflib_does",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(str(config.rootpath))
+    for item in items:
+        path = Path(str(item.path)).resolve()
+        where = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
+        name = getattr(item, "originalname", item.name)  # a parametrized test's name without its ids
+        if where.startswith(SLOW_PATHS) or any(item.get_closest_marker(m) for m in SLOW_MARKERS) or name in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)

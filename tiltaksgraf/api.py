@@ -8,6 +8,7 @@ pushed to. Output: rows as ``list[dict]`` of plain Python values (IRIs as ``str`
 
     store = load("out")                      # rdflib in memory; store="oxigraph" for Oxigraph
     run_query(store, "partners-of", agency="NKVTS")
+    find(store, "Bufdir")                    # {"iri": …, "name": …, "type": "Agency"}
     sparql(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
 
 The same functions back the ``tiltaksgraf query`` command and the HTTP endpoint.
@@ -21,7 +22,7 @@ from typing import Any
 from tiltaksgraf.graph.oxigraph_store import Store, open_store
 from tiltaksgraf.queries.runner import NamedQuery, load_named_queries, python_rows, run_named_query, run_sparql
 
-__all__ = ["load", "named_queries", "run_query", "sparql", "Store", "NamedQuery"]
+__all__ = ["find", "load", "named_queries", "run_query", "sparql", "Store", "NamedQuery"]
 
 
 def load(graph_dir: str | Path = "out", store: str = "rdflib", *, location: str | Path | None = None) -> Store:
@@ -47,3 +48,19 @@ def sparql(store: Store, text: str) -> list[dict[str, Any]]:
     """Run a read-only SPARQL query: SELECT rows; ASK ``[{"boolean": …}]``; CONSTRUCT and
     DESCRIBE one ``{"subject", "predicate", "object"}`` per triple."""
     return python_rows(run_sparql(store, text))
+
+
+def find(store: Store, name: str, type: str | None = None) -> dict[str, str]:
+    """The entity called ``name`` (a label, a short name, a key or an IRI; case and accents
+    ignored, see ``tiltaksgraf.names``), of ``type`` ("Agency", …) when given, as
+    ``{"iri", "name", "type"}``. Raises ``QueryError`` saying why not, with close spellings — the
+    same answer ``tiltaksgraf query -p`` and ``tiltaksgraf viz`` give."""
+    from tiltaksgraf.errors import QueryError
+    from tiltaksgraf.names import Match
+    from tiltaksgraf.queries.runner import find_in_store
+
+    found = find_in_store(store, name, types=(type,) if type else None)
+    if isinstance(found, Match):
+        return {"iri": found.iri, "name": found.candidate.name, "type": found.candidate.type}
+    raise found.error(QueryError, search="tiltaksgraf.api.run_query(store, 'entity-search', text=PART) searches "
+                                         "parts of names")

@@ -13,9 +13,10 @@ from typing import Annotated, Optional
 
 import click
 import typer
-from rich.console import Console
-
+from tiltaksgraf.console import EXIT_INTERRUPTED, EXIT_USAGE, EXIT_USER_ERROR, err, escape
 from tiltaksgraf.errors import TiltaksgrafError, UsageError
+from tiltaksgraf.graph import commands as graph_commands
+from tiltaksgraf.queries import commands as query_commands
 
 app = typer.Typer(
     name="tiltaksgraf",
@@ -24,19 +25,22 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, soft_wrap=True)  # soft wrap: paths in messages stay whole
 _state = {"debug": False}
 
 
 @app.callback()
-def _options(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")] = False) -> None:
+def _options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")] = False,
+) -> None:
     _state["debug"] = debug
 
 
 @app.command()
 def build(
-    reports: Annotated[Optional[list[Path]], typer.Argument(help="Report text files; default: the bundled report.")] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (replaced only when the build succeeds).")] = Path("out"),
+    reports: Annotated[Optional[list[Path]], typer.Argument(
+        help="Report text files; default: the bundled report.")] = None,
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", help="Output directory (replaced only when the build succeeds).")] = Path("out"),
     views: Annotated[bool, typer.Option(help="Also write the HTML network views.")] = True,
 ) -> None:
     """Build the knowledge graph: measures.json, graph.ttl, graph.trig and the HTML views in OUT."""
@@ -59,7 +63,8 @@ def build(
 def export(
     fmt: Annotated[str, typer.Argument(help="turtle, trig, nt, nquads, jsonld or xml.")],
     graph: Annotated[Path, typer.Option("--graph", "-g", help="A build directory.")] = Path("out"),
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="File or directory to write; default: the build directory.")] = None,
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", "-o", help="File or directory to write; default: the build directory.")] = None,
 ) -> None:
     """Write the built graph in another RDF format."""
     from tiltaksgraf.graph.store import export as run_export
@@ -85,7 +90,9 @@ def evaluate(
 
 
 @app.command()
-def docs(out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the HTML.")] = Path("docs/ontology")) -> None:
+def docs(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the HTML.")] = Path("docs/ontology"),
+) -> None:
     """Render the ontology's HTML documentation (pyLODE)."""
     from tiltaksgraf.ontology.docs import build_docs
 
@@ -93,17 +100,16 @@ def docs(out: Annotated[Path, typer.Option("--out", "-o", help="Directory for th
     err.print(f"wrote {page}")
 
 
-# The query, serve/push and stats/viz commands live beside their stages and register themselves
-# on ``app`` when imported here.
-from tiltaksgraf.queries import commands as _query_commands  # noqa: E402,F401
-from tiltaksgraf.graph import commands as _graph_commands  # noqa: E402,F401
+# The query, serve/push and stats/viz commands live beside their stages; each stage adds its own.
+query_commands.register(app)
+graph_commands.register(app)
 
 
 def _click_exceptions() -> list:
     """Typer ≥ 0.26 raises its own vendored copy of click's exceptions; older ones raise click's."""
     modules = [click.exceptions]
     try:
-        from typer._click import exceptions as vendored  # type: ignore[import-not-found]  # only in newer typer
+        from typer._click import exceptions as vendored  # only in newer typer
         modules.append(vendored)
     except ImportError:
         pass
@@ -122,38 +128,29 @@ def main(argv: list[str] | None = None) -> int:
         code = app(args=argv, prog_name="tiltaksgraf", standalone_mode=False)
     except _ABORT:
         err.print("aborted")
-        return 130
+        return EXIT_INTERRUPTED
     except _EXIT as exc:
         return exc.exit_code
     except _CLICK_ERROR as exc:
         exc.show(file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except UsageError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False)
-        return 2
+        return EXIT_USAGE
     except TiltaksgrafError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False)
-        return 1
+        return EXIT_USER_ERROR
     except KeyboardInterrupt:
         err.print("interrupted")
-        return 130
+        return EXIT_INTERRUPTED
     except Exception:
         if _state["debug"] or "--debug" in (argv if argv is not None else sys.argv):
             raise
         err.print("[red]internal error[/red]: this is a bug in tiltaksgraf; rerun with --debug for the "
                   "traceback and report it", markup=True)
-        return 1
+        return EXIT_USER_ERROR
     return code if isinstance(code, int) else 0
 
 
-def escape(text: str) -> str:
-    from rich.markup import escape as rich_escape
-
-    return rich_escape(text)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    # Run the package's module, not this __main__ copy: the stage commands registered on it.
-    from tiltaksgraf.cli import main as package_main
-
-    sys.exit(package_main())
+if __name__ == "__main__":  # pragma: no cover  (``python -m tiltaksgraf.cli``, as bench/ runs it)
+    sys.exit(main())

@@ -43,3 +43,8 @@ class QueryError(TiltaksgrafError):
 
 class UsageError(TiltaksgrafError):
     """Arguments that do not fit together (the CLI exits 2 for these)."""
+
+
+class ParameterError(QueryError, UsageError):
+    """A query parameter of the wrong kind (a word where a number goes): a usage error for the
+    CLI (exit 2), and a ``QueryError`` for Python and HTTP callers."""

@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tiltaksgraf.entity_types import sparql_values
 from tiltaksgraf.errors import InputError
 from tiltaksgraf.extract.resolve import fold
 from tiltaksgraf.records import ENTITY_TYPES
@@ -24,10 +25,10 @@ SELECT DISTINCT ?num ?e ?type ?label WHERE {
   ?m a tg:Measure ; tg:measureNumber ?num .
   { ?m tg:mentions ?e } UNION { ?m tg:responsible ?e }
   ?e a ?type .
-  VALUES ?type { tg:Agency tg:Programme tg:Law tg:Report tg:Plan }
+  {values}
   { ?e skos:prefLabel ?label } UNION { ?e skos:altLabel ?label } UNION { ?e rdfs:label ?label }
 }
-"""
+""".replace("{values}", sparql_values("type"))
 _TG = "https://w3id.org/tiltaksgraf/ontology#"
 
 

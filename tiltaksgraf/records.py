@@ -10,10 +10,15 @@ triple built from these records can point back to its words: ``text[start:end]``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Literal, Union
+from functools import cached_property
+from typing import ClassVar, Literal, NamedTuple, Union, cast
 
+from tiltaksgraf.entity_types import NAMES
+
+# The types are defined in tiltaksgraf/entity_types.py; this literal repeats them for the type
+# checker (tests/test_entity_types.py keeps the two equal).
 EntityType = Literal["Agency", "Programme", "Law", "Report", "Plan"]
-ENTITY_TYPES: tuple[EntityType, ...] = ("Agency", "Programme", "Law", "Report", "Plan")
+ENTITY_TYPES: tuple[EntityType, ...] = cast("tuple[EntityType, ...]", NAMES)
 
 STATUSES = ("Ferdig", "Påbegynt", "Påbegynt - løpende")
 
@@ -232,6 +237,13 @@ Relation = Union[Collaboration, CoMention, Consultation, Commission, Funding, Cr
 RELATION_KINDS: tuple[type, ...] = (Collaboration, CoMention, Consultation, Commission, Funding, CrossReference)
 
 
+class Responsibility(NamedTuple):
+    """The ministries the ANSVAR column makes responsible for one measure."""
+
+    measure: int  # the measure's number
+    ministries: tuple[str, ...]  # their entity keys, in the column's order
+
+
 @dataclass(frozen=True)
 class Extraction:
     """What the NLP stages found in one report."""
@@ -240,7 +252,16 @@ class Extraction:
     mentions: tuple[Mention, ...]
     entities: tuple[Entity, ...]
     relations: tuple[Relation, ...]
-    responsible: tuple[tuple[int, tuple[str, ...]], ...]  # measure number → ministry entity keys
+    responsible: tuple[Responsibility, ...]  # one per measure, in measure order
+
+    def __post_init__(self) -> None:
+        # (number, keys) pairs, as older callers pass them, become named records.
+        object.__setattr__(self, "responsible", tuple(Responsibility(int(n), tuple(keys))
+                                                      for n, keys in self.responsible))
+
+    @cached_property
+    def _ministries_by_measure(self) -> dict[int, tuple[str, ...]]:
+        return {r.measure: r.ministries for r in self.responsible}
 
     def responsible_for(self, number: int) -> tuple[str, ...]:
-        return dict(self.responsible).get(number, ())
+        return self._ministries_by_measure.get(number, ())

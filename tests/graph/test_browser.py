@@ -171,3 +171,20 @@ def test_browser_screenshot_command(built, tmp_path):
     assert done.returncode == 0, done.stderr
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "wrote" in done.stderr and png.name in done.stderr
+
+
+def test_browser_screenshot_goes_into_the_build_by_default(built, tmp_path):
+    """Without --out the PNG lands in the build directory, never on the tracked docs/img picture."""
+    import hashlib
+    import shutil
+
+    tracked = Path(__file__).resolve().parents[2] / "docs" / "img" / "collaboration.png"
+    before = hashlib.sha256(tracked.read_bytes()).hexdigest() if tracked.is_file() else None
+    build = tmp_path / "out"
+    shutil.copytree(built, build)
+    cli = [sys.executable, "-c", "import sys; from tiltaksgraf.cli import main; sys.exit(main())"]
+    done = subprocess.run([*cli, "screenshot", "--graph", str(build), "--view", "overview", "--width", "800",
+                           "--height", "600"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (build / "overview.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (hashlib.sha256(tracked.read_bytes()).hexdigest() if tracked.is_file() else None) == before

@@ -64,3 +64,18 @@ def test_commands_are_documented():
         command = group.commands[name]
         assert command.help, name
         assert all(p.help for p in command.params if p.param_type_name == "option"), name
+
+
+@pytest.mark.parametrize(("fmt", "name", "what"), [("trig", "graph.trig", "dataset"), ("turtle", "graph.ttl", "graph")])
+def test_commands_export_of_a_damaged_file_names_file_and_line(built, tmp_path, capsys, fmt, name, what):
+    import shutil
+
+    damaged = tmp_path / "build"
+    shutil.copytree(built, damaged, ignore=shutil.ignore_patterns("*.html"))
+    lines = (damaged / name).read_text("utf-8").splitlines()
+    line = next(i for i, text in enumerate(lines) if text.rstrip().endswith(";")) + 1
+    lines[line - 1] += " <<damaged"
+    (damaged / name).write_text("\n".join(lines) + "\n", "utf-8")
+    assert main(["export", fmt, "-g", str(damaged), "--out", str(tmp_path / f"x.{fmt}")]) == 1
+    err = capsys.readouterr().err
+    assert f"{damaged / name}:{line}: cannot read the {what}" in err and "internal error" not in err

@@ -1,16 +1,15 @@
 """SHACL shapes: a small hand-built graph conforms; each defect is reported on the right path."""
 
 from decimal import Decimal
-from pathlib import Path
 from typing import Callable
 
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SH, SKOS, XSD
 
-pyshacl = pytest.importorskip("pyshacl")
-
 from tiltaksgraf.ontology import terms
+
+pyshacl = pytest.importorskip("pyshacl")
 TG, TG_ID, OA = terms.TG, terms.TG_ID, terms.OA
 
 PLAN = TG_ID["plan/opptrappingsplan"]

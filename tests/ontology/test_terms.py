@@ -162,7 +162,7 @@ def test_terms_property_characteristics():
 
 def test_terms_unknown_term_raises():
     with pytest.raises(AttributeError):
-        TG.notAThing
+        _ = TG.notAThing
     with pytest.raises(AttributeError):
         TG["mesure"]
     assert TG.Measure == URIRef(TG_NS + "Measure")

@@ -51,7 +51,8 @@ def test_api_persistent_oxigraph_store_is_reused_until_the_build_changes(built, 
     # a second process (here: a second open) reads the same files without reloading them
     second = OxigraphStore.from_build(built, location)
     third = OxigraphStore.from_build(built, location)  # read-only: several may share it
-    assert run_query(second, "partners-of", agency="NKVTS") == run_query(third, "partners-of", agency="NKVTS") == expected
+    assert run_query(second, "partners-of", agency="NKVTS") == expected
+    assert run_query(third, "partners-of", agency="NKVTS") == expected
     assert (location / "tiltaksgraf-source.json").stat().st_mtime_ns == stamp
     assert len(marker["sha256"]) == 64
 

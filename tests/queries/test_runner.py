@@ -61,7 +61,7 @@ def test_runner_header_continuation_lines_join() -> None:
 
 
 def test_runner_fold_is_case_accent_and_dash_insensitive() -> None:
-    assert fold("Påbegynt – Løpende") == fold("pabegynt - lopende") == "pabegynt - lopende"
+    assert fold("Påbegynt – Løpende") == fold("pabegynt - lopende") == "pabegynt-lopende"
     assert fold("Æ e mæ") == "ae e mae"
     assert fold("  Statens   Barnehus ") == "statens barnehus"
     assert fold("Čázáš Đŋŧ") == "cazas dnt"
@@ -83,9 +83,9 @@ def test_runner_unknown_label_suggests_close_names(oxigraph_store) -> None:
 
 def test_runner_label_of_another_type_is_refused(oxigraph_store) -> None:
     # TryggEst is a programme, not an agency; an agency IRI is no programme.
-    with pytest.raises(QueryError, match="no agency is called"):
+    with pytest.raises(QueryError, match="is a Programme, not an Agency"):
         resolve_params(oxigraph_store, NAMED["partners-of"], {"agency": "TryggEst"})
-    with pytest.raises(QueryError, match="no programme in the graph has the IRI"):
+    with pytest.raises(QueryError, match="is an Agency, not a Programme"):
         resolve_params(oxigraph_store, NAMED["trace-programme"],
                        {"programme": "https://w3id.org/tiltaksgraf/id/entity/nkvts"})
 
@@ -101,10 +101,16 @@ def test_runner_parameter_errors(oxigraph_store) -> None:
     assert "partners-of" in caught.value.hint
 
 
-@pytest.mark.parametrize("text", ['") } DROP ALL #', "«NKVTS»", 'x" . ?s ?p ?o } UNION { ?s ?p "', "\\u0022"])
+@pytest.mark.parametrize("text", ['") } DROP ALL #', 'x" . ?s ?p ?o } UNION { ?s ?p "', "\\u0022"])
 def test_runner_hostile_values_stay_values(oxigraph_store, text: str) -> None:
     # Quotes, braces and SPARQL keywords in a text parameter are a literal, never query text.
     assert python_rows(run_named_query(oxigraph_store, "entity-search", {"text": text})) == []
+
+
+def test_runner_quoted_name_is_a_name(oxigraph_store) -> None:
+    # «» are folded away as names.fold folds them: the value is compared as a name, nothing more.
+    rows = python_rows(run_named_query(oxigraph_store, "entity-search", {"text": "«NKVTS»"}))
+    assert rows and rows[0]["entity"].endswith("/entity/nkvts")
 
 
 def test_runner_hostile_values_stay_values_on_rdflib(rdflib_store) -> None:
@@ -270,7 +276,7 @@ def test_runner_ambiguous_label_lists_the_candidates() -> None:
     store = RdflibStore(g)
     with pytest.raises(QueryError) as caught:
         resolve_params(store, NAMED["partners-of"], {"agency": "senteret"})
-    assert "names 2 agency entities" in str(caught.value)
+    assert "'senteret' names more than one agency" in str(caught.value)
     assert "<https://e.org/a>" in str(caught.value) and "<https://e.org/b>" in str(caught.value)
     assert caught.value.hint == "pass the IRI of the one you mean"
     # a preferred label wins over another entity's alternative label
@@ -278,3 +284,27 @@ def test_runner_ambiguous_label_lists_the_candidates() -> None:
     g.add((URIRef("https://e.org/c"), SKOS.prefLabel, Literal("Senteret", lang="nb")))
     assert resolve_params(RdflibStore(g), NAMED["partners-of"], {"agency": "Senteret"}) == {
         "agency": URIRef("https://e.org/c")}
+
+
+def test_runner_measure_parameter_must_name_a_measure(oxigraph_store) -> None:
+    from tiltaksgraf.errors import ParameterError, UsageError
+
+    with pytest.raises(ParameterError, match="measure must be a whole number, not 'abc'") as caught:
+        resolve_params(oxigraph_store, NAMED["related-measures"], {"measure": "abc"})
+    assert isinstance(caught.value, UsageError)  # the CLI exits 2 for it
+    with pytest.raises(QueryError, match="no measure number 200 in the graph") as caught:
+        resolve_params(oxigraph_store, NAMED["related-measures"], {"measure": "200"})
+    assert caught.value.hint == "measures present: 1–88"
+    assert resolve_params(oxigraph_store, NAMED["related-measures"], {"measure": " 12 "}) == {"measure": Literal(12)}
+
+
+def test_runner_cli_exit_codes_for_parameter_and_file_errors(built, tmp_path, capsys) -> None:
+    from tiltaksgraf.cli import main
+
+    fast = ["-g", str(built), "--store", "oxigraph"]
+    assert main(["query", "related-measures", "-p", "measure=abc", *fast]) == 2
+    assert main(["query", "related-measures", "-p", "measure=200", *fast]) == 1
+    assert "measures present: 1–88" in capsys.readouterr().err
+    assert main(["query", "--file", str(tmp_path / "nope.rq"), *fast]) == 1
+    err = capsys.readouterr().err
+    assert "nope.rq: no such file" in err and "Errno" not in err

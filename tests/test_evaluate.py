@@ -12,7 +12,8 @@ import pytest
 from tiltaksgraf.cli import main
 from tiltaksgraf.evaluate import Scores, evaluate_graph
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+TESTS = next(p for p in Path(__file__).resolve().parents if p.name == "tests")
+SHARED = TESTS.parent.parent / "shared"
 GOLD = SHARED / "gold" / "entities_dev.json"
 SCORER = SHARED / "tools" / "score_entities.py"
 RELATION_SCORER = SHARED / "tools" / "score_relations.py"
@@ -31,7 +32,7 @@ def test_evaluate_dev_scores_meet_targets(built):
 def test_evaluate_held_out_measures_stay_accurate(built):
     """Twelve other measures (5, 10, 19, 29, 39, 43, 44, 50, 56, 70, 75, 88), annotated blind to
     the extractor by a second annotator following the gold conventions: the honest estimate."""
-    heldout = Path(__file__).parent / "golden" / "entities_heldout.json"
+    heldout = TESTS / "golden" / "entities_heldout.json"
     scores = evaluate_graph(heldout, built)
     assert Scores.micro(scores.typed).prf()[2] >= 0.90
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
 CONSULTED = """PREFIX tg: <https://w3id.org/tiltaksgraf/ontology#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>

@@ -101,7 +101,10 @@ def test_nlp_fold_blanks_keeps_source_offsets():
     text = "xx Helse-  \r\n og\u00a0omsorg yy"
     folded, offsets = fold_blanks(text, 3, len(text) - 3)
     assert folded == "Helse- og omsorg"
-    assert [text[offsets[i]] for i in (0, 6, 7, 9)] == ["H", "\r"[:0] or text[offsets[6]], "o", " "[:0] or text[offsets[9]]]
+    # a run of blanks (two spaces, CR LF, a space) folds to one blank at the run's first character;
+    # the no-break space folds to a blank at its own offset
+    assert [offsets[i] for i in (0, 6, 7, 9)] == [3, 9, 14, 16]
+    assert [text[offsets[i]] for i in (0, 6, 7, 9)] == ["H", " ", "o", "\u00a0"]
     assert text[offsets[0]:offsets[-1] + 1] == text[3:len(text) - 3]
 
 

@@ -15,7 +15,7 @@ from tiltaksgraf.graph.iri import mint_iri, slug
 from tiltaksgraf.ontology.terms import TG, load_ontology, load_shapes
 from tiltaksgraf.pipeline import build
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = next(p for p in Path(__file__).resolve().parents if p.name == "tests") / "golden"
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +82,12 @@ def test_graph_slugs_fold_norwegian_letters(text, expected):
 def test_graph_terms_are_closed():
     with pytest.raises(AttributeError):
         TG.mesure  # noqa: B018  # a typo must not mint a new property
+
+
+def test_graph_extraction_responsible_has_named_fields(mini_extraction):
+    from tiltaksgraf.records import Responsibility
+
+    assert all(isinstance(r, Responsibility) for r in mini_extraction.responsible)
+    first = mini_extraction.responsible[0]
+    assert mini_extraction.responsible_for(first.measure) == first.ministries
+    assert mini_extraction.responsible_for(10_000) == ()

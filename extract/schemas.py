@@ -1,0 +1,117 @@
+"""One schema per knowledge file, and the loader that checks every line against it.
+
+Input: a JSON-lines file (``ontology/gazetteer.jsonl``, ``patterns.jsonl``, ``relations.jsonl``, or
+the user's own) and a pydantic model per kind of line. Output: ``(line number, model)`` pairs, or a
+``DataError`` naming the file and line: an unknown key (with the keys allowed — ``"aliase"`` does
+not load silently), a value of the wrong type, a value outside its choices (``"extend": "titel"``).
+spaCy validates its patterns the same way (``spacy/schemas.py``, ``extra="forbid"``).
+
+To validate another file, declare its line as a ``KnowledgeLine`` subclass and call
+``read_lines(path, YourLine)``; a file with several kinds of line passes a function that picks the
+model from the raw line (see ``pattern_line_model``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal, TypeVar, cast
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from tiltaksgraf.errors import DataError
+
+
+class KnowledgeLine(BaseModel):
+    """A line of a knowledge file: no keys but the declared ones, no type coercion."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class GazetteerLine(KnowledgeLine):
+    key: str  # the entity's stable key: a lowercase slug, unique in the file
+    type: str  # one of the entity types (tiltaksgraf/entity_types.py)
+    canonical: str  # the preferred label
+    aliases: list[str] = []
+    parent: str | None = None  # the key of the body it belongs to
+    case: Literal["exact"] | None = None  # "exact": match the aliases with their case only
+    note: str | None = None  # for people; not read
+
+
+class PatternLine(KnowledgeLine):
+    id: str  # the rule's name, recorded on every mention (tg:rule)
+    label: str  # the entity type of what it finds
+    pattern: list[dict[str, Any]] | str = Field(description="a token list or a phrase")  # spaCy SpanRuler's
+    extend: Literal["title"] | None = None  # "title": grow the match over the title that follows
+    note: str | None = None  # for people; not read
+
+
+class TypeHeadsLine(KnowledgeLine):
+    type_heads: dict[str, str]  # head noun stem → entity type
+
+
+class TitleStopWordsLine(KnowledgeLine):
+    title_stop_words: list[str]
+
+
+def pattern_line_model(row: dict[str, Any]) -> type[KnowledgeLine]:
+    """``patterns.jsonl`` holds three kinds of line; the key that marks each picks its schema."""
+    if "type_heads" in row:
+        return TypeHeadsLine
+    if "title_stop_words" in row:
+        return TitleStopWordsLine
+    return PatternLine
+
+
+Line = TypeVar("Line", bound=KnowledgeLine)
+
+
+def read_lines(path: Path, model: type[Line] | Callable[[dict[str, Any]], type[Line]]) -> list[tuple[int, Line]]:
+    """Every line of the JSON-lines file ``path`` (blank lines and ``//`` comments skipped) as
+    ``model``, with its 1-based line number."""
+    if not path.is_file():
+        raise DataError("missing data file", path=str(path),
+                        hint="reinstall tiltaksgraf; the ontology/ folder ships it")
+    out: list[tuple[int, Line]] = []
+    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not text.strip() or text.lstrip().startswith("//"):
+            continue
+        try:
+            row = json.loads(text)
+        except ValueError as exc:
+            raise DataError(f"not valid JSON: {exc}", path=str(path), line=number) from exc
+        if not isinstance(row, dict):
+            raise DataError("each line must be a JSON object", path=str(path), line=number)
+        schema: type[KnowledgeLine] = model if isinstance(model, type) else model(row)
+        try:
+            out.append((number, cast(Line, schema.model_validate(row))))
+        except ValidationError as exc:
+            raise DataError(describe(exc, schema), path=str(path), line=number) from None
+    return out
+
+
+_EXPECTED = {"list_type": "a list", "string_type": "a string", "dict_type": "an object", "bool_type": "true or false",
+             "int_type": "a whole number", "float_type": "a number", "none_required": "null"}
+
+
+def describe(exc: ValidationError, schema: type[KnowledgeLine]) -> str:
+    """The first problem pydantic found, as a sentence that says what is allowed."""
+    errors = exc.errors()
+    # An unknown key is the likeliest mistake (a typo) and explains other errors: report it first.
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    where = ".".join(str(p) for p in first["loc"] if not str(p).startswith(("list[", "str", "function")))
+    top = str(first["loc"][0]) if first["loc"] else ""
+    allowed = ", ".join(schema.model_fields)
+    if first["type"] == "extra_forbidden":
+        return f"unknown key {top!r}; the keys allowed: {allowed}"
+    if first["type"] == "missing":
+        return f"{where} is missing (the keys: {allowed})"
+    if first["type"] == "literal_error":
+        return f"{where} {first['input']!r} is not one of {first['ctx']['expected']}"
+    field = schema.model_fields.get(top)
+    expected = [_EXPECTED.get(e["type"], e["msg"].lower()) for e in errors if e["loc"] == first["loc"]]
+    wanted = " or ".join(dict.fromkeys(expected))
+    if where == top and field is not None and field.description:
+        wanted = field.description
+    return f"{where} must be {wanted}, not {type(first['input']).__name__} {first['input']!r}"[:300]

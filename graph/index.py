@@ -1,0 +1,209 @@
+"""Stage 6, network (1/3): the RDF knowledge graph read once into an index of entities and
+measures.
+
+Input: the build's ``BuiltGraph`` (its ``union()``), a ``TripleIndex`` over its quads, or an rdflib
+``Graph`` or ``Dataset`` (its named graphs unioned) read back from a build. Output: ``_Index``
+(``EntityInfo`` and ``MeasureInfo`` by IRI), and the short labels and agency kinds the views draw.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any, Protocol
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from rdflib import Dataset, Graph
+from rdflib.namespace import DCTERMS, PROV, RDF, SKOS
+
+from tiltaksgraf.ontology.terms import STATUS_CONCEPTS, TG
+from tiltaksgraf.records import ENTITY_TYPES
+
+
+_TYPE_OF = {TG[t]: t for t in ENTITY_TYPES}
+_STATUS_LABELS = {str(iri): label for label, iri in STATUS_CONCEPTS.items()}
+
+# --- reading the RDF graph once -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntityInfo:
+    iri: str
+    type: str
+    name: str
+    label: str  # short form for drawing: an abbreviation the text uses, or the name
+    alt_labels: tuple[str, ...]
+    key: str
+    kind: str  # the legend group: the type, or an agency's kind
+
+
+@dataclass(frozen=True)
+class MeasureInfo:
+    iri: str
+    number: int
+    status: str
+    ministries: tuple[str, ...]  # short labels of the responsible ministries
+    ministry_iris: tuple[str, ...]
+    description: str
+
+
+@dataclass(frozen=True)
+class _Index:
+    entities: dict[str, EntityInfo]
+    measures: dict[str, MeasureInfo]
+
+
+# Predicates no projection here reads: offsets, selectors, full texts, provenance. The build
+# hands the views the triples without them (half of them).
+UNREAD_PREDICATES = frozenset(str(p) for p in (
+    TG.start, TG.end, TG.surfaceForm, TG.rule, TG.field, TG.reportText, TG.sectionText, TG.statusRaw,
+    TG.footnoteUrl, TG.hasSection, TG.hasStatusAssessment, TG.reportedIn, TG.ministry, TG.source,
+    TG.sha256, TG.fileName, TG.encoding, TG.amount, TG.year, TG.funder, TG.funds, TG.commissioner,
+    TG.contractor, TG.commissionedBy, PROV.wasDerivedFrom,
+)) | frozenset(f"http://www.w3.org/ns/oa#{name}" for name in ("hasSelector", "hasSource", "hasBody", "hasTarget",
+                                                              "start", "end", "exact"))
+
+
+class TripleSource(Protocol):
+    """What the projections read: the lookups an rdflib ``Graph`` and a ``TripleIndex`` share."""
+
+    def subjects(self, predicate: Any, object: Any, /) -> Iterable[Any]: ...
+
+    def objects(self, subject: Any, predicate: Any, /) -> Iterable[Any]: ...
+
+    def subject_objects(self, predicate: Any, /) -> Iterable[tuple[Any, Any]]: ...
+
+    def value(self, subject: Any, predicate: Any, /) -> Any: ...
+
+
+class TripleIndex:
+    """The few lookups the projections make (``subjects``, ``objects``, ``value``,
+    ``subject_objects``, as on an rdflib ``Graph``), over the build's Oxigraph quads, with every
+    term as its plain string (an IRI, or a literal's lexical form). The projections read only
+    strings, so the build gives them this instead of an rdflib graph: making rdflib terms was
+    most of the views' cost (0.25 s of the bundled report's build, 12 s at 50 reports)."""
+
+    def __init__(self, quads: Iterable, *, without: frozenset[str] = frozenset()) -> None:
+        self._objects: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self._subjects: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self._pairs: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        seen: set[tuple[str, str, str]] = set()
+        for quad in quads:  # the same triple in several named graphs counts once
+            s, p, o = quad.subject.value, quad.predicate.value, quad.object.value
+            if p in without or (s, p, o) in seen:
+                continue
+            seen.add((s, p, o))
+            self._objects[s, p].append(o)
+            self._subjects[p, o].append(s)
+            self._pairs[p].append((s, o))
+
+    def subjects(self, predicate: str, object: str) -> Iterable[str]:
+        return iter(self._subjects.get((str(predicate), str(object)), ()))
+
+    def objects(self, subject: str, predicate: str) -> Iterable[str]:
+        return iter(self._objects.get((str(subject), str(predicate)), ()))
+
+    def subject_objects(self, predicate: str) -> Iterable[tuple[str, str]]:
+        return iter(self._pairs.get(str(predicate), ()))
+
+    def value(self, subject: str, predicate: str) -> str | None:
+        found = self._objects.get((str(subject), str(predicate)))
+        return found[0] if found else None
+
+
+def as_graph(data: Any) -> TripleSource:
+    """The triples to project: a ``Dataset``'s named graphs are unioned (its default graph alone
+    is empty), a plain ``Graph`` or a ``TripleIndex`` is used as it is, and anything else with a
+    ``union()`` giving one (``graph/build``'s built graph) is asked for it."""
+    if isinstance(data, TripleIndex):
+        return data
+    if not isinstance(data, Graph) and callable(getattr(data, "union", None)):
+        return data.union()
+    if isinstance(data, Dataset):
+        from tiltaksgraf.graph.build import union_graph
+
+        return union_graph(data)
+    return data
+
+
+def _index(g: TripleSource) -> _Index:
+    responsible = {str(o) for _s, o in g.subject_objects(TG.responsible)}
+    entities: dict[str, EntityInfo] = {}
+    for rdf_type, type_name in _TYPE_OF.items():
+        for s in g.subjects(RDF.type, rdf_type):
+            iri = str(s)
+            if iri in entities:
+                continue
+            name = _literal(g, s, SKOS.prefLabel) or _literal(g, s, TG.entityKey) or iri.rsplit("/", 1)[-1]
+            alts = tuple(sorted({str(a) for a in g.objects(s, SKOS.altLabel)} - {name}))
+            kind = agency_kind(name, responsible=iri in responsible) if type_name == "Agency" else type_name
+            entities[iri] = EntityInfo(iri, type_name, name, short_label(name, alts), alts,
+                                       _literal(g, s, TG.entityKey) or "", kind)
+    measures: dict[str, MeasureInfo] = {}
+    for s in g.subjects(RDF.type, TG.Measure):
+        number = g.value(s, TG.measureNumber)
+        if number is None:
+            continue
+        status = g.value(s, TG.status)
+        ministries = sorted((str(m) for m in g.objects(s, TG.responsible)),
+                            key=lambda m: entities[m].label if m in entities else m)
+        measures[str(s)] = MeasureInfo(
+            str(s), int(number), _STATUS_LABELS.get(str(status), str(status).rsplit("/", 1)[-1]) if status else "",
+            tuple(entities[m].label if m in entities else m for m in ministries), tuple(ministries),
+            _literal(g, s, DCTERMS.description) or "")
+    return _Index(entities, measures)
+
+
+def _literal(g: TripleSource, s: Any, p: Any) -> str | None:
+    value = g.value(s, p)
+    return None if value is None else str(value)
+
+
+def short_label(name: str, alt_labels: Iterable[str], *, keep: int = 16, max_len: int = 28) -> str:
+    """A label to draw: the name when it has at most ``keep`` characters, else the abbreviation the
+    report uses for the thing ("Bufdir", "NKVTS", "RVTS Midt") when it has one, else the name
+    shortened with "…" past ``max_len`` characters.
+
+    An abbreviation is an alternative label of at most ten characters that starts with a capital
+    letter, is one word or starts with an all-capital word, and is not an inflection of the name
+    ("Politi" for "Politiet"). Of several, one that occurs in the name wins ("OsloMet" for
+    "OsloMet – storbyuniversitetet"), then the shortest, then the one with more lower-case letters
+    ("Bufdir" over "BUFDIR")."""
+    if len(name) <= keep:
+        return name
+    words = set(re.findall(r"[\w.-]+", name))
+
+    def abbreviation(alt: str) -> bool:
+        first = alt.split()[0]
+        inflection = name.casefold().startswith(alt.casefold()) and name[len(alt): len(alt) + 1].isalpha()
+        return (2 <= len(alt) <= 10 and alt[0].isupper() and not inflection
+                and (len(alt.split()) == 1 or (len(first) >= 2 and first.isupper())))
+
+    candidates = [a for a in alt_labels if abbreviation(a)]
+    if candidates:
+        return min(candidates, key=lambda a: (a not in words, len(a), -sum(c.islower() for c in a), a))
+    return name if len(name) <= max_len else name[: max_len - 1].rstrip() + "…"
+
+
+@lru_cache(maxsize=1)
+def _agency_kind_rules() -> tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    text = resources.files("tiltaksgraf.graph").joinpath("assets/agency-kinds.json").read_text("utf-8")
+    data = json.loads(text)
+    return data["default"], tuple((r["kind"], tuple(w.casefold() for w in r["contains"])) for r in data["kinds"])
+
+
+def agency_kind(name: str, *, responsible: bool = False) -> str:
+    """The kind of an agency for colouring and grouping: "Ministry" when it is responsible for a
+    measure, else the first rule of ``assets/agency-kinds.json`` whose words occur in its name."""
+    default, rules = _agency_kind_rules()
+    if responsible:
+        return rules[0][0]
+    padded = f" {name.casefold()} "
+    for kind, words in rules:
+        if any(w in padded for w in words):
+            return kind
+    return default
