@@ -252,6 +252,8 @@ class RdflibStore(Store):
             raise
         except RecursionError:
             raise QueryError("the query is nested too deeply for the rdflib store") from None
+        except MemoryError:  # not the query's fault alone: the caller decides (see queries/service.py)
+            raise
         except Exception as exc:  # rdflib raises plain exceptions for what it cannot evaluate
             raise QueryError(f"the rdflib store cannot run this query: {exc}",
                              hint="try --store oxigraph") from exc

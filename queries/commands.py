@@ -81,17 +81,21 @@ def serve(
     location: LocationOption = None,
     timeout: Annotated[float, typer.Option(help="Time limit per query, in seconds.")] = 10.0,
     max_rows: Annotated[int, typer.Option(help="Most rows (or triples) one query may return.")] = 10_000,
-    workers: Annotated[int, typer.Option(help="Queries run at the same time.")] = 4,
+    workers: Annotated[int, typer.Option(help="Queries run at the same time, each in a worker process.")] = 4,
+    memory_limit: Annotated[int, typer.Option(
+        help="Memory one query may use, in MiB (its worker's address space beyond the loaded graph); "
+             "a query that needs more gets 503. 0: no limit.")] = 1024,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not log requests.")] = False,
 ) -> None:
     """Serve the graph: a SPARQL 1.1 endpoint at /sparql and a query page at /."""
     from tiltaksgraf.graph.oxigraph_store import open_store
     from tiltaksgraf.queries.endpoint import make_server
 
-    if timeout <= 0 or max_rows < 1 or workers < 1:
-        raise UsageError("--timeout, --max-rows and --workers must be positive")
+    if timeout <= 0 or max_rows < 1 or workers < 1 or memory_limit < 0:
+        raise UsageError("--timeout, --max-rows and --workers must be positive, --memory-limit 0 or more")
     opened = open_store(graph, store, location=location)
-    server = make_server(opened, host, port, timeout=timeout, max_rows=max_rows, workers=workers, quiet=quiet)
+    server = make_server(opened, host, port, timeout=timeout, max_rows=max_rows, workers=workers, quiet=quiet,
+                         memory_limit_mb=memory_limit or None)
     err.print(f"serving {opened.description}\n  page:   {server.url}\n  SPARQL: {server.url}sparql\n"
               "press Ctrl-C to stop", highlight=False, soft_wrap=True)
     try:

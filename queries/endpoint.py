@@ -36,12 +36,12 @@ from importlib import resources
 from typing import Any
 
 from tiltaksgraf.errors import QueryError
-from tiltaksgraf.graph.oxigraph_store import QueryResult, QueryTimeout, RowLimitExceeded, Store
+from tiltaksgraf.graph.oxigraph_store import QueryResult, Store
 from tiltaksgraf.queries.runner import (
-    GRAPH_FORMATS, SELECT_FORMATS, QueryRefused, SparqlSyntaxError, format_result, get_named_query,
+    GRAPH_FORMATS, SELECT_FORMATS, SparqlSyntaxError, format_result, get_named_query,
     load_named_queries,
 )
-from tiltaksgraf.queries.service import QueryService, ServiceBusy
+from tiltaksgraf.queries.service import DEFAULT_MEMORY_LIMIT_MB, QueryService, ServiceBusy, http_status
 
 __all__ = ["EndpointServer", "QueryService", "ServiceBusy", "error_document", "make_server"]
 
@@ -65,13 +65,7 @@ def error_document(status: int, message: str, **extra: Any) -> dict[str, Any]:
 def _status_of(exc: Exception) -> tuple[int, dict[str, Any]]:
     if isinstance(exc, SparqlSyntaxError):
         return 400, {"line": exc.line, "column": exc.column}
-    if isinstance(exc, QueryRefused):
-        return 403, {}
-    if isinstance(exc, (QueryTimeout, ServiceBusy)):
-        return 503, {}
-    if isinstance(exc, RowLimitExceeded):
-        return 422, {}
-    return 400, {}
+    return http_status(exc), {}
 
 
 def negotiate(accept: str | None, kind: str) -> str | None:
@@ -139,10 +133,12 @@ class EndpointServer(ThreadingHTTPServer):
 
 
 def make_server(store: Store, host: str = "127.0.0.1", port: int = 7878, *, timeout: float = 10.0,
-                max_rows: int = 10_000, workers: int = 4, quiet: bool = False) -> EndpointServer:
+                max_rows: int = 10_000, workers: int = 4, quiet: bool = False,
+                memory_limit_mb: int | None = DEFAULT_MEMORY_LIMIT_MB) -> EndpointServer:
     """A server bound to (host, port) — port 0 picks a free one, see ``.url`` — not yet serving:
     call ``serve_forever()`` (in a thread, if you like) and ``shutdown()``/``server_close()``."""
-    service = QueryService(store, timeout=timeout, max_rows=max_rows, workers=workers)
+    service = QueryService(store, timeout=timeout, max_rows=max_rows, workers=workers,
+                           memory_limit_mb=memory_limit_mb)
     try:
         return EndpointServer((host, port), service, quiet=quiet)
     except OSError as exc:

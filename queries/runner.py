@@ -342,6 +342,8 @@ def _checked_algebra(text: str) -> Any:
         prepared = (prepare_rdflib if len(text) <= _CACHED_CHARS else prepare_rdflib.__wrapped__)(text)
     except RecursionError:
         raise SparqlSyntaxError("the query is nested too deeply") from None
+    except MemoryError:
+        raise
     except Exception as exc:  # pyparsing's ParseException, or rdflib's plain Exception for a prefix
         if _is_update(text):
             raise QueryRefused("SPARQL Update is not allowed: this service is read-only") from None

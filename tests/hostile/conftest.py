@@ -112,7 +112,7 @@ class ServerProcess:
     """``tiltaksgraf serve`` in a child process on a free loopback port."""
 
     def __init__(self, graph: Path, log: Path, *, store: str = "oxigraph", timeout: float = 2.0,
-                 workers: int = 4, max_rows: int = 10_000) -> None:
+                 workers: int = 4, max_rows: int = 10_000, memory_limit: int | None = None) -> None:
         self.log = log
         self._log = open(log, "wb")
         # Ctrl-C works as at a terminal even when these tests run as a background job, whose
@@ -121,6 +121,8 @@ class ServerProcess:
                    "from tiltaksgraf.cli import main; sys.exit(main())",
                    "serve", "--graph", str(graph), "--host", LOOPBACK, "--port", "0", "--store", store,
                    "--timeout", str(timeout), "--workers", str(workers), "--max-rows", str(max_rows), "--quiet"]
+        if memory_limit is not None:
+            command += ["--memory-limit", str(memory_limit)]
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=self._log)
         self.timeout = timeout
