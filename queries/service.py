@@ -219,6 +219,8 @@ class _ProcessPool:
             return sorted(w.pid for w in self._all)
 
     def run(self, job: tuple, deadline: float, *, timeout_message: str, memory_message: str) -> QueryResult:
+        if self._closed:
+            raise WorkerFailed("the query service is closed")
         try:
             worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
