@@ -436,8 +436,65 @@ def run_named_query(store: Store, name: str | NamedQuery, params: Mapping[str, A
     """Run a named query with parameter values (labels or IRIs, numbers, text)."""
     query = name if isinstance(name, NamedQuery) else get_named_query(name)
     bindings = resolve_params(store, query, params or {})
-    result = store.query(query.text, bindings, max_rows=max_rows, deadline=deadline)
+    if query.name in _FROM_INDEX and store.kind != "endpoint" and query.path.startswith(str(queries_dir())):
+        result = _FROM_INDEX[query.name](store, bindings, max_rows)
+    else:
+        result = store.query(query.text, bindings, max_rows=max_rows, deadline=deadline)
     return _tidy(result, query, bindings)
+
+
+# --- named queries answered from an index on the embedded stores --------------------------------
+# entity-search folds every name of every entity with a chain of REPLACE calls: 31 ms on the
+# bundled graph, 70-90 ms on 50 reports. The same answer from the names folded once, at the
+# first search, takes well under a millisecond. The .rq file stays the query's definition (a
+# remote store runs it), and a test keeps the two answers equal on both stores.
+
+_NAMES_QUERY = f"""
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX tg: <{TG._NS}>
+SELECT ?entity ?class ?name ?label ?measures WHERE {{
+  VALUES ?class {{ tg:Agency tg:Programme tg:Law tg:Report tg:Plan }}
+  ?entity a ?class ; skos:prefLabel|skos:altLabel|tg:entityKey ?name .
+  OPTIONAL {{ ?entity skos:prefLabel ?label }}
+  OPTIONAL {{ SELECT ?entity (COUNT(?m) AS ?mentionedIn) WHERE {{ ?m tg:mentions ?entity }} GROUP BY ?entity }}
+  BIND(COALESCE(?mentionedIn, 0) AS ?measures)
+}}"""
+
+
+def _name_index(store: Store) -> list[tuple[str, Node, tuple]]:
+    """(folded name, name, (label, type, measures, entity)) for every name of every entity."""
+    index = store.cache.get("names")
+    if index is None:
+        index = []
+        for entity, class_, name, label, measures in store.query(_NAMES_QUERY).rows:
+            kind = Literal(str(class_).rpartition("#")[2])
+            index.append((fold(str(name)), name, (label, kind, measures, entity)))
+        store.cache["names"] = index
+    return index
+
+
+def _entity_search(store: Store, bindings: Mapping[str, Node], max_rows: int | None) -> QueryResult:
+    text = bindings["text"]
+    wanted = fold(str(text))
+    groups: dict[tuple, tuple[int, set[str]]] = {}
+    for folded, name, key in _name_index(store):
+        if wanted in folded:
+            rank = 0 if folded == wanted else 1 if folded.startswith(wanted) else 2
+            best, names = groups.get(key, (2, set()))
+            names.add(str(name))
+            groups[key] = (min(best, rank), names)
+    ordered = sorted(groups.items(), key=lambda item: (item[1][0], -int(item[0][2]), str(item[0][0]),
+                                                       str(item[0][3])))
+    rows = [(text, label, kind, measures, Literal(" | ".join(sorted(names))), entity)
+            for (label, kind, measures, entity), (_rank, names) in ordered]
+    if max_rows is not None and len(rows) > max_rows:
+        from tiltaksgraf.graph.oxigraph_store import _check_rows
+
+        _check_rows(len(rows), max_rows)
+    return QueryResult("SELECT", ["text", "label", "type", "measures", "matched", "entity"], rows)
+
+
+_FROM_INDEX = {"entity-search": _entity_search}
 
 
 def _tidy(result: QueryResult, query: NamedQuery, bindings: Mapping[str, Node]) -> QueryResult:

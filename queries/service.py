@@ -310,6 +310,7 @@ def _warm(store: Store) -> None:
     if store.kind == "endpoint":  # a remote store: nothing local to warm, and no call at start-up
         return
     runner._label_index(store)
+    runner._name_index(store)
     if store.kind == "rdflib":
         for query in runner.load_named_queries().values():
             prepare_rdflib(query.text)
