@@ -73,6 +73,10 @@ class RowLimitExceeded(QueryError):
     """The query returned more rows (or triples) than allowed."""
 
 
+class EngineSyntaxError(QueryError):
+    """Oxigraph could not parse the query (its message has no reliable position)."""
+
+
 @dataclass
 class QueryResult:
     """What a query returned, in rdflib terms whatever the engine.
@@ -330,7 +334,7 @@ class OxigraphStore(Store):
             # it cannot be interrupted, but the deadline is checked between the rows it yields.
             result = self._store.query(text, substitutions=substitutions or None)
         except SyntaxError as exc:
-            raise QueryError(f"SPARQL syntax error: {exc}") from exc
+            raise EngineSyntaxError(f"SPARQL syntax error: {exc}") from exc
         except RuntimeError as exc:
             raise QueryError(f"the query cannot be run: {exc}") from exc
         # pyoxigraph's result objects must be dropped by the thread that made them ("unsendable"):
