@@ -39,10 +39,12 @@ import time
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from multiprocessing.connection import Connection
 from typing import Any
 
-from rdflib import Graph
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
 
 from tiltaksgraf.errors import QueryError, TiltaksgrafError
 from tiltaksgraf.graph.oxigraph_store import QueryResult, QueryTimeout, RowLimitExceeded, Store, prepare_rdflib
@@ -316,27 +318,56 @@ def _warm(store: Store) -> None:
             prepare_rdflib(query.text)
 
 
+# Results cross the process boundary as tuples of plain strings, not pickled rdflib terms:
+# unpickling a Literal runs its constructor (lexical checks, normalisation) in the serving
+# process, under its one GIL; the same terms recur, so the cached ``_term`` makes most of them free.
+
+
+def _pack(term: Node | None) -> tuple | None:
+    if term is None:
+        return None
+    if isinstance(term, URIRef):
+        return ("u", str(term))
+    if isinstance(term, BNode):
+        return ("b", str(term))
+    if isinstance(term, Literal):
+        return ("l", str(term), term.language, str(term.datatype) if term.datatype else None)
+    return ("l", str(term), None, None)
+
+
+@lru_cache(maxsize=1 << 16)
+def _term(packed: tuple) -> Node:
+    if packed[0] == "u":
+        return URIRef(packed[1])
+    if packed[0] == "b":
+        return BNode(packed[1])
+    _kind, value, language, datatype = packed
+    return Literal(value, lang=language, datatype=URIRef(datatype) if datatype else None)
+
+
+def _encode_result(result: QueryResult) -> tuple:
+    if result.kind == "SELECT":
+        return ("SELECT", result.vars, [tuple(_pack(t) for t in row) for row in result.rows])
+    if result.kind == "ASK":
+        return ("ASK", result.boolean)
+    graph = result.graph if result.graph is not None else Graph()
+    return (result.kind, [tuple(_pack(t) for t in triple) for triple in graph],
+            [(p, str(n)) for p, n in graph.namespaces()])
+
+
 def _decode_result(payload: tuple) -> QueryResult:
     kind = payload[0]
     if kind == "SELECT":
-        return QueryResult("SELECT", payload[1], payload[2])
+        return QueryResult("SELECT", payload[1], [tuple(None if t is None else _term(t) for t in row)
+                                                  for row in payload[2]])
     if kind == "ASK":
         return QueryResult("ASK", boolean=payload[1])
     graph = Graph()
     for prefix, namespace in payload[2]:
         graph.bind(prefix, namespace, override=True)
     for triple in payload[1]:
-        graph.add(triple)
+        graph.add(tuple(_term(t) for t in triple))
     return QueryResult(kind, graph=graph)
-
-
-def _encode_result(result: QueryResult) -> tuple:
-    if result.kind == "SELECT":
-        return ("SELECT", result.vars, result.rows)
-    if result.kind == "ASK":
-        return ("ASK", result.boolean)
-    graph = result.graph if result.graph is not None else Graph()
-    return (result.kind, list(graph), [(p, str(n)) for p, n in graph.namespaces()])
 
 
 _ERRORS = {cls.__name__: cls for cls in (*HTTP_STATUS, QueryError)}
