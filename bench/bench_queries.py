@@ -319,6 +319,8 @@ def _values(body: bytes) -> object:
     document = json.loads(body)
     if "boolean" in document:
         return document["boolean"]
+    if "results" not in document:  # an error document
+        return ("error", document.get("error"))
     return [{k: v["value"] for k, v in row.items()} for row in document["results"]["bindings"]]
 
 
