@@ -20,7 +20,7 @@ Every error is JSON of one shape, built by ``error_document``: ``{"ok": false, "
 Why the standard library's ``ThreadingHTTPServer`` rather than starlette + uvicorn: the project
 depends on neither, the endpoint has four routes, and its costs are in the query engine, not in
 HTTP parsing; a thread per connection means a slow client or a long query never holds up
-another connection, and the query work itself is bounded by our own worker pool (below).
+another connection, and the query work itself runs in worker processes (``queries/service.py``).
 """
 
 from __future__ import annotations
