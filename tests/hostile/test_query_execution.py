@@ -11,6 +11,7 @@ race. CPU use is read from ``/proc`` for the server and every process under it.
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 import urllib.parse
@@ -318,3 +319,29 @@ def test_query_execution_a_catastrophic_regex_on_rdflib_holds_up_no_other_reques
     assert named.status == 200 and named.seconds < 1.0 and named.json()["results"]["bindings"]
     assert hog.is_alive(), "the regex ended before the measurement did"
     hog.join(timeout=30)
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])
+def test_query_execution_no_worker_outlives_the_server(serve, how):
+    """The zygote ends when the server's end of its socket closes, and every worker dies with
+    the zygote (PR_SET_PDEATHSIG), even one in the middle of a runaway query."""
+    server = serve(store="oxigraph", timeout=30.0, workers=2)
+    hog = threading.Thread(target=lambda: _ignore_errors(server.sparql, PRODUCT.format(k=1), timeout=60),
+                           daemon=True)
+    hog.start()
+    wait_for_busy_workers(server.process.pid, 1)
+    tree = process_tree(server.process.pid)
+    assert len(tree) == 4  # the server, the zygote, two workers
+    server.process.send_signal(how)
+    server.process.wait(timeout=10)
+    deadline = time.monotonic() + 5
+    while (left := [p for p in tree[1:] if _stat(p) and _stat(p)[0] != "Z"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert left == [], f"processes left behind: {left}"
+
+
+def _ignore_errors(call, *args, **kwargs) -> None:
+    try:
+        call(*args, **kwargs)
+    except OSError:
+        pass
