@@ -206,6 +206,173 @@ def bench_endpoint(graph: Path, store: str, clients: int, requests: int, workers
             "first_error": errors[0] if errors else None}
 
 
+# --- distinct queries: the endpoint beside the bare engine -----------------------------------------
+
+PREFIX = "PREFIX tg: <https://w3id.org/tiltaksgraf/ontology#>\n"
+
+
+def distinct_queries(count: int) -> list[str]:
+    """``count`` ad-hoc queries, no two texts alike (their parameters varied): counts, sums and
+    lists of measures in a range of numbers, and ASK for one number."""
+    texts = []
+    for i in range(count):
+        low, high = i % 80, i % 80 + 1 + i // 80
+        where = f"WHERE {{ ?m a tg:Measure ; tg:measureNumber ?x FILTER(?x > {low} && ?x <= {high}) }}"
+        texts.append(PREFIX + [f"SELECT (COUNT(?m) AS ?n) {where}", f"SELECT (SUM(?x) AS ?n) {where}",
+                               f"SELECT ?x {where} ORDER BY ?x", f"ASK {{ ?m tg:measureNumber {i} }}"][i % 4])
+    return texts
+
+
+def distinct_named(count: int) -> list[str]:
+    """``count`` named-query requests with varied parameters (paths for ``/queries/…``)."""
+    searches = ["barn", "hus", "vold", "senter", "lov", "plan", "nasjonal", "helse", "bufdir", "rvts", "krise"]
+    paths = []
+    for i in range(count):
+        kind = i % 3
+        if kind == 0:
+            paths.append(f"/queries/laws-by-measure?measure={1 + i % 88}")
+        elif kind == 1:
+            paths.append(f"/queries/related-measures?measure={1 + i % 88}")
+        else:
+            paths.append("/queries/entity-search?" + urllib.parse.urlencode({"text": searches[i % len(searches)][:2 + i % 4]}))
+    return paths
+
+
+def start_oxigraph_serve(graph: Path, location: Path) -> tuple[subprocess.Popen, str]:
+    """``oxigraph serve`` (PyPI ``oxigraph``) read-only over the build's union graph."""
+    import shutil
+    import socket
+
+    binary = shutil.which("oxigraph")
+    if binary is None:
+        raise RuntimeError("the 'oxigraph' server is not installed (pip install oxigraph)")
+    subprocess.run([binary, "load", "--location", str(location), "--file", str(graph / "graph.ttl")],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([binary, "serve-read-only", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/query?query=ASK%7B%7D", headers={"Accept": "application/sparql-results+json"})
+            if connection.getresponse().status == 200:
+                return process, url
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("oxigraph serve did not start")
+
+
+def load_paths(url: str, paths: list[str], clients: int) -> dict:
+    """Send ``paths`` (each once) from ``clients`` keep-alive connections; throughput, latency,
+    and the answers by path."""
+    parts = urllib.parse.urlsplit(url)
+    headers = {"Accept": "application/sparql-results+json"}
+    latencies: list[float] = []
+    answers: dict[str, bytes] = {}
+    errors: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients)
+
+    def client(k: int) -> None:
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        mine, got = [], {}
+        barrier.wait()
+        try:
+            for path in paths[k::clients]:
+                t0 = time.perf_counter()
+                connection.request("GET", path, headers=headers)
+                response = connection.getresponse()
+                body = response.read()
+                mine.append(time.perf_counter() - t0)
+                got[path] = body
+                if response.status != 200:
+                    with lock:
+                        errors.append(f"{response.status}: {body[:200]!r}")
+        finally:
+            connection.close()
+            with lock:
+                latencies.extend(mine)
+                answers.update(got)
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    elapsed = time.perf_counter() - started
+    return {"requests": len(latencies), "errors": len(errors), "seconds": elapsed,
+            "requests_per_s": len(latencies) / elapsed, "p50_ms": percentile(latencies, 0.50) * 1000,
+            "p99_ms": percentile(latencies, 0.99) * 1000, "max_ms": max(latencies) * 1000,
+            "first_error": errors[0] if errors else None, "answers": answers}
+
+
+def _values(body: bytes) -> object:
+    """An answer's values, whatever server wrote it (the same JSON may differ in spacing)."""
+    import json
+
+    document = json.loads(body)
+    if "boolean" in document:
+        return document["boolean"]
+    if "results" not in document:  # an error document
+        return ("error", document.get("error"))
+    return [{k: v["value"] for k, v in row.items()} for row in document["results"]["bindings"]]
+
+
+def bench_endpoint_distinct(graph: Path, clients: int, requests: int, workers: int) -> list[dict]:
+    """The endpoint (Oxigraph store) and ``oxigraph serve`` on the same graph, answering the same
+    ``requests`` distinct ad-hoc queries from ``clients`` clients, one server after the other in
+    this run; then the endpoint alone on distinct named-query requests. Every answer of the
+    endpoint is compared with the bare engine's."""
+    texts = distinct_queries(requests)
+    warm = distinct_queries(requests + 40)[requests:]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-oxigraph-serve-") as location:
+        bare, bare_url = start_oxigraph_serve(graph, Path(location))
+        try:
+            load_paths(bare_url, ["/query?" + urllib.parse.urlencode({"query": t}) for t in warm], clients)
+            bare_run = load_paths(bare_url, ["/query?" + urllib.parse.urlencode({"query": t}) for t in texts], clients)
+        finally:
+            bare.terminate()
+            bare.wait(timeout=10)
+    ours, our_url = start_server(graph, "oxigraph", workers)
+    try:
+        load_paths(our_url, ["/sparql?" + urllib.parse.urlencode({"query": t}) for t in warm], clients)
+        our_run = load_paths(our_url, ["/sparql?" + urllib.parse.urlencode({"query": t}) for t in texts], clients)
+        named_paths = distinct_named(requests)
+        named_run = load_paths(our_url, named_paths, clients)
+    finally:
+        ours.terminate()
+        ours.wait(timeout=10)
+    differing = sum(1 for t in texts
+                    if _values(our_run["answers"]["/sparql?" + urllib.parse.urlencode({"query": t})])
+                    != _values(bare_run["answers"]["/query?" + urllib.parse.urlencode({"query": t})]))
+    for server, run, mix in (("oxigraph serve", bare_run, "ad-hoc"), ("tiltaksgraf serve", our_run, "ad-hoc"),
+                             ("tiltaksgraf serve", named_run, "named")):
+        run = {k: v for k, v in run.items() if k != "answers"}
+        rows.append({"server": server, "mix": mix, "clients": clients, "server_workers": workers, **run})
+    rows[1]["answers_differing_from_oxigraph_serve"] = differing
+    rows[1]["ratio_to_bare"] = rows[1]["requests_per_s"] / rows[0]["requests_per_s"]
+    return rows
+
+
+def distinct_table(rows: list[dict]) -> str:
+    lines = ["| server (distinct queries, JSON) | mix | requests | errors | req/s | p50 ms | p99 ms |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    lines += [f"| {r['server']}, {r['clients']} clients | {r['mix']} | {r['requests']} | {r['errors']} | "
+              f"{r['requests_per_s']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} |" for r in rows]
+    ours = rows[1]
+    lines.append(f"\nThe endpoint served {ours['ratio_to_bare']:.2f}× the bare engine's requests per second on the "
+                 f"same {ours['requests']} distinct ad-hoc queries; answers differing from it: "
+                 f"{ours['answers_differing_from_oxigraph_serve']}.")
+    return "\n".join(lines)
+
+
 def machine() -> dict:
     return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()}
 
@@ -236,20 +403,23 @@ def main() -> int:
         print("named queries:", file=sys.stderr)
         stores = [s.strip() for s in args.stores.split(",") if s.strip()]
         queries = bench_queries(graph, stores, args.runs, args.budget, args.cap)
-        endpoint = []
+        endpoint, distinct = [], []
         if args.requests:
             print("endpoint:", file=sys.stderr)
             endpoint.append(bench_endpoint(graph, "oxigraph", args.clients, args.requests, workers=4))
             if args.rdflib_requests:
                 endpoint.append(bench_endpoint(graph, "rdflib", args.clients, args.rdflib_requests, workers=4))
+            distinct = bench_endpoint_distinct(graph, args.clients, args.requests, workers=4)
 
     print(queries_table(queries))
     if endpoint:
         print("\n" + endpoint_table(endpoint))
+    if distinct:
+        print("\n" + distinct_table(distinct))
     save(args.section, {"machine": machine(), "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                         "graph": str(args.graph or "bundled report"), "named_queries": queries,
-                        "endpoint": endpoint})
-    return 0 if all(e["errors"] == 0 for e in endpoint) else 1
+                        "endpoint": endpoint, "endpoint_distinct": distinct})
+    return 0 if all(e["errors"] == 0 for e in endpoint + distinct) else 1
 
 
 if __name__ == "__main__":

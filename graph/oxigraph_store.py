@@ -73,6 +73,10 @@ class RowLimitExceeded(QueryError):
     """The query returned more rows (or triples) than allowed."""
 
 
+class EngineSyntaxError(QueryError):
+    """Oxigraph could not parse the query (its message has no reliable position)."""
+
+
 @dataclass
 class QueryResult:
     """What a query returned, in rdflib terms whatever the engine.
@@ -252,6 +256,8 @@ class RdflibStore(Store):
             raise
         except RecursionError:
             raise QueryError("the query is nested too deeply for the rdflib store") from None
+        except MemoryError:  # not the query's fault alone: the caller decides (see queries/service.py)
+            raise
         except Exception as exc:  # rdflib raises plain exceptions for what it cannot evaluate
             raise QueryError(f"the rdflib store cannot run this query: {exc}",
                              hint="try --store oxigraph") from exc
@@ -328,7 +334,7 @@ class OxigraphStore(Store):
             # it cannot be interrupted, but the deadline is checked between the rows it yields.
             result = self._store.query(text, substitutions=substitutions or None)
         except SyntaxError as exc:
-            raise QueryError(f"SPARQL syntax error: {exc}") from exc
+            raise EngineSyntaxError(f"SPARQL syntax error: {exc}") from exc
         except RuntimeError as exc:
             raise QueryError(f"the query cannot be run: {exc}") from exc
         # pyoxigraph's result objects must be dropped by the thread that made them ("unsendable"):

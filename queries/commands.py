@@ -94,7 +94,10 @@ def serve(
     location: LocationOption = None,
     timeout: Annotated[float, typer.Option(help="Time limit per query, in seconds.")] = 10.0,
     max_rows: Annotated[int, typer.Option(help="Most rows (or triples) one query may return.")] = 10_000,
-    workers: Annotated[int, typer.Option(help="Queries run at the same time.")] = 4,
+    workers: Annotated[int, typer.Option(help="Queries run at the same time, each in a worker process.")] = 4,
+    memory_limit: Annotated[int, typer.Option(
+        help="Memory one query may use, in MiB (its worker's address space beyond the loaded graph); "
+             "a query that needs more gets 503. 0: no limit.")] = 1024,
     allow_host: Annotated[Optional[list[str]], typer.Option(
         "--allow-host", help="Also answer requests for this host name (any port); localhost, IP addresses "
                              "and the --host name always are. Repeatable.")] = None,
@@ -109,8 +112,9 @@ def serve(
     from tiltaksgraf.queries.connections import raise_file_limit
     from tiltaksgraf.queries.endpoint import host_name, make_server
 
-    if timeout <= 0 or max_rows < 1 or workers < 1 or idle_timeout <= 0 or max_connections < 1:
-        raise UsageError("--timeout, --max-rows, --workers, --idle-timeout and --max-connections must be positive")
+    if timeout <= 0 or max_rows < 1 or workers < 1 or idle_timeout <= 0 or max_connections < 1 or memory_limit < 0:
+        raise UsageError("--timeout, --max-rows, --workers, --idle-timeout and --max-connections must be positive, "
+                         "--memory-limit 0 or more")
     bad = [name for name in allow_host or [] if host_name(name) is None]
     if bad:
         raise UsageError(f"--allow-host wants a host name such as tiltaksgraf.example.org, not {bad[0]!r}")
@@ -118,7 +122,8 @@ def serve(
     opened = open_store(graph, store, location=location)
     try:
         server = make_server(opened, host, port, timeout=timeout, max_rows=max_rows, workers=workers, quiet=quiet,
-                             idle_timeout=idle_timeout, max_connections=max_connections, allow_hosts=allow_host or ())
+                             idle_timeout=idle_timeout, max_connections=max_connections, allow_hosts=allow_host or (),
+                             memory_limit_mb=memory_limit or None)
     except BaseException:
         opened.close()
         raise

@@ -27,6 +27,9 @@ hardening: one framing per request (a second ``Content-Length`` or any ``Transfe
 refused and the connection closed), every body read or the connection closed (so no body can
 become the next request), a ``Host`` allow-list against DNS rebinding, ``nosniff`` and, on every
 405, ``Allow``; the time limits and the connection cap are in ``queries/connections.py``.
+
+The query work itself runs in worker processes (``queries/service.py``), so no query, however
+slow or large, holds a thread that answers HTTP.
 """
 
 from __future__ import annotations
@@ -36,25 +39,22 @@ import ipaddress
 import json
 import re
 import sys
-import threading
-import time
 import traceback
 import urllib.parse
 from functools import lru_cache
-from concurrent.futures import Future, TimeoutError as FutureTimeout
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
-from queue import Empty, SimpleQueue
 from typing import Any
 
 from tiltaksgraf.errors import QueryError
-from tiltaksgraf.graph.oxigraph_store import QueryResult, QueryTimeout, RowLimitExceeded, Store
+from tiltaksgraf.graph.oxigraph_store import QueryResult, Store
 from tiltaksgraf.queries.connections import Connections, DeadlineReader, Limits, connection_cap
 from tiltaksgraf.queries.runner import (
-    GRAPH_FORMATS, SELECT_FORMATS, QueryRefused, SparqlSyntaxError, UnwritableResult, format_result, get_named_query,
-    load_named_queries, run_named_query, run_sparql,
+    GRAPH_FORMATS, SELECT_FORMATS, SparqlSyntaxError, UnwritableResult, format_result, get_named_query,
+    load_named_queries,
 )
+from tiltaksgraf.queries.service import DEFAULT_MEMORY_LIMIT_MB, QueryService, ServiceBusy, http_status
 
 __all__ = ["EndpointServer", "QueryService", "ServiceBusy", "error_document", "make_server"]
 
@@ -70,103 +70,6 @@ _MEDIA = {  # accepted media type → format name, per result kind; preferred ty
 _DEFAULT = {"select": "json", "graph": "turtle"}
 
 
-class ServiceBusy(QueryError):
-    """Every worker is busy and the queue is full."""
-
-
-class _Workers:
-    """A fixed pool of daemon threads that run jobs and answer through ``Future`` objects.
-
-    Not ``ThreadPoolExecutor``: the interpreter joins its threads when it exits, and a query
-    inside Oxigraph cannot be stopped, so one runaway query kept ``tiltaksgraf serve`` (or any
-    program with a server in it) from exiting after Ctrl-C for as long as the query ran."""
-
-    def __init__(self, workers: int, name: str) -> None:
-        self._jobs: SimpleQueue[tuple[Future, Callable[..., Any], tuple, dict] | None] = SimpleQueue()
-        self._count = workers
-        for i in range(workers):
-            threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True).start()
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
-        future: Future = Future()
-        self._jobs.put((future, fn, args, kwargs))
-        return future
-
-    def _work(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            self._run(*job)
-            del job
-
-    @staticmethod
-    def _run(future: Future, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
-        if not future.set_running_or_notify_cancel():
-            return
-        try:
-            result = fn(*args, **kwargs)
-        except BaseException as exc:  # handed to the waiting thread, as ThreadPoolExecutor does
-            future.set_exception(exc)
-        else:
-            future.set_result(result)
-
-    def shutdown(self) -> None:
-        """Cancel the jobs still waiting and let idle workers end; a running job runs on."""
-        while True:
-            try:
-                job = self._jobs.get_nowait()
-            except Empty:
-                break
-            if job is not None:
-                job[0].cancel()
-        for _ in range(self._count):
-            self._jobs.put(None)
-
-
-class QueryService:
-    """Runs queries in a fixed pool of worker threads, each with a deadline and a row cap.
-
-    A request waits for its query at most ``timeout`` seconds and then answers 503; its slot in
-    the pool stays taken until the query really ends. What happens to a runaway query: on
-    rdflib it is stopped at its next triple-pattern lookup or algebra step after the deadline
-    (see ``RdflibStore``), which for joins is within milliseconds; work that does neither — one
-    huge sort, one catastrophic regex — and a query inside Oxigraph's native evaluator (which
-    releases the GIL, so other threads run on, but cannot be interrupted) run to their end in
-    their worker. So at most ``workers`` runaway queries burn CPU at once; when all workers and
-    ``queue`` waiting places are taken, new queries get 503 at once instead of piling up, and the
-    HTTP threads keep answering (the page, errors, queries that fit)."""
-
-    def __init__(self, store: Store, *, timeout: float = 10.0, max_rows: int = 10_000,
-                 workers: int = 4, queue: int = 16) -> None:
-        self.store = store
-        self.timeout = timeout
-        self.max_rows = max_rows
-        self._pool = _Workers(workers, "sparql-worker")
-        self._slots = threading.BoundedSemaphore(workers + queue)
-
-    def run(self, job: Callable[..., QueryResult], *args: Any, **kwargs: Any) -> QueryResult:
-        if not self._slots.acquire(blocking=False):
-            raise ServiceBusy("the server is busy with other queries; try again shortly")
-        deadline = time.monotonic() + self.timeout
-        try:
-            future = self._pool.submit(job, self.store, *args, max_rows=self.max_rows, deadline=deadline, **kwargs)
-        except BaseException:
-            self._slots.release()
-            raise
-        future.add_done_callback(lambda _f: self._slots.release())
-        try:
-            return future.result(timeout=self.timeout + 0.05)
-        except FutureTimeout:
-            raise QueryTimeout(f"the query ran past the time limit of {self.timeout:g} s") from None
-
-    def sparql(self, text: str) -> QueryResult:
-        return self.run(run_sparql, text)
-
-    def named(self, name: str, params: dict[str, str]) -> QueryResult:
-        return self.run(run_named_query, name, params)
-
-    def close(self) -> None:
-        self._pool.shutdown()
-
-
 def error_document(status: int, message: str, **extra: Any) -> dict[str, Any]:
     """The one shape of every error the endpoint sends."""
     return {"ok": False, "error": message, "status": status, **extra}
@@ -175,13 +78,7 @@ def error_document(status: int, message: str, **extra: Any) -> dict[str, Any]:
 def _status_of(exc: Exception) -> tuple[int, dict[str, Any]]:
     if isinstance(exc, SparqlSyntaxError):
         return 400, {"line": exc.line, "column": exc.column}
-    if isinstance(exc, QueryRefused):
-        return 403, {}
-    if isinstance(exc, (QueryTimeout, ServiceBusy)):
-        return 503, {}
-    if isinstance(exc, RowLimitExceeded):
-        return 422, {}
-    return 400, {}
+    return http_status(exc), {}
 
 
 def negotiate(accept: str | None, kind: str) -> str | None:
@@ -324,14 +221,16 @@ def _refuse_connection(sock: Any) -> None:
 def make_server(store: Store, host: str = "127.0.0.1", port: int = 7878, *, timeout: float = 10.0,
                 max_rows: int = 10_000, workers: int = 4, quiet: bool = False, idle_timeout: float = 30.0,
                 request_timeout: float = 10.0, max_connections: int = 1000,
-                allow_hosts: Iterable[str] = ()) -> EndpointServer:
+                allow_hosts: Iterable[str] = (),
+                memory_limit_mb: int | None = DEFAULT_MEMORY_LIMIT_MB) -> EndpointServer:
     """A server bound to (host, port) — port 0 picks a free one, see ``.url`` — not yet serving:
     call ``serve_forever()`` (in a thread, if you like) and ``shutdown()``/``server_close()``.
 
     ``allow_hosts`` adds names to the ``Host`` headers it answers (``localhost``, any IP address
     and the name it is bound to are always answered); the time limits and ``max_connections`` are
     explained in ``tiltaksgraf.queries.connections``."""
-    service = QueryService(store, timeout=timeout, max_rows=max_rows, workers=workers)
+    service = QueryService(store, timeout=timeout, max_rows=max_rows, workers=workers,
+                           memory_limit_mb=memory_limit_mb)
     limits = Limits(idle_timeout=idle_timeout, request_timeout=request_timeout, max_connections=max_connections)
     try:
         return EndpointServer((host, port), service, quiet=quiet, limits=limits, allow_hosts=allow_hosts)

@@ -115,7 +115,7 @@ class ServerProcess:
 
     def __init__(self, graph: Path, log: Path, *, store: str = "oxigraph", timeout: float = 2.0,
                  workers: int = 4, max_rows: int = 10_000, options: tuple[str, ...] = (),
-                 files: int | None = None) -> None:
+                 files: int | None = None, memory_limit: int | None = None) -> None:
         """``options``: more ``serve`` options; ``files``: the server's open-file limit (soft and hard)."""
         self.log = log
         self._log = open(log, "wb")
@@ -126,6 +126,8 @@ class ServerProcess:
                    "serve", "--graph", str(graph), "--host", LOOPBACK, "--port", "0", "--store", store,
                    "--timeout", str(timeout), "--workers", str(workers), "--max-rows", str(max_rows), "--quiet",
                    *options]
+        if memory_limit is not None:
+            command += ["--memory-limit", str(memory_limit)]
         limit = (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (files, files))) if files else None
         self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=self._log, preexec_fn=limit)

@@ -343,9 +343,11 @@ def test_hostile_runaway_query_leaves_the_other_clients_served(serve):
 
 def test_hostile_query_that_takes_minutes_to_parse_leaves_the_server_answering(serve):
     """rdflib's parser needs ~0.4 ms a character for a long chain of additions and cannot be
-    interrupted; the request still gets its time-limit error, and the server answers others."""
+    interrupted; just under the size cap that is tens of seconds: the request still gets its
+    time-limit error (its worker is killed), and the server answers others."""
     server = serve(timeout=1.5, workers=2)
-    query = "ASK { FILTER(" + "1+" * 150_000 + "1) }"
+    query = "ASK { FILTER(" + "1+" * 32_000 + "1) }"
+    assert len(query) < 65_536
     started = time.monotonic()
     reply = server.post("/sparql", query.encode(), QUERY_BODY, timeout=20)
     assert reply.error(503) and time.monotonic() - started < server.timeout + 1.5
@@ -401,13 +403,14 @@ def test_hostile_headers_over_the_limits_are_refused(endpoint, headers):
 
 
 def test_hostile_megabyte_queries_do_not_pile_up_in_memory(endpoint):
-    """Just under the body limit, each a different valid query: the server parses and answers
-    them all, and its memory does not grow with their number (no cache keeps them)."""
+    """Just under the body limit, each a different valid query: the server refuses them all as
+    larger than the query size cap (no parser sees them), and its memory does not grow with
+    their number."""
 
     def ask(i: int) -> None:
         query = f'ASK {{ ?s ?p "{i:06d}' + "x" * 900_000 + '" }'
         reply = endpoint.post("/sparql", query.encode(), QUERY_BODY, timeout=30)
-        assert reply.status == 200 and reply.json()["boolean"] is False
+        assert "at most 65,536 bytes" in reply.error(413)["error"]
 
     for i in range(8):  # the allocator's working set
         ask(i)
@@ -421,7 +424,7 @@ def test_hostile_megabyte_queries_do_not_pile_up_in_memory(endpoint):
 
 @pytest.mark.parametrize(("query", "statuses"), [
     ("ASK { " + "{ ?s ?p ?o } UNION " * 500 + "{ } }", (200,)),
-    ("ASK { FILTER(" + "(" * 100_000 + "1" + ")" * 100_000 + ") }", (400,)),
+    ("ASK { FILTER(" + "(" * 32_000 + "1" + ")" * 32_000 + ") }", (400,)),
     ("ASK " + "{ " * 20_000 + "}" * 20_000, (400,)),
     ("ASK { ?s ?p ?o " + "OPTIONAL { ?s ?p ?o " * 2_000 + "}" * 2_000 + " }", (400,)),
 ], ids=["union-500", "parentheses", "groups", "optionals"])

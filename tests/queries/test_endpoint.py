@@ -26,6 +26,7 @@ except ImportError:
 
 from querytest_support import start_endpoint, stop_endpoint
 from tiltaksgraf.api import run_query
+from tiltaksgraf.graph.oxigraph_store import QueryTimeout
 from tiltaksgraf.queries.endpoint import QueryService, ServiceBusy, negotiate
 
 pytestmark = pytest.mark.server
@@ -306,21 +307,16 @@ def test_endpoint_row_cap(oxigraph_store) -> None:
 
 
 def test_endpoint_service_refuses_when_every_slot_is_taken(oxigraph_store) -> None:
-    release, started = threading.Event(), threading.Event()
-
-    def hold(store, *, max_rows, deadline):
-        started.set()
-        release.wait(5)
-
     service = QueryService(oxigraph_store, timeout=5, workers=1, queue=0)
     try:
-        first = threading.Thread(target=service.run, args=(hold,))
-        first.start()
-        assert started.wait(5), "the first job never started"
+        runaway = threading.Thread(target=lambda: pytest.raises(QueryTimeout, service.sparql, SLOW))
+        runaway.start()
+        deadline = time.monotonic() + 5
+        while service._slots._value and time.monotonic() < deadline:  # until the runaway holds the slot
+            time.sleep(0.01)
         with pytest.raises(ServiceBusy):
-            service.run(hold)
-        release.set()
-        first.join(timeout=5)
+            service.sparql("ASK {}")
+        runaway.join(timeout=10)
     finally:
         service.close()
 
