@@ -198,8 +198,9 @@ def _add_source(g: _GraphSink, ex: Extraction) -> None:
         _add_measure(g, ex, measure, src, plan, entity_types)
     for mention in ex.mentions:
         m = mint_iri("mention", doc.sha256[:16], mention.start, mention.end)
-        ev = _add_evidence(g, src, doc, Evidence(mention.sentence.start, mention.sentence.end,
-                                                 doc.text[mention.sentence.start:mention.sentence.end]))
+        # The sentence is stored once, on its evidence node; the mention points to it (a copy on
+        # every mention made one sentence naming n agencies cost n × its length).
+        ev = _evidence_node(g, src, doc, mention.sentence.start, mention.sentence.end)
         measure = measure_iri(meta.plan_key, mention.measure)
         entity = entity_iri(mention.entity_key)
         g.add((measure, TG.mentions, entity))
@@ -212,7 +213,6 @@ def _add_source(g: _GraphSink, ex: Extraction) -> None:
         g.add((m, TG.surfaceForm, lit(mention.surface)))
         g.add((m, TG.start, lit(mention.start)))
         g.add((m, TG.end, lit(mention.end)))
-        g.add((m, TG.sentence, lit(doc.text[mention.sentence.start:mention.sentence.end])))
         g.add((m, TG.field, lit(mention.field)))
         g.add((m, TG.rule, lit(mention.rule_id)))
     for entity in ex.entities:
@@ -271,9 +271,17 @@ def _section_ministry(ex: Extraction, measure: MeasureRecord, code: str, entitie
 
 
 def _add_evidence(g: _GraphSink, src: URIRef, doc: SourceDocument, ev: Evidence) -> URIRef:
-    node = mint_iri("evidence", doc.sha256[:16], ev.start, ev.end)
+    return _evidence_node(g, src, doc, ev.start, ev.end, ev.sentence)
+
+
+def _evidence_node(g: _GraphSink, src: URIRef, doc: SourceDocument, start: int, end: int,
+                   sentence: str | None = None) -> URIRef:
+    """The evidence node of ``text[start:end]``, its triples written the first time only (the
+    sentence is sliced from the source only then)."""
+    node = mint_iri("evidence", doc.sha256[:16], start, end)
     if not g.first_evidence(node):
         return node
+    ev = Evidence(start, end, doc.text[start:end] if sentence is None else sentence)
     position = mint_iri("selector", doc.sha256[:16], ev.start, ev.end, "position")
     quote = mint_iri("selector", doc.sha256[:16], ev.start, ev.end, "quote")
     g.add((node, RDF.type, TG.Evidence))
