@@ -133,11 +133,13 @@ def _attribute_footnotes(lines: list[Line], starts: list[int], measures: list[Me
             page_start = index
         if line.kind is not Kind.URL:
             continue
-        here = max((k for k, s in enumerate(starts) if s <= index), default=None)
-        if here is None:
+        here = bisect_right(starts, index) - 1  # bisections: scanning every measure per URL
+        if here < 0:  # was quadratic (5,000 measures: minutes)
             continue
-        on_page = [k for k, s in enumerate(starts) if k == here or page_start <= s < index
-                   or (k + 1 < len(starts) and s < page_start < starts[k + 1])]
+        first_on_page = bisect_left(starts, page_start)
+        on_page = {here, *range(first_on_page, bisect_left(starts, index))}
+        if 0 < first_on_page < len(starts) and starts[first_on_page - 1] < page_start < starts[first_on_page]:
+            on_page.add(first_on_page - 1)  # the measure the page break cut
         url_words = _words(re.sub(r"^https?://[^/]+", "", line.text).replace("_", " "))
         best = max(on_page, key=lambda k: (sum(rarity[w] for w in url_words & words[k]), k))
         urls[measures[best].number].append(line.text)

@@ -316,7 +316,7 @@ def _write_views(built, out: Path) -> None:
     from tiltaksgraf.graph.network import UNREAD_PREDICATES, TripleIndex
     from tiltaksgraf.graph.viz import write_default_views
 
-    write_default_views(TripleIndex(built.quads, without=UNREAD_PREDICATES), out)
+    write_default_views(TripleIndex(built.iter_quads(), without=UNREAD_PREDICATES), out)
 
 
 def _write_measures_json(path: Path, extractions: list[Extraction]) -> None:
