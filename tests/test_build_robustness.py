@@ -193,3 +193,29 @@ def test_robust_second_build_leaves_a_running_build_alone(tmp_path, previous):
     assert a.wait(timeout=BUILD_TIMEOUT_S) == 0, a.stderr.read()
     assert leftovers(site) == []
     assert (site / "out" / "graph.ttl").stat().st_size > 1_000_000
+
+
+# --- a 50 MB report -----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_robust_50_mb_report_builds(tmp_path):
+    """31,000 measures in one 50 MB report build, every one of them (before: 11.5 GB of memory,
+    then a pyo3 "allocation failed" panic and a hang). Its memory and time are bench_memory.py's."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from bigreport import report_of_size
+
+    text, measures = report_of_size(50_000_000)
+    report = tmp_path / "big-status.txt"
+    report.write_text(text, encoding="utf-8")
+    del text
+    done = subprocess.run([sys.executable, "-m", "tiltaksgraf.cli", "build", str(report), "--no-views",
+                           "--out", str(tmp_path / "out")], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=3600)
+    assert done.returncode == 0, done.stderr
+    assert f"1 report(s), {measures} measures," in done.stderr
+    import json
+
+    built = json.loads((tmp_path / "out" / "measures.json").read_text(encoding="utf-8"))
+    assert [m["number"] for m in built["sources"][0]["measures"]] == list(range(1, measures + 1))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big-status.txt", "out"]

@@ -106,19 +106,28 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
                 tmp.chmod(0o777 & ~umask())  # mkdtemp makes it private; the output is an ordinary directory
                 _write_measures_json(tmp / "measures.json", extractions)
                 triples = write_outputs(dataset, tmp)
+                counts = _counts(extractions)
                 if write_views:
-                    _write_views(dataset, tmp)
+                    index = _view_index(dataset)
+                    # the views need only their index: the records and quads go before they render
+                    # (on a large report, that is the peak of the build)
+                    del dataset, extractions
+                    _write_views(index, tmp)
                 _swap_in(tmp, out)
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
             finally:
                 os.close(lock)
-    # Measures of the plans, not records read: two reports of one plan give one node per measure.
+    return BuildResult(out, *counts, triples, time.perf_counter() - started,
+                       tuple(sorted(p.name for p in out.iterdir())))
+
+
+def _counts(extractions: list[Extraction]) -> tuple[int, int, int]:
+    """Reports, measures and entities built. Measures of the plans, not records read: two reports
+    of one plan give one node per measure."""
     measures = {(e.report.source.metadata.plan_key, m.number) for e in extractions for m in e.report.measures}
-    return BuildResult(out, len(extractions), len(measures),
-                       len({en.key for e in extractions for en in e.entities}), triples,
-                       time.perf_counter() - started, tuple(sorted(p.name for p in out.iterdir())))
+    return len(extractions), len(measures), len({en.key for e in extractions for en in e.entities})
 
 
 # --- the output: checked before the work, errors a user can act on, locks -----------------------
@@ -311,12 +320,18 @@ def _recover_swapped_out(out: Path) -> None:
         os.replace(previous[-1], out)
 
 
-def _write_views(built, out: Path) -> None:
-    """The HTML networks (collaboration, overview) beside the graph."""
+def _view_index(built):
+    """What the views read of the graph: a ``network.TripleIndex`` of plain strings."""
     from tiltaksgraf.graph.network import UNREAD_PREDICATES, TripleIndex
+
+    return TripleIndex(built.iter_quads(), without=UNREAD_PREDICATES)
+
+
+def _write_views(index, out: Path) -> None:
+    """The HTML networks (collaboration, overview) beside the graph."""
     from tiltaksgraf.graph.viz import write_default_views
 
-    write_default_views(TripleIndex(built.iter_quads(), without=UNREAD_PREDICATES), out)
+    write_default_views(index, out)
 
 
 def _write_measures_json(path: Path, extractions: list[Extraction]) -> None:
