@@ -344,7 +344,8 @@ def _write_measures_json(path: Path, extractions: list[Extraction]) -> None:
             for e in extractions
         ]
     }
-    path.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+    with path.open("w", encoding="utf-8") as f:  # streamed: the text of a large report's records
+        json.dump(payload, f, ensure_ascii=False, indent=1)  # is never held whole
 
 
 def _swap_in(tmp: Path, out: Path) -> None:
