@@ -51,21 +51,22 @@ def analyse_report(report: Report, knowledge: Knowledge | None = None
     jobs = ((piece, (measure, segment, offsets))
             for measure in report.measures for segment in measure.segments
             for piece, offsets in _pieces(*fold_blanks(text, segment.start, segment.end)))
+    # A segment cut in pieces gathers its pieces' mentions and sentences, and becomes one analysis.
+    current: tuple[MeasureRecord, Segment, list[Mention], list[Span]] | None = None
     for doc, (measure, segment, offsets) in nlp.pipe(jobs, as_tuples=True, batch_size=64):
+        if current is None or current[1] is not segment:
+            if current is not None:
+                out.append(SegmentAnalysis(current[0].number, current[1], tuple(current[2]), tuple(current[3])))
+            current = (measure, segment, [], [])
         spans = _choose(doc, knowledge, gazetteer_keys, learned_keys)
         sentences = _sentences(doc, spans)
         sentence_starts = [a for a, _b in sentences]
-        mentions = tuple(_mention(measure, segment, text, offsets, span,
-                                  sentences[bisect_right(sentence_starts, span.start_char) - 1])
-                         for span in spans)
-        analysis = SegmentAnalysis(measure.number, segment, mentions,
-                                   tuple(Span(offsets[a], offsets[b - 1] + 1) for a, b in sentences))
-        if out and out[-1].segment is segment:  # the next piece of a segment cut in pieces
-            analysis = SegmentAnalysis(measure.number, segment, out[-1].mentions + mentions,
-                                       out[-1].sentences + analysis.sentences)
-            out[-1] = analysis
-        else:
-            out.append(analysis)
+        current[2].extend(_mention(measure, segment, text, offsets, span,
+                                   sentences[bisect_right(sentence_starts, span.start_char) - 1])
+                          for span in spans)
+        current[3].extend(Span(offsets[a], offsets[b - 1] + 1) for a, b in sentences)
+    if current is not None:
+        out.append(SegmentAnalysis(current[0].number, current[1], tuple(current[2]), tuple(current[3])))
     return out, learned
 
 
