@@ -219,3 +219,24 @@ def test_robust_50_mb_report_builds(tmp_path):
     built = json.loads((tmp_path / "out" / "measures.json").read_text(encoding="utf-8"))
     assert [m["number"] for m in built["sources"][0]["measures"]] == list(range(1, measures + 1))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big-status.txt", "out"]
+
+
+def test_robust_running_out_of_memory_is_an_error_not_a_crash(tmp_path):
+    """With the up-front check switched off, a build under a 500 MiB address-space limit runs out
+    of memory for real, midway: one line, exit 1, nothing written (not a traceback or a hang)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from bigreport import write_report
+
+    report = write_report(tmp_path, 1800)  # about 3 MB: more than 500 MiB can build
+    code = ("import sys\nimport tiltaksgraf.pipeline as p\n"
+            "p.MEMORY_PER_INPUT_BYTE = p.MEMORY_BASE_BYTES = 0  # the check off: run out for real\n"
+            "from tiltaksgraf.cli import main\n"
+            f"sys.exit(main(['build', {str(report)!r}, '--no-views', '--out', {str(tmp_path / 'out')!r}]))\n")
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (500 * 2**20, resource.RLIM_INFINITY))
+
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=BUILD_TIMEOUT_S, preexec_fn=limit_memory)
+    assert_one_line_error(done, "error: ran out of memory while building; the previous output is unchanged")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [report.name]
