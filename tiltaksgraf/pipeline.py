@@ -190,7 +190,7 @@ def _file_size_signal_ignored() -> Iterator[None]:
 
 # Peak memory of a build, as bench/bench_memory.py measures it: a base (Python, spaCy, rdflib, the
 # pipeline) and bytes per byte of report text, both rounded up.
-MEMORY_BASE_BYTES = 400 * 2**20
+MEMORY_BASE_BYTES = 200 * 2**20
 MEMORY_PER_INPUT_BYTE = 200
 
 
