@@ -7,7 +7,7 @@ keep their invariants or raise one of the project's own errors (``InputError``,
 ``ParseError``) — never another exception, never a hang.
 
 Reproducible in CI: every test is ``derandomize=True`` with no example database, so the same
-examples run every time. 1,500 examples here (400 + 200 + 900), 500 in test_fuzz_extract.py.
+examples run every time. 1,540 examples here (400 + 200 + 900 + 40 special files), 506 in test_fuzz_extract.py.
 ``test_fuzz_extract.py`` imports the report mutations from this module.
 """
 
