@@ -9,7 +9,8 @@ become patterns), ~0.5 s each, which would make these 500 examples take over 4 m
 the pipeline builder is memoised by its arguments (knowledge, learned entities): the pipeline is
 a pure function of those, so the extraction is the same, which
 ``test_fuzz_extract_memoised_pipeline_changes_nothing`` checks on the bundled report. 506
-examples here (6 of them lines over a million characters, ~10 s each), 1,540 in test_fuzz_parser.py.
+examples here (6 of them with a line or paragraph over a million characters), 1,540 in
+test_fuzz_parser.py.
 """
 
 from __future__ import annotations
