@@ -10,6 +10,8 @@ defines: its abbreviation glossary and every "Full Name (ABBR)" in the text.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span as SpacySpan
@@ -43,18 +45,64 @@ def analyse_report(report: Report, knowledge: Knowledge | None = None
     nlp = build_pipeline(knowledge, learned)
     gazetteer_keys = {e.key for e in knowledge.gazetteer}
     learned_keys = {e.key for e in learned}
-    jobs = [(m, seg, *fold_blanks(report.source.text, seg.start, seg.end))
-            for m in report.measures for seg in m.segments]
-    out = []
-    for (measure, segment, _text, offsets), doc in zip(jobs, nlp.pipe((j[2] for j in jobs), batch_size=64)):
+    text = report.source.text
+    out: list[SegmentAnalysis] = []
+    # A generator, so only one batch of folded texts (and their offset lists) is alive at a time.
+    jobs = ((piece, (measure, segment, offsets))
+            for measure in report.measures for segment in measure.segments
+            for piece, offsets in _pieces(*fold_blanks(text, segment.start, segment.end)))
+    # A segment cut in pieces gathers its pieces' mentions and sentences, and becomes one analysis.
+    current: tuple[MeasureRecord, Segment, list[Mention], list[Span]] | None = None
+    for doc, (measure, segment, offsets) in nlp.pipe(jobs, as_tuples=True, batch_size=64):
+        if current is None or current[1] is not segment:
+            if current is not None:
+                out.append(SegmentAnalysis(current[0].number, current[1], tuple(current[2]), tuple(current[3])))
+            current = (measure, segment, [], [])
         spans = _choose(doc, knowledge, gazetteer_keys, learned_keys)
         sentences = _sentences(doc, spans)
-        mentions = tuple(_mention(measure, segment, report.source.text, offsets, span,
-                                  next(s for s in sentences if s[0] <= span.start_char < s[1]))
-                         for span in spans)
-        out.append(SegmentAnalysis(measure.number, segment, mentions,
-                                   tuple(Span(offsets[a], offsets[b - 1] + 1) for a, b in sentences)))
+        sentence_starts = [a for a, _b in sentences]
+        current[2].extend(_mention(measure, segment, text, offsets, span,
+                                   sentences[bisect_right(sentence_starts, span.start_char) - 1])
+                          for span in spans)
+        current[3].extend(Span(offsets[a], offsets[b - 1] + 1) for a, b in sentences)
+    if current is not None:
+        out.append(SegmentAnalysis(current[0].number, current[1], tuple(current[2]), tuple(current[3])))
     return out, learned
+
+
+# spaCy refuses texts over ``nlp.max_length`` (1,000,000 characters, error E088), and the costs
+# of a doc grow with its length. A segment longer than this is analysed in pieces cut at sentence
+# ends; a "sentence" longer than this at a blank, and a run with no blank at all hard at the limit.
+MAX_PIECE_CHARS = 100_000
+_SENTENCE_CUT = re.compile(r"[.!?»:;][\"»)]* (?=\S)")
+
+
+def _pieces(folded: str, offsets: list[int], limit: int | None = None) -> Iterator[tuple[str, list[int]]]:
+    """Cut a folded segment into pieces of at most ``limit`` characters (with their offsets)."""
+    limit = limit or MAX_PIECE_CHARS
+    if len(folded) <= limit:
+        yield folded, offsets
+        return
+    start = 0
+    while start < len(folded):
+        stop = min(len(folded), start + limit)
+        if stop < len(folded):
+            stop = _cut_point(folded, start, stop)
+        yield folded[start:stop], offsets[start:stop]
+        start = stop
+
+
+def _cut_point(folded: str, start: int, stop: int) -> int:
+    """The last sentence end in ``folded[start:stop]`` (in its second half), else the last blank,
+    else ``stop`` itself: a run-on line with no blank is cut hard."""
+    floor = start + (stop - start) // 2
+    last = None
+    for m in _SENTENCE_CUT.finditer(folded, floor, stop):
+        last = m.end()
+    if last is not None:
+        return last
+    blank = folded.rfind(" ", floor, stop)
+    return blank + 1 if blank > start else stop
 
 
 # spaCy's tokenizer splits prefixes and suffixes off a token one character at a time, searching
@@ -143,16 +191,27 @@ def _choose(doc: Doc, knowledge: Knowledge, gazetteer_keys: set[str], learned_ke
 
 def _agencies_inside_titles(candidates: list[SpacySpan], taken: list[SpacySpan]) -> list[SpacySpan]:
     """An agency named inside a title ("NOU 2020: 17 … — Partnerdrapsutvalgets utredning") is
-    a mention of its own, nested in the title's."""
-    titles = [t for t in taken if t.label_ != "Agency"]
+    a mention of its own, nested in the title's. Taken spans do not overlap, so the only title
+    that can hold a span is the last one starting at or before it: a bisection, not a scan of
+    all titles per candidate (one sentence naming thousands of agencies was quadratic)."""
+    titles = sorted((t.start, t.end) for t in taken if t.label_ != "Agency")
+    if not titles:
+        return []
+    title_starts = [a for a, _b in titles]
+    taken_keys = {(t.start, t.end, t.label_, t.id_) for t in taken}
     nested: list[SpacySpan] = []
+    used: set[int] = set()  # tokens of the nested spans chosen so far
     for span in candidates:
-        if span.label_ != "Agency" or span in taken:
+        if span.label_ != "Agency" or (span.start, span.end, span.label_, span.id_) in taken_keys:
             continue
-        inside = any(t.start <= span.start and span.end <= t.end and (t.start, t.end) != (span.start, span.end)
-                     for t in titles)
-        if inside and not any(n.start < span.end and span.start < n.end for n in nested):
+        k = bisect_right(title_starts, span.start) - 1
+        if k < 0:
+            continue
+        t_start, t_end = titles[k]
+        inside = span.end <= t_end and (t_start, t_end) != (span.start, span.end)
+        if inside and used.isdisjoint(range(span.start, span.end)):
             nested.append(span)
+            used.update(range(span.start, span.end))
     return nested
 
 
@@ -282,15 +341,23 @@ def head_type(word: str, heads: dict[str, EntityType]) -> EntityType | None:
 
 
 def _sentences(doc: Doc, spans: list[SpacySpan]) -> list[tuple[int, int]]:
-    """Sentence character ranges, joined where a chosen name would straddle a boundary."""
+    """Sentence character ranges, joined where a chosen name would straddle a boundary. One pass
+    over sentences and spans, both in order (a scan of all sentences per span was quadratic)."""
     ranges = [[s.start_char, s.end_char] for s in doc.sents if s.text.strip()]
-    for span in spans:
-        touched = [r for r in ranges if r[0] < span.end_char and span.start_char < r[1]]
-        if len(touched) > 1:
-            merged = [touched[0][0], touched[-1][1]]
-            ranges = [r for r in ranges if r not in touched] + [merged]
-            ranges.sort()
-    return [(a, b) for a, b in ranges]
+    joined: list[list[int]] = []
+    k = 0
+    for span in sorted(spans, key=lambda s: s.start_char):
+        while k < len(ranges) and ranges[k][1] <= span.start_char:
+            joined.append(ranges[k])
+            k += 1
+        if k < len(ranges) and ranges[k][0] < span.end_char:  # the span starts in ranges[k]
+            merged = ranges[k]
+            while k + 1 < len(ranges) and ranges[k + 1][0] < span.end_char:
+                k += 1
+                merged = [merged[0], ranges[k][1]]
+            ranges[k] = merged
+    joined += ranges[k:]
+    return [(a, b) for a, b in joined]
 
 
 def _mention(measure: MeasureRecord, segment: Segment, text: str, offsets: list[int], span: SpacySpan,

@@ -78,7 +78,11 @@ _URL = re.compile(r"^(?:https?://|www\.)\S+$")
 # A ministry code as used in the ANSVAR column; validated further against the glossary.
 _CODE = r"(?:[A-ZÆØÅ]{1,6}|[Aa]lle)"
 _ANSVAR = rf"{_CODE}(?:\s*/\s*{_CODE})*(?:\s*\(\s*[Aa]lle\s*\))?(?:\s*/)?"
-_MEASURE_START = re.compile(rf"^(?P<number>\d{{1,3}})\.\s+(?P<ansvar>{_ANSVAR})(?=\s|$)")
+# Any number of digits: a plan may have thousands of measures (a cap of three digits once folded
+# measures 1000 and up silently into measure 999). Six digits are more than any plan has.
+_MEASURE_START = re.compile(rf"^(?P<number>\d{{1,6}})\.\s+(?P<ansvar>{_ANSVAR})(?=\s|$)")
+# Looser than _MEASURE_START: what a person reading the table would take for a row's start.
+_NUMBERED_LINE = re.compile(r"^(?P<number>\d{1,9})\.\s+\S")
 _STATUS = re.compile(
     r"(?P<status>Ferdig|Påbegynt|Ikke\s+påbegynt)"
     r"(?:[ \t\u00a0]*[-–—][ \t\u00a0\r]*(?:\n[ \t\u00a0\f]*)?(?P<ongoing>[Ll]øpende))?",
@@ -103,6 +107,7 @@ def parse_report(doc: SourceDocument) -> Report:
         stop = starts[i + 1] if i + 1 < len(starts) else len(lines)
         measures.append(_parse_measure(doc, lines[first:stop], ministry_codes))
     measures = _attribute_footnotes(lines, starts, measures)
+    _check_no_measure_folded(lines, starts, doc.path)
     return Report(source=doc, glossary=tuple(glossary), measures=tuple(measures))
 
 
@@ -128,11 +133,13 @@ def _attribute_footnotes(lines: list[Line], starts: list[int], measures: list[Me
             page_start = index
         if line.kind is not Kind.URL:
             continue
-        here = max((k for k, s in enumerate(starts) if s <= index), default=None)
-        if here is None:
+        here = bisect_right(starts, index) - 1  # bisections: scanning every measure per URL
+        if here < 0:  # was quadratic (5,000 measures: minutes)
             continue
-        on_page = [k for k, s in enumerate(starts) if k == here or page_start <= s < index
-                   or (k + 1 < len(starts) and s < page_start < starts[k + 1])]
+        first_on_page = bisect_left(starts, page_start)
+        on_page = {here, *range(first_on_page, bisect_left(starts, index))}
+        if 0 < first_on_page < len(starts) and starts[first_on_page - 1] < page_start < starts[first_on_page]:
+            on_page.add(first_on_page - 1)  # the measure the page break cut
         url_words = _words(re.sub(r"^https?://[^/]+", "", line.text).replace("_", " "))
         best = max(on_page, key=lambda k: (sum(rarity[w] for w in url_words & words[k]), k))
         urls[measures[best].number].append(line.text)
@@ -223,7 +230,9 @@ def _measure_starts(lines: list[Line], codes: frozenset[str], path: str) -> list
             if number < previous:
                 raise ParseError(f"measure {number} comes after measure {previous}; numbers must rise",
                                  path=path, line=line.number)
-            missing = ", ".join(str(n) for n in range(previous + 1, number))
+            _refuse_unread_start(lines[starts[-1] + 1:index], previous + 1, len(starts), path)
+            missing = (", ".join(str(n) for n in range(previous + 1, number)) if number - previous <= 5
+                       else f"{previous + 1}–{number - 1}")  # a range, not a list of a million numbers
             raise ParseError(
                 f"measure {missing} is missing: measure {previous} (line {seen[previous]}) is "
                 f"followed by measure {number}", path=path, line=line.number,
@@ -236,6 +245,31 @@ def _measure_starts(lines: list[Line], codes: frozenset[str], path: str) -> list
                          hint="expected table rows starting like '1. BFD Utrede …' "
                               "(number, responsible ministry, description, status, reporting)")
     return starts
+
+
+def _check_no_measure_folded(lines: list[Line], starts: list[int], path: str) -> None:
+    """The count of measures read must be the count the text holds: a line inside measure N's rows
+    that opens like measure N+1 ("1000. XYZ …") but was not taken as one would otherwise be
+    folded, silently, into measure N."""
+    for i, first in enumerate(starts):
+        stop = starts[i + 1] if i + 1 < len(starts) else len(lines)
+        m = _MEASURE_START.match(lines[first].text)
+        assert m is not None
+        _refuse_unread_start(lines[first + 1:stop], int(m["number"]) + 1, i + 1, path)
+
+
+def _refuse_unread_start(lines: list[Line], expected: int, read: int, path: str) -> None:
+    """Raise on the first text line that opens like measure ``expected`` (``read`` measures so far)."""
+    for line in lines:
+        n = _NUMBERED_LINE.match(line.text) if line.kind is Kind.TEXT else None
+        if n and int(n["number"]) == expected:
+            raise ParseError(
+                f"this line starts like measure {expected}, but it cannot be read as one (read "
+                f"{read} measures, the text numbers at least {read + 1}); it would be merged into "
+                f"measure {expected - 1}", path=path, line=line.number,
+                hint="a measure starts with its number, a period and the responsible ministries' "
+                     "codes ('12. BFD / JD …'); correct the ANSVAR cell, or list an unknown code "
+                     "in the report's Forkortelser")
 
 
 def _parse_measure(doc: SourceDocument, lines: list[Line], codes: frozenset[str]) -> MeasureRecord:

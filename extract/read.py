@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 from pathlib import Path
 
 from tiltaksgraf.errors import InputError
@@ -18,6 +20,11 @@ from tiltaksgraf.records import ReportMetadata, SourceDocument
 _BINARY_MARKERS = (b"\x00",)
 # Windows-1252 leaves these five bytes undefined; a file containing them is not cp1252 text.
 _CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
+# The largest report read. A year of reports for one plan is a few MB; a build needs up to ~20
+# bytes of memory per byte of input, so 256 MiB would already need about 5 GiB.
+MAX_REPORT_BYTES = 256 * 2**20
+_FILE_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 
 def read_report(path: str | Path, metadata: ReportMetadata | None = None) -> SourceDocument:
@@ -28,11 +35,7 @@ def read_report(path: str | Path, metadata: ReportMetadata | None = None) -> Sou
     if p.is_dir():
         raise InputError("is a directory, expected a report text file", path=str(p),
                          hint="give the report file inside it, e.g. DIR/report.txt")
-    try:
-        data = p.read_bytes()
-    except OSError as exc:  # unreadable: permissions, a special file, an I/O error
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", path=str(p),
-                         hint="check that it is a readable report text file") from exc
+    data = _read_regular_file(p)
     text, encoding = decode_report_bytes(data, str(p))
     return SourceDocument(
         path=str(p),
@@ -41,6 +44,45 @@ def read_report(path: str | Path, metadata: ReportMetadata | None = None) -> Sou
         sha256=hashlib.sha256(data).hexdigest(),
         metadata=metadata or metadata_for(p),
     )
+
+
+def _read_regular_file(p: Path, limit: int | None = None) -> bytes:
+    """The bytes of a regular file, at most ``limit`` of them. Anything else (a FIFO would block
+    forever, /dev/zero never ends) is refused: opened without blocking, then checked on the open
+    file itself, so it cannot be swapped between the check and the read."""
+    limit = MAX_REPORT_BYTES if limit is None else limit
+    try:
+        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:  # permissions, a socket (ENXIO), an I/O error
+        _refuse_special(p, _mode_or_none(p))
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", path=str(p),
+                         hint="check that it is a readable report text file") from exc
+    with os.fdopen(fd, "rb") as f:
+        _refuse_special(p, os.fstat(fd).st_mode)
+        try:
+            data = f.read(limit + 1)
+        except OSError as exc:
+            raise InputError(f"cannot read the file: {exc.strerror or exc}", path=str(p),
+                             hint="check that it is a readable report text file") from exc
+    if len(data) > limit:
+        raise InputError(f"the file is larger than {limit // 2**20} MiB, more than a report can be",
+                         path=str(p), hint="split it into one file per report and give them all to build")
+    return data
+
+
+def _mode_or_none(p: Path) -> int | None:
+    try:
+        return os.stat(p).st_mode
+    except OSError:
+        return None
+
+
+def _refuse_special(p: Path, mode: int | None) -> None:
+    if mode is None or stat.S_ISREG(mode):
+        return
+    kind = next((name for test, name in _FILE_KINDS if test(mode)), "not a regular file")
+    raise InputError(f"is {kind}, not a regular file: expected a report text file", path=str(p),
+                     hint="save the report to a file first, e.g. 'cat … > report.txt'")
 
 
 def decode_report_bytes(data: bytes, path: str = "<bytes>") -> tuple[str, str]:

@@ -11,7 +11,7 @@ IRI from ``mint_iri``.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from functools import lru_cache
 
@@ -24,7 +24,7 @@ from tiltaksgraf.graph.iri import mint_iri
 from tiltaksgraf.ontology.terms import OA, STATUS_CONCEPTS, TG, TG_STATUS
 from tiltaksgraf.records import (
     Collaboration, CoMention, Commission, Consultation, CrossReference, Entity, Evidence, Extraction, Funding,
-    MeasureRecord, Relation, SourceDocument,
+    MeasureRecord, Mention, Relation, SourceDocument,
 )
 
 DERIVED_GRAPH = mint_iri("graph", "derived")
@@ -54,28 +54,65 @@ def entity_iri(key: str) -> URIRef:
 
 
 class BuiltGraph:
-    """The built knowledge graph as Oxigraph quads — cheap to make and to serialise — with
-    rdflib views on demand (``dataset()``, ``union()``) for code that wants rdflib."""
+    """The built knowledge graph as Oxigraph terms — cheap to make and to serialise — with
+    rdflib views on demand (``dataset()``, ``union()``) for code that wants rdflib.
+
+    Held as (graph, subject) → {(predicate, object)}, in the order first added, of shared term
+    objects: grouped as the writers nest them, so nothing is sorted or copied per quad at write
+    time. (An ``ox.Quad`` per quad copied all four terms: about 550 bytes a quad, most of the
+    build's memory on a large report.)"""
 
     def __init__(self) -> None:
-        self._quads: dict[ox.Quad, None] = {}  # insertion-ordered set
+        self._groups: dict[tuple[ox.NamedNode, object], dict[tuple[object, object], None]] = {}
         self._evidence: set[URIRef] = set()
 
     def graph(self, name: URIRef) -> "_GraphSink":
         return _GraphSink(self, _node(name))
 
+    def _add(self, graph: ox.NamedNode, s, p, o) -> None:
+        group = self._groups.get((graph, s))
+        if group is None:
+            group = self._groups[(graph, s)] = {}
+        group[(p, o)] = None
+
+    def iter_quads(self) -> Iterator[ox.Quad]:
+        """Every quad, grouped by graph and subject, in the order first added."""
+        for (g, s), pairs in self._groups.items():
+            for p, o in pairs:
+                yield ox.Quad(s, p, o, g)
+
     @property
     def quads(self) -> list[ox.Quad]:
-        return list(self._quads)
+        return list(self.iter_quads())
+
+    def iter_quads_sorted(self) -> Iterator[ox.Quad]:
+        """Every quad, grouped by graph and then subject IRI (what the TriG writer nests)."""
+        for g, s in sorted(self._groups, key=lambda k: (k[0].value, k[1].value)):
+            for p, o in self._groups[(g, s)]:
+                yield ox.Quad(s, p, o, g)
+
+    def iter_triples_sorted(self) -> Iterator[ox.Triple]:
+        """Every distinct triple (a triple in several graphs once), grouped by subject IRI."""
+        graphs_of: dict[object, list[ox.NamedNode]] = {}
+        for g, s in self._groups:
+            graphs_of.setdefault(s, []).append(g)
+        for s in sorted(graphs_of, key=lambda t: t.value):
+            graphs = graphs_of[s]
+            if len(graphs) == 1:
+                pairs = self._groups[(graphs[0], s)].keys()
+            else:
+                pairs = dict.fromkeys(pair for g in graphs for pair in self._groups[(g, s)]).keys()
+            for p, o in pairs:
+                yield ox.Triple(s, p, o)
 
     def __len__(self) -> int:
-        return len({(q.subject, q.predicate, q.object) for q in self._quads})
+        return sum(1 for _t in self.iter_triples_sorted())
 
     def dataset(self) -> Dataset:
         ds = Dataset()
         for prefix, ns in PREFIXES.items():
             ds.bind(prefix, ns)
-        for q in self._quads:
+        for q in self.iter_quads():
             ds.add((_rdflib(q.subject), _rdflib(q.predicate), _rdflib(q.object), _rdflib(q.graph_name)))
         return ds
 
@@ -85,7 +122,7 @@ class BuiltGraph:
         g = Graph()
         for prefix, ns in PREFIXES.items():
             g.bind(prefix, ns)
-        for q in self._quads:
+        for q in self.iter_quads():
             g.add((_rdflib(q.subject), _rdflib(q.predicate), _rdflib(q.object)))
         return g
 
@@ -99,7 +136,7 @@ class _GraphSink:
 
     def add(self, triple: tuple) -> None:
         s, p, o = triple
-        self._built._quads[ox.Quad(_term(s), _term(p), _term(o), self._name)] = None
+        self._built._add(self._name, _term(s), _term(p), _term(o))
 
     def first_evidence(self, node: URIRef) -> bool:
         """True the first time an evidence node is seen: its triples are written once."""
@@ -198,12 +235,14 @@ def _add_source(g: _GraphSink, ex: Extraction) -> None:
     g.add((plan, TG.entityKey, lit(meta.plan_key)))
     g.add((plan, PROV.wasDerivedFrom, src))
     entity_types = {e.key: e for e in ex.entities}
+    mentions_at = _mentions_by_start(ex)
     for measure in ex.report.measures:
-        _add_measure(g, ex, measure, src, plan, entity_types)
+        _add_measure(g, ex, measure, src, plan, entity_types, mentions_at)
     for mention in ex.mentions:
         m = mint_iri("mention", doc.sha256[:16], mention.start, mention.end)
-        ev = _add_evidence(g, src, doc, Evidence(mention.sentence.start, mention.sentence.end,
-                                                 doc.text[mention.sentence.start:mention.sentence.end]))
+        # The sentence is stored once, on its evidence node; the mention points to it (a copy on
+        # every mention made one sentence naming n agencies cost n × its length).
+        ev = _evidence_node(g, src, doc, mention.sentence.start, mention.sentence.end)
         measure = measure_iri(meta.plan_key, mention.measure)
         entity = entity_iri(mention.entity_key)
         g.add((measure, TG.mentions, entity))
@@ -216,7 +255,6 @@ def _add_source(g: _GraphSink, ex: Extraction) -> None:
         g.add((m, TG.surfaceForm, lit(mention.surface)))
         g.add((m, TG.start, lit(mention.start)))
         g.add((m, TG.end, lit(mention.end)))
-        g.add((m, TG.sentence, lit(doc.text[mention.sentence.start:mention.sentence.end])))
         g.add((m, TG.field, lit(mention.field)))
         g.add((m, TG.rule, lit(mention.rule_id)))
     for entity in ex.entities:
@@ -229,7 +267,7 @@ def _add_source(g: _GraphSink, ex: Extraction) -> None:
 
 
 def _add_measure(g: _GraphSink, ex: Extraction, measure: MeasureRecord, src: URIRef, plan: URIRef,
-                 entities: dict[str, Entity]) -> None:
+                 entities: dict[str, Entity], mentions_at: dict[int, list[Mention]]) -> None:
     doc = ex.report.source
     lang = doc.metadata.language
     m = measure_iri(doc.metadata.plan_key, measure.number)
@@ -261,24 +299,42 @@ def _add_measure(g: _GraphSink, ex: Extraction, measure: MeasureRecord, src: URI
         g.add((s, TG.start, lit(section.start)))
         g.add((s, TG.end, lit(section.end)))
         if section.ministry:
-            key = _section_ministry(ex, measure, section.ministry, entities)
+            key = _section_ministry(mentions_at, measure, section.ministry, entities)
             if key:
                 g.add((s, TG.ministry, entity_iri(key)))
 
 
-def _section_ministry(ex: Extraction, measure: MeasureRecord, code: str, entities: dict[str, Entity]) -> str | None:
+def _section_ministry(mentions_at: dict[int, list[Mention]], measure: MeasureRecord, code: str,
+                      entities: dict[str, Entity]) -> str | None:
     """The entity the "BFD:" label names: the mention found at the section's start."""
     section_start = next(s.start for s in measure.sections if s.ministry == code)
-    for mention in ex.mentions:
-        if mention.start == section_start and entities.get(mention.entity_key, None) is not None:
+    for mention in mentions_at.get(section_start, ()):
+        if entities.get(mention.entity_key, None) is not None:
             return mention.entity_key
     return None
 
 
+def _mentions_by_start(ex: Extraction) -> dict[int, list[Mention]]:
+    """Mentions by start offset, made once per source (a scan of all mentions per section was
+    quadratic in the report's length)."""
+    index: dict[int, list[Mention]] = {}
+    for mention in ex.mentions:
+        index.setdefault(mention.start, []).append(mention)
+    return index
+
+
 def _add_evidence(g: _GraphSink, src: URIRef, doc: SourceDocument, ev: Evidence) -> URIRef:
-    node = mint_iri("evidence", doc.sha256[:16], ev.start, ev.end)
+    return _evidence_node(g, src, doc, ev.start, ev.end, ev.sentence)
+
+
+def _evidence_node(g: _GraphSink, src: URIRef, doc: SourceDocument, start: int, end: int,
+                   sentence: str | None = None) -> URIRef:
+    """The evidence node of ``text[start:end]``, its triples written the first time only (the
+    sentence is sliced from the source only then)."""
+    node = mint_iri("evidence", doc.sha256[:16], start, end)
     if not g.first_evidence(node):
         return node
+    ev = Evidence(start, end, doc.text[start:end] if sentence is None else sentence)
     position = mint_iri("selector", doc.sha256[:16], ev.start, ev.end, "position")
     quote = mint_iri("selector", doc.sha256[:16], ev.start, ev.end, "quote")
     g.add((node, RDF.type, TG.Evidence))

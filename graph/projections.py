@@ -147,7 +147,7 @@ def _add_mentions(g: TripleSource, b: _Builder) -> None:
         data.relations.add("mentions")
         data.measures.add(str(measure))
         data.mentions += 1
-        data.add_evidence(_literal(g, mention, TG.sentence))
+        data.add_evidence(_relationship_sentence(g, mention))  # the sentence is on its evidence node
     # ``tg:mentions`` without a Mention node (hand-made graphs) still counts.
     for measure, entity in g.subject_objects(TG.mentions):
         if str(measure) in b.index.measures:

@@ -53,7 +53,7 @@ def tiny_graph(agencies: Sequence[Agency], sentence: str, *, tag: str = "tiny", 
         g.add((mention, RDF.type, TG.Mention))
         g.add((mention, TG.measure, m1))
         g.add((mention, TG.entity, entity))
-        g.add((mention, TG.sentence, Literal(sentence)))
+        g.add((mention, TG.evidence, ev))
         g.add((m1, TG.mentions, entity))
     ref = mint_iri("crossref", tag, 1)
     g.add((ref, RDF.type, TG.CrossReference))

@@ -49,12 +49,17 @@ def build(
     from tiltaksgraf.pipeline import build as run_build
 
     paths = list(reports or [])
+
+    def note(message: str) -> None:
+        err.print(f"note: {escape(message)}", highlight=False)
+
     if len(paths) > 1:
         with Progress(console=err, transient=True) as progress:
             task = progress.add_task("building", total=len(paths))
-            result = run_build(paths, out, on_report=lambda p: progress.advance(task), write_views=views)
+            result = run_build(paths, out, on_report=lambda p: progress.advance(task), on_note=note,
+                               write_views=views)
     else:
-        result = run_build(paths, out, write_views=views)
+        result = run_build(paths, out, on_note=note, write_views=views)
     err.print(f"built {result.out_dir}/: {result.reports} report(s), {result.measures} measures, "
               f"{result.entities} entities, {result.triples} triples in {result.seconds:.1f} s")
 

@@ -33,6 +33,11 @@ class ParseError(TiltaksgrafError):
     """A report whose text does not have the shape of a measures table."""
 
 
+class OutputError(TiltaksgrafError):
+    """An output that cannot be written: no permission, a read-only or full disk, a file-size
+    limit, another build holding it, not enough memory to build it."""
+
+
 class DataError(TiltaksgrafError):
     """Bundled knowledge (gazetteer, patterns, ontology) that fails validation."""
 

@@ -115,10 +115,71 @@ def test_read_unreadable_file(tmp_path, monkeypatch):
     path = tmp_path / "r.txt"
     path.write_text(SAMPLE, encoding="utf-8")
 
-    def denied(self: Path) -> bytes:
-        raise PermissionError(13, "Permission denied", str(self))
+    import os
 
-    monkeypatch.setattr(Path, "read_bytes", denied)
+    def denied(*_args, **_kwargs) -> int:  # root reads any file: the denial is simulated
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(os, "open", denied)
     with pytest.raises(InputError, match="cannot read the file: Permission denied") as caught:
         read_report(path)
     assert caught.value.path == str(path)
+
+
+# --- what is not a regular file is refused at once (a FIFO once blocked the build forever) ------
+
+
+def test_read_fifo_refused_without_blocking(tmp_path):
+    import os
+    import threading
+
+    fifo = tmp_path / "r.txt"
+    os.mkfifo(fifo)
+    outcome: list[BaseException] = []
+    reader = threading.Thread(target=lambda: _capture(outcome, lambda: read_report(fifo)), daemon=True)
+    reader.start()
+    reader.join(timeout=30)
+    if reader.is_alive():  # still blocked in open(): unblock it by opening the writing end
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail("reading a FIFO blocked")
+    assert len(outcome) == 1 and isinstance(outcome[0], InputError)
+    assert str(outcome[0]).startswith(f"{fifo}: is a named pipe (FIFO), not a regular file")
+
+
+def _capture(into: list[BaseException], call) -> None:
+    try:
+        call()
+    except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+        into.append(exc)
+
+
+@pytest.mark.parametrize(("path", "kind"), [("/dev/zero", "a character device"),
+                                            ("/dev/urandom", "a character device"),
+                                            ("/dev/null", "a character device")])
+def test_read_devices_refused(path, kind):
+    if not Path(path).exists():
+        pytest.skip(f"{path} does not exist here")
+    with pytest.raises(InputError, match=f"^{path}: is {kind}, not a regular file"):
+        read_report(path)
+
+
+def test_read_socket_refused(tmp_path):
+    import socket
+
+    path = tmp_path / "s.txt"
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(path))
+        with pytest.raises(InputError, match="is a socket, not a regular file"):
+            read_report(path)
+
+
+def test_read_size_bound(tmp_path, monkeypatch):
+    from tiltaksgraf.extract import read
+
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"1. BFD Gjort.\nFerdig\n" * 100)
+    monkeypatch.setattr(read, "MAX_REPORT_BYTES", 1000)
+    with pytest.raises(InputError, match="larger than 0 MiB"):
+        read_report(path)
+    monkeypatch.setattr(read, "MAX_REPORT_BYTES", 2100)
+    assert len(read_report(path).text) == 2100

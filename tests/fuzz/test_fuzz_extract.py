@@ -8,8 +8,9 @@ Speed: ``analyse_report`` builds a spaCy pipeline per report (the report's learn
 become patterns), ~0.5 s each, which would make these 500 examples take over 4 minutes. Here
 the pipeline builder is memoised by its arguments (knowledge, learned entities): the pipeline is
 a pure function of those, so the extraction is the same, which
-``test_fuzz_extract_memoised_pipeline_changes_nothing`` checks on the bundled report. 500
-examples here, 1,500 in test_fuzz_parser.py; together well under a minute.
+``test_fuzz_extract_memoised_pipeline_changes_nothing`` checks on the bundled report. 506
+examples here (6 of them with a line or paragraph over a million characters), 1,540 in
+test_fuzz_parser.py.
 """
 
 from __future__ import annotations
@@ -187,3 +188,27 @@ def test_fuzz_extract_mutated_report_extracts_or_fails_cleanly(text):
     if extraction is not None:
         event("extracted")
         check_extraction(extraction)
+
+
+# --- oversized lines and paragraphs ------------------------------------------------------------
+
+OVERSIZED_UNITS = ("x", "Bufdir", "NKVTS og ", "Bufdir og NKVTS samarbeider. ", "1", "(", "-")
+
+
+@given(st.integers(0, len(ROW_STARTS) - 2), st.sampled_from(OVERSIZED_UNITS),
+       st.integers(1_000_001, 1_200_000), st.booleans())
+@fuzz_settings(6, deadline_ms=None)
+def test_fuzz_extract_oversized_line_in_pieces(row, unit, chars, own_paragraph):
+    """A line (or paragraph) longer than spaCy's 1,000,000-character limit, with or without
+    blanks, inside a measure: extracted in pieces, never spaCy's E088 "internal error"."""
+    lines = REPORT_LINES[ROW_STARTS[row]:ROW_STARTS[row + 1]]
+    run = unit * (chars // len(unit))
+    at = len(lines) - 1
+    lines = lines[:at] + (["", run, ""] if own_paragraph else [lines[at] + run]) + lines[at:]
+    with time_limit(120):
+        report, outcome = parse_text("\n".join(lines))
+        event(outcome)
+        if report is None:
+            return
+        check_report(report)
+        check_extraction(extract(report))

@@ -1,12 +1,13 @@
-"""Fuzzing read → parse: random text and bytes, and real slices of the bundled report with lines
+"""Fuzzing read → parse: random text and bytes (measures numbered from 1, near 1,000 and near 100,000), and real slices of the bundled report with lines
 deleted, duplicated, swapped, split and joined, columns swapped, long runs inserted (of digits,
-symbols, paragraphs …), files truncated, encodings mixed and random bytes inserted. Whatever
+symbols, paragraphs …), files truncated, encodings mixed and random bytes inserted; and files that
+are no files (FIFOs, sockets, devices, symlinks to them, loops). Whatever
 comes in, ``read_report``/``decode_report_bytes`` and ``parse_report`` either give records that
 keep their invariants or raise one of the project's own errors (``InputError``,
 ``ParseError``) — never another exception, never a hang.
 
 Reproducible in CI: every test is ``derandomize=True`` with no example database, so the same
-examples run every time. 1,500 examples here (400 + 200 + 900), 500 in test_fuzz_extract.py.
+examples run every time. 1,540 examples here (400 + 200 + 900 + 40 special files), 506 in test_fuzz_extract.py.
 ``test_fuzz_extract.py`` imports the report mutations from this module.
 """
 
@@ -83,6 +84,10 @@ def check_report(report: Report) -> None:
             assert 0 <= section.start <= section.end <= len(text), f"{where}: section {section.ministry}"
     for g in report.glossary:
         assert g.abbreviation and g.full_name, g
+    for m in report.measures:  # no row of the next measure folded into this one's text
+        inside = text[m.span.start:m.span.end].split("\n")[1:]
+        assert not any(re.match(rf"[ \t\u00a0\f\r\v]*{m.number + 1}\.\s+\S", line) for line in inside), \
+            f"measure {m.number + 1} was merged into measure {m.number}"
 
 
 def parse_bytes(data: bytes, directory: Path) -> tuple[Report | None, str]:
@@ -134,7 +139,7 @@ def scratch_dir() -> Iterator[Path]:
 
 # Pieces of the report's grammar, so random text often looks like rows, glossaries and headers.
 TOKENS = (
-    "1.", "2.", "3.", "12.", "88.", "999.", "0.", "BFD", "JD", "HOD", "KD", "ALLE", "Alle", "alle", "KUD",
+    "1.", "2.", "3.", "12.", "88.", "999.", "1000.", "1001.", "100000.", "0.", "BFD", "JD", "HOD", "KD", "ALLE", "Alle", "alle", "KUD",
     "BFD /", "JD/Alle", "(alle)", "/", "Ferdig", "Påbegynt", "Påbegynt -", "Påbegynt - løpende", "løpende",
     "Ikke påbegynt", "-", "–", "—", "NR. ANSVAR REGJERINGEN VIL STATUS RAPPORTERING", "Forkortelser:",
     "Forkortinger", "BFD - Barne- og familiedepartement", "NKVTS - Nasjonalt kunnskapssenter om vold og",
@@ -161,7 +166,9 @@ _LINE = st.one_of(
 def report_ish_text(draw) -> str:
     lines = draw(st.lists(_LINE, max_size=30))
     text = draw(st.sampled_from(("\n", "\r\n", "\n\n"))).join(lines)
-    number = draw(st.integers(0, 120))
+    # numbering from the start, or near 1,000 and 100,000 (a cap of three digits once folded
+    # measures 1000 and up into measure 999)
+    number = draw(st.one_of(st.integers(0, 120), st.integers(990, 1010), st.integers(99_990, 100_010)))
     while _ROW in text:
         number += draw(st.sampled_from((1, 1, 1, 1, 1, 1, 0, 2, -1)))
         text = text.replace(_ROW, f"{number}. ", 1)
@@ -309,3 +316,59 @@ def mutated_reports(draw, max_lines: int | None = None, max_mutations: int = 6) 
 @example(("1. BFD Utrede\nFerdig\n" + "BFD: x\n\n" * 20_000).encode("utf-8"))
 def test_fuzz_parser_mutated_report_parses_or_fails_cleanly(data):
     parse_or_fail_cleanly(data)
+
+
+# --- files that are not regular files ---------------------------------------------------------
+
+SPECIAL_FILES = ("fifo", "socket", "/dev/zero", "/dev/urandom", "/dev/null", "directory", "symlink-to-fifo",
+                 "symlink-to-/dev/zero", "symlink-loop", "dangling-symlink")
+
+
+def make_special(kind: str, d: Path) -> Path:
+    import os
+    import socket
+
+    path = d / "report.txt"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "socket":
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind(str(path))
+        sock.close()  # the socket file stays
+    elif kind.startswith("/dev/"):
+        return Path(kind)
+    elif kind == "directory":
+        path.mkdir()
+    elif kind == "symlink-to-fifo":
+        os.mkfifo(d / "pipe")
+        path.symlink_to(d / "pipe")
+    elif kind == "symlink-to-/dev/zero":
+        path.symlink_to("/dev/zero")
+    elif kind == "symlink-loop":
+        path.symlink_to(d / "other.txt")
+        (d / "other.txt").symlink_to(path)
+    elif kind == "dangling-symlink":
+        path.symlink_to(d / "gone.txt")
+    return path
+
+
+@given(st.sampled_from(SPECIAL_FILES), st.sampled_from((None, 0, 1, 1000)))
+@fuzz_settings(40)
+def test_fuzz_parser_special_files_refused_at_once(kind, limit):
+    """Each refused with an InputError within the hard limit: a FIFO no longer blocks the reader
+    forever, /dev/zero no longer fills the memory."""
+    from tiltaksgraf.extract import read
+
+    with time_limit(HARD_LIMIT_S), scratch_dir() as d:
+        path = make_special(kind, d)
+        if limit is not None:
+            original, read.MAX_REPORT_BYTES = read.MAX_REPORT_BYTES, limit
+        try:
+            read_report(path, METADATA)
+        except InputError as exc:
+            event(f"refused: {_gist(exc)}")
+        else:
+            raise AssertionError(f"{kind} was read as a report")
+        finally:
+            if limit is not None:
+                read.MAX_REPORT_BYTES = original

@@ -33,12 +33,17 @@ def test_graph_mention_offsets_are_exact(graph, bundled_extraction):
     text = bundled_extraction.report.source.text
     rows = list(graph.query("""
         PREFIX tg: <https://w3id.org/tiltaksgraf/ontology#>
-        SELECT ?form ?start ?end ?sentence WHERE {
-          ?x a tg:Mention ; tg:surfaceForm ?form ; tg:start ?start ; tg:end ?end ; tg:sentence ?sentence }"""))
+        SELECT ?form ?start ?end ?sentence ?sStart ?sEnd WHERE {
+          ?x a tg:Mention ; tg:surfaceForm ?form ; tg:start ?start ; tg:end ?end ; tg:evidence ?ev .
+          ?ev tg:sentence ?sentence ; tg:start ?sStart ; tg:end ?sEnd }"""))
     assert len(rows) == len(bundled_extraction.mentions)
-    for form, start, end, sentence in rows:
+    for form, start, end, sentence, s_start, s_end in rows:
         assert text[int(start):int(end)] == str(form)
-        assert str(form) in str(sentence)
+        assert text[int(s_start):int(s_end)] == str(sentence)
+        assert int(s_start) <= int(start) and int(end) <= int(s_end)
+    # the sentence is stored once, on the evidence node, never copied onto a mention
+    assert not graph.query("""PREFIX tg: <https://w3id.org/tiltaksgraf/ontology#>
+        ASK { ?x a tg:Mention ; tg:sentence ?s }""").askAnswer
 
 
 def test_graph_responsible_ministries_have_names(graph):

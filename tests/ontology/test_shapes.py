@@ -85,7 +85,6 @@ def valid_graph() -> Graph:
     add((MENTION, TG.surfaceForm, Literal("Bufdir")))
     add((MENTION, TG.start, Literal(100)))
     add((MENTION, TG.end, Literal(106)))
-    add((MENTION, TG.sentence, Literal(SENTENCE)))
     add((MENTION, TG.field, Literal("report")))
     add((MENTION, TG.rule, Literal("bufdir")))
 
@@ -182,6 +181,8 @@ DEFECTS: dict[str, tuple[Callable[[Graph], None], tuple[URIRef, URIRef]]] = {
         _grant_without_amount_or_funder, (TG_ID["relationship/5"], None)),
     "responsible-points-at-a-programme": (
         _responsible_programme, (PROGRAMME, None)),
+    "mention-without-evidence": (
+        lambda g: g.remove((MENTION, TG.evidence, None)), (MENTION, TG.evidence)),
     "entity-without-key": (
         lambda g: g.remove((BUFDIR, TG.entityKey, None)), (BUFDIR, TG.entityKey)),
 }

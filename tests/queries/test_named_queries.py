@@ -92,7 +92,9 @@ def test_named_queries_trace_programme_years_are_whole_numbers() -> None:
     g.add((measure, TG.mentions, programme))
     g.add((mention, TG.entity, programme))
     g.add((mention, TG.measure, measure))
-    g.add((mention, TG.sentence, Literal("Piloten gikk 2019–2021 (sak 20190, 1999, 2040), igjen i 2021.")))
+    evidence = URIRef(base + "e")  # the sentence is on the mention's evidence node, stored once
+    g.add((mention, TG.evidence, evidence))
+    g.add((evidence, TG.sentence, Literal("Piloten gikk 2019–2021 (sak 20190, 1999, 2040), igjen i 2021.")))
     oxi = ox.Store()
     oxi.load(input=g.serialize(format="nt"), format=ox.RdfFormat.N_TRIPLES)
     for store in (RdflibStore(g), OxigraphStore(oxi)):
