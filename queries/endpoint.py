@@ -39,6 +39,7 @@ import ipaddress
 import json
 import re
 import sys
+import time
 import traceback
 import urllib.parse
 from functools import lru_cache
