@@ -115,3 +115,11 @@ def describe(exc: ValidationError, schema: type[KnowledgeLine]) -> str:
     if where == top and field is not None and field.description:
         wanted = field.description
     return f"{where} must be {wanted}, not {type(first['input']).__name__} {first['input']!r}"[:300]
+
+
+class StatusLine(KnowledgeLine):
+    wording: str  # the concept's preferred label, as reports write it ("Påbegynt - løpende")
+    # what the wording means: finished, started and not finished, not started
+    class_: Literal["Done", "Ongoing", "NotStarted"] = Field(alias="class")
+    variants: list[str] = []  # other wordings of the same concept ("Byrja", "Pågående – i rute")
+    note: str | None = None  # for people; not read
