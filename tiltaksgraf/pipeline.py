@@ -23,7 +23,7 @@ from pathlib import Path
 from tiltaksgraf.errors import InputError
 from tiltaksgraf.extract.gazetteer import load_knowledge
 from tiltaksgraf.extract.nlp import analyse_report
-from tiltaksgraf.extract.parse import parse_report
+from tiltaksgraf.extract.layouts import parse_document
 from tiltaksgraf.extract.read import read_report
 from tiltaksgraf.extract.relations import extract_relations
 from tiltaksgraf.extract.resolve import resolve
@@ -52,8 +52,9 @@ def extract(report: Report) -> Extraction:
     )
 
 
-def extract_file(path: str | Path) -> Extraction:
-    return extract(parse_report(read_report(path)))
+def extract_file(path: str | Path, layout: str | None = None) -> Extraction:
+    """Read, parse (with ``layout``, or the layout detected) and extract one report."""
+    return extract(parse_document(read_report(path), layout))
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,12 @@ class BuildResult:
     triples: int
     seconds: float
     files: tuple[str, ...]
+    warnings: tuple[str, ...] = ()  # truncated measures, what was inferred for reports without a sidecar
 
 
 def build(reports: Sequence[str | Path], out_dir: str | Path, *,
           on_report: Callable[[Path], None] | None = None,
-          write_views: bool = True) -> BuildResult:
+          write_views: bool = True, layout: str | None = None) -> BuildResult:
     """Build the knowledge graph of ``reports`` into ``out_dir`` (replaced only on success)."""
     from tiltaksgraf.graph.build import build_dataset  # rdflib is imported only when building
     from tiltaksgraf.graph.store import umask, write_outputs
@@ -80,7 +82,7 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
     paths = [Path(p) for p in reports] or [bundled_report()]
     extractions = []
     for path in paths:
-        extractions.append(extract_file(path))
+        extractions.append(extract_file(path, layout))
         if on_report:
             on_report(path)
     dataset = build_dataset(extractions)
@@ -98,10 +100,11 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     # Measures of the plans, not records read: two reports of one plan give one node per measure.
-    measures = {(e.report.source.metadata.plan_key, m.number) for e in extractions for m in e.report.measures}
+    measures = {(e.report.source.metadata.plan_key, m.measure_id) for e in extractions for m in e.report.measures}
     return BuildResult(out, len(extractions), len(measures),
                        len({en.key for e in extractions for en in e.entities}), triples,
-                       time.perf_counter() - started, tuple(sorted(p.name for p in out.iterdir())))
+                       time.perf_counter() - started, tuple(sorted(p.name for p in out.iterdir())),
+                       tuple(w for e in extractions for w in e.report.warnings))
 
 
 def _remove_stale_temp_dirs(out: Path, *, older_than: float) -> None:
@@ -143,6 +146,7 @@ def _write_measures_json(path: Path, extractions: list[Extraction]) -> None:
     payload = {
         "sources": [
             {"path": e.report.source.path, "name": e.report.source.name, "sha256": e.report.source.sha256,
+             "layout": e.report.layout,
              "encoding": e.report.source.encoding, "metadata": dataclasses.asdict(e.report.source.metadata),
              "glossary": {g.abbreviation: g.full_name for g in e.report.glossary},
              "measures": [dataclasses.asdict(m) for m in e.report.measures]}

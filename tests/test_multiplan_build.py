@@ -1,0 +1,119 @@
+"""A build of every layout family together with the bundled report (issue 15): one graph of
+several plans, measures identified by plan key + measure id, statuses through the status scheme,
+reports of one plan sharing its plan node and measure nodes, and the CLI's warnings and refusal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from typer.testing import CliRunner
+
+from tiltaksgraf.cli import app, main
+from tiltaksgraf.extract.status import classify, scheme
+from tiltaksgraf.ontology.terms import STATUS_CONCEPTS
+from tiltaksgraf.pipeline import bundled_report
+
+PAGES = Path(__file__).parent / "extract" / "layouts" / "pages"
+PREFIX = "PREFIX tg: <https://w3id.org/tiltaksgraf/ontology#> PREFIX dcterms: <http://purl.org/dc/terms/> "
+ID = "https://w3id.org/tiltaksgraf/id/"
+
+
+@pytest.fixture(scope="module")
+def plans(tmp_path_factory) -> tuple[Path, ox.Store]:
+    out = tmp_path_factory.mktemp("plans") / "out"
+    result = CliRunner().invoke(app, ["build", *map(str, sorted(PAGES.glob("*.txt"))), str(bundled_report()),
+                                      "--out", str(out), "--no-views"])
+    assert result.exit_code == 0, result.output
+    store = ox.Store()
+    store.load(path=str(out / "graph.trig"), format=ox.RdfFormat.TRIG)
+    return out, store
+
+
+def _rows(store: ox.Store, query: str) -> list[tuple[str, ...]]:
+    return [tuple(t.value if t is not None else "" for t in row)
+            for row in store.query(PREFIX + query, use_default_graph_as_union=True)]
+
+
+def test_multiplan_build_all_pages_and_bundled(plans):
+    out, store = plans
+    sources = json.loads((out / "measures.json").read_text(encoding="utf-8"))["sources"]
+    assert len(sources) == 12
+    assert {s["layout"] for s in sources} == {"table", "budget-table", "blocks", "numbered", "tagged"}
+    # p01 reports the bundled plan: one plan node, and its measures 1–8 are the bundled measures' nodes
+    measures = _rows(store, "SELECT (COUNT(DISTINCT ?m) AS ?n) WHERE { ?m a tg:Measure ; tg:partOf ?p . "
+                            "?p tg:entityKey 'opptrappingsplan-mot-vold-og-overgrep-2017-2021' }")
+    assert measures == [("88",)]
+    # the two Et liv uten vold reports are one plan
+    et_liv = _rows(store, "SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { ?m tg:partOf ?p ; tg:hasStatusAssessment/"
+                          "tg:reportedIn ?r . ?p tg:entityKey 'handlingsplan-mot-vold-i-naere-relasjoner-2014-2017' }")
+    assert et_liv == [("2",)]
+
+
+def test_multiplan_build_measure_ids_and_numbers(plans):
+    _out, store = plans
+    rows = dict(_rows(store, "SELECT ?m ?id WHERE { ?m a tg:Measure ; tg:measureId ?id }"))
+    # IRIs are minted from plan key + measure id (graph/iri.mint_iri slugs both)
+    assert rows[ID + "measure/p62-bufdir-status-tma-tiltak-29-39-versjon2019-no/29a"] == "29a"
+    assert rows[ID + "measure/h05-digdir-eid-handlingsplan-mal1-tiltak1-2/1-1"] == "1.1"
+    numbers = _rows(store, "SELECT ?id ?n WHERE { ?m tg:measureId ?id . OPTIONAL { ?m tg:measureNumber ?n } "
+                           "FILTER(?id IN ('29a', '1.1', '14')) }")
+    assert sorted(set(numbers)) == [("1.1", ""), ("14", "14"), ("29a", "")]
+
+
+def test_multiplan_build_statuses_classes_and_no_guess(plans):
+    _out, store = plans
+    rows = _rows(store, "SELECT ?id ?raw ?class WHERE { ?m tg:measureId ?id ; tg:hasStatusAssessment ?a . "
+                        "?a tg:statusRaw ?raw ; tg:status/tg:statusClass ?class ; tg:reportedIn/tg:fileName ?f "
+                        "FILTER(STRSTARTS(?f, 'p60')) } ORDER BY ?id")
+    assert rows == [("4a", "Avsluttet", "https://w3id.org/tiltaksgraf/ontology#Done"),
+                    ("4b", "Avsluttet", "https://w3id.org/tiltaksgraf/ontology#Done"),
+                    ("4c", "Pågående – i rute", "https://w3id.org/tiltaksgraf/ontology#Ongoing"),
+                    ("5", "Pågående – i rute", "https://w3id.org/tiltaksgraf/ontology#Ongoing")]
+    # measure 6 of p60 and measure 4 of the suicide plan state no status: no tg:status at all
+    unstated = _rows(store, "SELECT ?m WHERE { ?m tg:measureId ?id ; tg:partOf/tg:entityKey ?k . "
+                            "FILTER(?k = 'p46_arsrapport_2024-2025_selvmord_maal2_tiltak4') "
+                            "FILTER NOT EXISTS { ?m tg:status ?s } "
+                            "FILTER NOT EXISTS { ?m tg:hasStatusAssessment/tg:status ?t } }")
+    assert len(unstated) == 1
+
+
+def test_multiplan_build_responsible_bodies_resolve(plans):
+    _out, store = plans
+    rows = _rows(store, "SELECT ?id ?label WHERE { ?m tg:measureId ?id ; tg:partOf/tg:entityKey "
+                        "'p59_bufdir_status_tma_tiltak_1_2_kunnskap_og_forskning' ; tg:responsible/"
+                        "<http://www.w3.org/2004/02/skos/core#prefLabel> ?label } ORDER BY ?id")
+    assert [r[0] for r in rows] == ["1a", "1b"]
+    assert {r[1] for r in rows} == {"Barne-, ungdoms- og familiedirektoratet"}
+
+
+def test_multiplan_build_cli_warns_and_refuses(tmp_path, capsys):
+    page = PAGES / "p46_arsrapport_2024-2025_selvmord_maal2_tiltak4.txt"
+    assert main(["build", str(page), "--out", str(tmp_path / "one"), "--no-views"]) == 0
+    said = " ".join(capsys.readouterr().err.split())
+    assert "ends inside measure 4; it is kept, marked truncated" in said
+    assert "no sidecar JSON" in said and "date 2025" in said
+    note = tmp_path / "notat.txt"
+    note.write_text("Referat fra møtet. Vi ble enige.\n", encoding="utf-8")
+    assert main(["build", str(note), "--out", str(tmp_path / "two")]) == 1
+    said = " ".join(capsys.readouterr().err.split())
+    assert "fits none of the layouts tried" in said and "blocks: expected" in said
+    assert not (tmp_path / "two").exists()
+    assert main(["build", str(page), "--layout", "pdf", "--out", str(tmp_path / "three")]) == 2
+    assert "unknown layout 'pdf'" in capsys.readouterr().err
+
+
+def test_status_scheme_every_concept_has_its_wording_and_class():
+    """The concepts of ontology/terms and the wordings of ontology/statuses.jsonl are the same."""
+    wordings = {match.wording for match in scheme().values()}
+    assert wordings == set(STATUS_CONCEPTS)
+    for raw, wording, status_class in [("Byrja", "Påbegynt", "Ongoing"),
+                                       ("PÅGÅENDE—I RUTE.", "Påbegynt", "Ongoing"),
+                                       ("Ikkje starta", "Ikke påbegynt", "NotStarted"),
+                                       ("Gjennomført", "Ferdig", "Done"),
+                                       ("Påbegynt – løpende", "Påbegynt - løpende", "Ongoing"),
+                                       ("Forsinket", "Forsinket", "Ongoing")]:
+        assert classify(raw) == (wording, status_class)
+    assert classify("2023 - 2025") is None and classify("Status") is None
