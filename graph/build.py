@@ -410,6 +410,15 @@ def _add_derived(g: _GraphSink, extractions: list[Extraction]) -> None:
                     g.add((concept, TG.statusClass, _STATUS_CLASSES[measure.status_class]))
             g.add((m, DCTERMS.description, lit(measure.description, lang=meta.language)))
             g.add((m, TG.reportText, lit(measure.report_text, lang=meta.language)))
+    # every concept any report used carries its label and class, so a timeline can read them
+    for ex in extractions:
+        for measure in ex.report.measures:
+            if measure.status and measure.status_class:
+                concept = status_concept(measure.status)
+                g.add((concept, RDF.type, SKOS.Concept))
+                g.add((concept, SKOS.prefLabel, lit(measure.status, lang="nb")))
+                g.add((concept, SKOS.inScheme, TG_STATUS))
+                g.add((concept, TG.statusClass, _STATUS_CLASSES[measure.status_class]))
     for entity in _merged_entities(ex.entities for ex in _latest_first(extractions)):
         e = entity_iri(entity.key)
         g.add((e, RDF.type, _TYPES[entity.type]))

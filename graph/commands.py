@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tiltaksgraf.console import err
+from tiltaksgraf.console import err, escape
 
 # This stage's commands. The CLI copies them onto its own app in register(), so this module
 # never imports the CLI.
@@ -124,3 +124,33 @@ def screenshot(
     target = out if out is not None else Path(graph) / f"{view}.png"
     path = render_screenshot(load_graph(graph), target, view=view, width=width, height=height, chromium=chromium)
     err.print(f"wrote {path} ({path.stat().st_size // 1024} KB)")
+
+
+@app.command()
+def diff(
+    old: Annotated[Path, typer.Argument(help="The earlier report (text file).")],
+    new: Annotated[Path, typer.Argument(help="The later report (text file).")],
+    layout: Annotated[Optional[str], typer.Option(
+        "--layout", help="Read both as this layout; default: detected per report.")] = None,
+) -> None:
+    """List the measures whose status class (Done, Ongoing, NotStarted) changed between two reports
+    of one plan, and those that appeared or disappeared."""
+    from tiltaksgraf.extract.layouts import parse_document
+    from tiltaksgraf.extract.read import read_report
+    from tiltaksgraf.graph.timeline import diff_reports
+
+    before, after = parse_document(read_report(old), layout), parse_document(read_report(new), layout)
+    for report in (before, after):
+        for warning in report.warnings:
+            err.print(f"warning: {escape(warning)}")
+    plans = {r.source.metadata.plan_key for r in (before, after)}
+    if len(plans) > 1:
+        err.print(f"warning: the reports name different plans ({', '.join(sorted(plans))}); measures are matched by id")
+    changes = diff_reports(before, after)
+    table = Table(title=f"{old.name} → {new.name}: {len(changes)} measure(s) changed, appeared or disappeared")
+    for column in ("measure", "change", "old class", "old status", "new class", "new status"):
+        table.add_column(column)
+    for c in changes:
+        table.add_row(c.measure_id, c.change, c.old_class or "—", c.old_raw or "—", c.new_class or "—",
+                      c.new_raw or "—")
+    Console(width=140).print(table)

@@ -117,3 +117,52 @@ def test_status_scheme_every_concept_has_its_wording_and_class():
                                        ("Forsinket", "Forsinket", "Ongoing")]:
         assert classify(raw) == (wording, status_class)
     assert classify("2023 - 2025") is None and classify("Status") is None
+
+
+@pytest.fixture(scope="module")
+def timeline(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("timeline") / "out"
+    p01 = PAGES / "p01_statsbudsjett2020_BFD_tabell10-1_opptrappingsplan_status_nn.txt"
+    assert main(["build", str(p01), str(bundled_report()), "--out", str(out), "--no-views"]) == 0
+    return out
+
+
+def test_timeline_measures_1_to_8_show_2019_and_2022(timeline):
+    """p01 (Prop. 1 S, per 1 June 2019, Nynorsk) and the bundled report (2022-04) on one plan."""
+    from tiltaksgraf.api import run_query
+    from tiltaksgraf.graph.oxigraph_store import open_store
+
+    store = open_store(timeline, "oxigraph")
+    rows = run_query(store, "status-history")
+    history: dict[str, list[tuple[str, str | None, str | None]]] = {}
+    for r in rows:
+        history.setdefault(r["measure"], []).append((r["date"], r["statusRaw"], r["statusClass"]))
+    assert {k: v for k, v in history.items() if k in {str(n) for n in range(1, 9)}} == {
+        "1": [("2019-06-01", "Byrja", "Ongoing"), ("2022-04", "Ferdig", "Done")],
+        "2": [("2019-06-01", "Byrja", "Ongoing"), ("2022-04", "Påbegynt - løpende", "Ongoing")],
+        "3": [("2019-06-01", "Ferdig", "Done"), ("2022-04", "Ferdig", "Done")],
+        "4": [("2019-06-01", "Ferdig", "Done"), ("2022-04", "Ferdig", "Done")],
+        "5": [("2019-06-01", "Byrja", "Ongoing"), ("2022-04", "Påbegynt", "Ongoing")],
+        "6": [("2019-06-01", "Ferdig", "Done"), ("2022-04", "Ferdig", "Done")],
+        "7": [("2019-06-01", "Byrja", "Ongoing"), ("2022-04", "Påbegynt - løpende", "Ongoing")],
+        "8": [("2019-06-01", None, None), ("2022-04", "Ferdig", "Done")],  # cut off before its status
+    }
+    assert len([k for k in history if len(history[k]) == 1]) == 80  # 9–88: only in the 2022 report
+    # one plan node, one node per measure
+    plans = store.query("SELECT DISTINCT ?p WHERE { ?m <https://w3id.org/tiltaksgraf/ontology#partOf> ?p }").rows
+    assert len(plans) == 1
+
+
+def test_diff_lists_changed_appeared_disappeared(capsys):
+    p01 = PAGES / "p01_statsbudsjett2020_BFD_tabell10-1_opptrappingsplan_status_nn.txt"
+    assert main(["diff", str(p01), str(bundled_report())]) == 0
+    out = capsys.readouterr().out
+    rows = [[c.strip() for c in line.split("│")[1:-1]] for line in out.splitlines() if line.startswith("│")]
+    by_id = {r[0]: r[1:] for r in rows}
+    assert by_id["1"] == ["changed", "Ongoing", "Byrja", "Done", "Ferdig"]
+    assert by_id["8"] == ["changed", "—", "—", "Done", "Ferdig"]
+    assert by_id["9"][0] == "appeared" and len(by_id) == 82  # 1, 8 and 9–88
+    assert not {"2", "3", "4", "5", "6", "7"} & set(by_id)  # same class in both: not listed
+    assert main(["diff", str(bundled_report()), str(p01)]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if "│ disappeared" in line]
+    assert len(rows) == 80

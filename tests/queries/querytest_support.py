@@ -30,6 +30,8 @@ CASES: list[tuple[str, dict[str, str]]] = [
     ("commissioned-by", {}),
     ("commissioned-by", {"agency": "Bufdir"}),
     ("related-measures", {"measure": "5"}),
+    ("status-history", {}),
+    ("status-history", {"measure": "3"}),
     ("entity-search", {"text": "barnehus"}),
 ]
 

@@ -209,6 +209,16 @@ def test_named_queries_related_measures_needs_a_number(ask) -> None:
         ask("related-measures")
 
 
+def test_named_queries_status_history_one_report(ask) -> None:
+    """The bundled report alone: one assessment per measure, dated 2022-04 by its sidecar."""
+    rows = ask("status-history")
+    assert len(rows) == 88 and {r["date"] for r in rows} == {"2022-04"}
+    three = ask("status-history", measure="3")
+    assert [(r["status"], r["statusClass"], r["statusRaw"]) for r in three] == [("Ferdig", "Done", "Ferdig")]
+    assert three[0]["plan"] == "opptrappingsplan-mot-vold-og-overgrep-2017-2021"
+    assert ask("status-history", measure="89") == []
+
+
 def test_named_queries_entity_search(ask) -> None:
     rows = ask("entity-search", text="barnehus")
     assert rows[0]["label"] == "Statens barnehus" and rows[0]["type"] == "Agency"
