@@ -55,8 +55,16 @@ class TitleStopWordsLine(KnowledgeLine):
     title_stop_words: list[str]
 
 
+class NynorskFormsLine(KnowledgeLine):
+    # Nynorsk word part → its Bokmål form ("teneste" → "tjeneste", "lova" → "loven"): a Nynorsk
+    # name resolves to the node of its Bokmål name
+    nynorsk_forms: dict[str, str]
+
+
 def pattern_line_model(row: dict[str, Any]) -> type[KnowledgeLine]:
-    """``patterns.jsonl`` holds three kinds of line; the key that marks each picks its schema."""
+    """``patterns.jsonl`` holds four kinds of line; the key that marks each picks its schema."""
+    if "nynorsk_forms" in row:
+        return NynorskFormsLine
     if "type_heads" in row:
         return TypeHeadsLine
     if "title_stop_words" in row:
