@@ -26,19 +26,30 @@ def register(cli_app: typer.Typer) -> None:
 
 
 GraphDir = Annotated[Path, typer.Option("--graph", "-g", help="A build directory.")]
+PlanOption = Annotated[Optional[str], typer.Option(
+    "--plan", help="Only this plan's measures (its key or title), in a graph of several plans.")]
+
+
+def _load(graph: Path, plan: str | None):
+    """The build's graph, or one plan of it."""
+    from tiltaksgraf.graph.plans import only_plan
+    from tiltaksgraf.graph.store import load_graph
+
+    g = load_graph(graph)
+    return only_plan(g, plan) if plan else g
 
 
 @app.command()
 def stats(
     graph: GraphDir = Path("out"),
     top: Annotated[int, typer.Option("--top", "-n", min=1, help="Rows per table.")] = 10,
+    plan: PlanOption = None,
 ) -> None:
     """Print the most central agencies, programmes and laws, the bridging agencies and the
     communities of the collaboration network."""
     from tiltaksgraf.graph.network import network_stats
-    from tiltaksgraf.graph.store import load_graph
 
-    s = network_stats(load_graph(graph), top=top)
+    s = network_stats(_load(graph, plan), top=top)
     out = Console()
     out.print(f"collaboration network: {s.collaboration_size[0]} agencies, {s.collaboration_size[1]} links; "
               f"overview: {s.overview_size[0]} nodes, {s.overview_size[1]} links")
@@ -77,13 +88,13 @@ def viz(
     out: Annotated[Optional[Path], typer.Option(
         "--out", "-o", help="HTML file to write; default: VIEW[-NAME].html in the build directory.")] = None,
     radius: Annotated[int, typer.Option(min=1, max=4, help="Steps around the measure or entity to include.")] = 1,
+    plan: PlanOption = None,
 ) -> None:
     """Write an interactive network view as one HTML file that works offline."""
-    from tiltaksgraf.graph.store import load_graph
     from tiltaksgraf.graph.viz import check_view, default_view_path, write_view
 
     check_view(view, target)
-    path = write_view(load_graph(graph), view, out or default_view_path(graph, view, target), target, radius=radius)
+    path = write_view(_load(graph, plan), view, out or default_view_path(graph, view, target), target, radius=radius)
     err.print(f"wrote {path}")
 
 

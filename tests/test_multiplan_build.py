@@ -5,6 +5,7 @@ reports of one plan sharing its plan node and measure nodes, and the CLI's warni
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -166,3 +167,47 @@ def test_diff_lists_changed_appeared_disappeared(capsys):
     assert main(["diff", str(bundled_report()), str(p01)]) == 0
     rows = [line for line in capsys.readouterr().out.splitlines() if "│ disappeared" in line]
     assert len(rows) == 80
+
+
+def test_cross_plan_queries(plans):
+    from tiltaksgraf.api import run_query
+    from tiltaksgraf.graph.oxigraph_store import open_store
+
+    out, _store = plans
+    store = open_store(out, "oxigraph")
+    across = {r["agencyLabel"]: r for r in run_query(store, "agencies-across-plans")}
+    jd = across["Justis- og beredskapsdepartementet"]
+    assert (jd["plans"], jd["responsibleIn"]) == (4, 4)  # bundled, radicalisation, forced marriage, Et liv uten vold
+    assert set(jd["planKeys"].split(" | ")) == {
+        "opptrappingsplan-mot-vold-og-overgrep-2017-2021", "handlingsplan-mot-radikalisering-og-voldelig-ekstremisme",
+        "handlingsplan-mot-tvangsekteskap", "handlingsplan-mot-vold-i-naere-relasjoner-2014-2017"}
+    bufdir = across["Barne-, ungdoms- og familiedirektoratet"]
+    assert (bufdir["plans"], bufdir["responsibleIn"]) == (5, 3)  # responsible in the three LHBTI pages
+    assert all(r["plans"] >= 2 for r in across.values())
+    overview = run_query(store, "plan-overview")
+    tvang = {r["ministryLabel"]: r for r in overview if r["plan"] == "handlingsplan-mot-tvangsekteskap"}
+    assert {k: (v["total"], v["unstated"]) for k, v in tvang.items()} == {
+        "BLD": (9, 9), "Kunnskapsdepartementet": (4, 4), "AID": (3, 3), "Justis- og beredskapsdepartementet": (3, 3),
+        "Kulturdepartementet": (2, 2)}  # a progress report's contents: no status stated
+    p60 = [r for r in overview if r["plan"].startswith("p60")]
+    assert [(r["done"], r["ongoing"], r["total"]) for r in p60] == [(2, 2, 4)]
+
+
+def test_plan_filter_on_stats_and_collaboration_view(plans, tmp_path, capsys):
+    out, _store = plans
+    assert main(["stats", "-g", str(out), "-n", "1"]) == 0
+    everything = capsys.readouterr().out
+    title = "Opptrappingsplan mot vold og overgrep (2017–2021)"
+    assert main(["stats", "-g", str(out), "-n", "1", "--plan", title]) == 0
+    one = capsys.readouterr().out
+    sizes = [re.search(r"collaboration network: (\d+) agencies, (\d+) links", t).groups() for t in (everything, one)]
+    assert int(sizes[1][1]) < int(sizes[0][1])  # other plans' collaborations left out
+    assert main(["stats", "-g", str(out), "--plan", "handlingsplan-mot-tvangsekteskap"]) == 0
+    assert "collaboration network: 0 agencies, 0 links; overview: 25 nodes" in capsys.readouterr().out
+    assert main(["stats", "-g", str(out), "--plan", "ingen plan"]) == 1
+    said = " ".join(capsys.readouterr().err.split())
+    assert "no plan 'ingen plan' in the graph" in said and "handlingsplan-mot-tvangsekteskap" in said
+    view = tmp_path / "tvang.html"
+    assert main(["viz", "collaboration", "-g", str(out), "--plan", "opptrappingsplan-mot-vold-og-overgrep-2017-2021",
+                 "-o", str(view)]) == 0
+    assert view.stat().st_size > 1000

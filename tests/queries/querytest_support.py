@@ -32,6 +32,8 @@ CASES: list[tuple[str, dict[str, str]]] = [
     ("related-measures", {"measure": "5"}),
     ("status-history", {}),
     ("status-history", {"measure": "3"}),
+    ("plan-overview", {}),
+    ("agencies-across-plans", {}),
     ("entity-search", {"text": "barnehus"}),
 ]
 
