@@ -211,3 +211,16 @@ def test_plan_filter_on_stats_and_collaboration_view(plans, tmp_path, capsys):
     assert main(["viz", "collaboration", "-g", str(out), "--plan", "opptrappingsplan-mot-vold-og-overgrep-2017-2021",
                  "-o", str(view)]) == 0
     assert view.stat().st_size > 1000
+
+
+def test_views_show_measures_numbered_29a_and_2_1(plans):
+    """The overview network has a node for every measure, labelled by its id where it has no
+    plain number."""
+    from tiltaksgraf.graph.network import overview_network
+    from tiltaksgraf.graph.store import load_graph
+
+    out, _store = plans
+    G = overview_network(load_graph(out))
+    labels = {d["label"] for _n, d in G.nodes(data=True) if d.get("type") == "Measure"}
+    assert {"29a", "29b", "1.1", "4c", "88"} <= labels
+    assert sum(1 for _n, d in G.nodes(data=True) if d.get("type") == "Measure") == 125
