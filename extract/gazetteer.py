@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from tiltaksgraf.errors import DataError
 from tiltaksgraf.extract.schemas import (
-    GazetteerLine, PatternLine, TitleStopWordsLine, TypeHeadsLine, pattern_line_model, read_lines)
+    GazetteerLine, NynorskFormsLine, PatternLine, TitleStopWordsLine, TypeHeadsLine, pattern_line_model, read_lines)
 from tiltaksgraf.records import ENTITY_TYPES, EntityType
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "ontology"
@@ -52,6 +52,7 @@ class Knowledge:
     patterns: tuple[SpanPattern, ...]
     type_heads: dict[str, EntityType]  # head noun stem → type ("direktorat" → Agency)
     title_stop_words: frozenset[str]  # words that end a title ("ble", "er", "som" …)
+    nynorsk_forms: tuple[tuple[str, str], ...] = ()  # Nynorsk word part → Bokmål ("lova" → "loven")
 
     def by_key(self) -> dict[str, GazetteerEntry]:
         return {e.key: e for e in self.gazetteer}
@@ -135,7 +136,16 @@ def load_knowledge(data_dir: Path = DATA_DIR) -> Knowledge:
     gazetteer = load_gazetteer(data_dir / "gazetteer.jsonl")
     patterns, heads, stops = load_patterns(data_dir / "patterns.jsonl")
     _validate_parents(gazetteer, data_dir / "gazetteer.jsonl")
-    return Knowledge(gazetteer, patterns, heads, stops)
+    return Knowledge(gazetteer, patterns, heads, stops, load_nynorsk_forms(data_dir / "patterns.jsonl"))
+
+
+def load_nynorsk_forms(path: Path) -> tuple[tuple[str, str], ...]:
+    """The ``nynorsk_forms`` lines of ``patterns.jsonl``, longest Nynorsk part first."""
+    forms: dict[str, str] = {}
+    for _line, row in read_lines(path, pattern_line_model):
+        if isinstance(row, NynorskFormsLine):
+            forms.update({nn.lower(): nb.lower() for nn, nb in row.nynorsk_forms.items()})
+    return tuple(sorted(forms.items(), key=lambda p: (-len(p[0]), p[0])))
 
 
 def _validate_parents(gazetteer: tuple[GazetteerEntry, ...], path: Path) -> None:

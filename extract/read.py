@@ -132,7 +132,7 @@ def metadata_for(path: Path) -> ReportMetadata:
                              hint="it must be a JSON object with plan_key and plan_title") from exc
         return metadata_from_dict(raw, str(sidecar))
     key = _plan_key_from_filename(path.stem)
-    return ReportMetadata(plan_key=key, plan_title=key.replace("-", " ").capitalize())
+    return ReportMetadata(plan_key=key, plan_title=key.replace("-", " ").capitalize(), inferred=True)
 
 
 _METADATA_FIELDS = ("plan_key", "plan_title", "kind", "language", "date", "period")

@@ -34,6 +34,7 @@ def clean_label(surface: str) -> str:
 class Resolver:
     def __init__(self, knowledge: Knowledge, learned: tuple[GazetteerEntry, ...] = ()) -> None:
         self.entries = {e.key: e for e in knowledge.gazetteer + learned}
+        self.nynorsk_forms = knowledge.nynorsk_forms
         self.by_label: dict[str, str] = {}
         for entry in knowledge.gazetteer + learned:
             for alias in entry.aliases:
@@ -42,11 +43,28 @@ class Resolver:
     def key_for(self, surface: str, label: EntityType, rule_id: str) -> str:
         if rule_id in self.entries:
             return rule_id
-        for candidate in _base_forms(surface):
+        bokmal = self.bokmal(surface)
+        for candidate in _base_forms(surface) + (_base_forms(bokmal) if bokmal != surface else []):
             key = self.by_label.get(fold(candidate))
             if key is not None and self.entries[key].type == label:
                 return key
-        return _pattern_key(surface, label)
+        return _pattern_key(bokmal, label)
+
+    def bokmal(self, surface: str) -> str:
+        """A Nynorsk name in its Bokmål form ("spesialisthelsetenestelova" → "spesialisthelsetjenesteloven"),
+        so both find one node; a Bokmål name comes back unchanged."""
+        words = []
+        for word in re.split(r"(\W+)", surface):
+            lower = word.lower()
+            for nn, nb in self.nynorsk_forms:
+                if nn.startswith("-") and lower.endswith(nn[1:]) and len(lower) > len(nn) + 2:
+                    lower = lower[: -len(nn) + 1] + nb.lstrip("-")
+                elif not nn.startswith("-") and nn in lower:
+                    lower = lower.replace(nn, nb)
+            if lower != word.lower() and word[:1].isupper():
+                lower = lower[:1].upper() + lower[1:]
+            words.append(word if lower == word.lower() else lower)
+        return "".join(words)
 
     def ministry_key(self, code: str, glossary: dict[str, str]) -> str:
         if code.upper() == ALL_MINISTRIES:

@@ -55,8 +55,16 @@ class TitleStopWordsLine(KnowledgeLine):
     title_stop_words: list[str]
 
 
+class NynorskFormsLine(KnowledgeLine):
+    # Nynorsk word part → its Bokmål form ("teneste" → "tjeneste", "lova" → "loven"): a Nynorsk
+    # name resolves to the node of its Bokmål name
+    nynorsk_forms: dict[str, str]
+
+
 def pattern_line_model(row: dict[str, Any]) -> type[KnowledgeLine]:
-    """``patterns.jsonl`` holds three kinds of line; the key that marks each picks its schema."""
+    """``patterns.jsonl`` holds four kinds of line; the key that marks each picks its schema."""
+    if "nynorsk_forms" in row:
+        return NynorskFormsLine
     if "type_heads" in row:
         return TypeHeadsLine
     if "title_stop_words" in row:
@@ -115,3 +123,11 @@ def describe(exc: ValidationError, schema: type[KnowledgeLine]) -> str:
     if where == top and field is not None and field.description:
         wanted = field.description
     return f"{where} must be {wanted}, not {type(first['input']).__name__} {first['input']!r}"[:300]
+
+
+class StatusLine(KnowledgeLine):
+    wording: str  # the concept's preferred label, as reports write it ("Påbegynt - løpende")
+    # what the wording means: finished, started and not finished, not started
+    class_: Literal["Done", "Ongoing", "NotStarted"] = Field(alias="class")
+    variants: list[str] = []  # other wordings of the same concept ("Byrja", "Pågående – i rute")
+    note: str | None = None  # for people; not read

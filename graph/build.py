@@ -45,8 +45,18 @@ def plan_iri(plan_key: str) -> URIRef:
     return mint_iri("plan", plan_key)
 
 
-def measure_iri(plan_key: str, number: int) -> URIRef:
-    return mint_iri("measure", plan_key, number)
+def measure_iri(plan_key: str, measure_id: str | int) -> URIRef:
+    """A measure of a plan: plan key + measure id ("12", "29a", "2.1"), so that reports of one plan
+    share one node per measure."""
+    return mint_iri("measure", plan_key, str(measure_id))
+
+
+def status_concept(wording: str) -> URIRef:
+    """The status scheme's concept for one of its wordings (ontology/statuses.jsonl)."""
+    return STATUS_CONCEPTS.get(wording) or mint_iri("status", wording)
+
+
+_STATUS_CLASSES = {"Done": TG.Done, "Ongoing": TG.Ongoing, "NotStarted": TG.NotStarted}
 
 
 def entity_iri(key: str) -> URIRef:
@@ -236,6 +246,7 @@ def _add_source(g: _GraphSink, ex: Extraction) -> None:
     g.add((plan, PROV.wasDerivedFrom, src))
     entity_types = {e.key: e for e in ex.entities}
     mentions_at = _mentions_by_start(ex)
+    ids = _measure_ids(ex)
     for measure in ex.report.measures:
         _add_measure(g, ex, measure, src, plan, entity_types, mentions_at)
     for mention in ex.mentions:
@@ -243,7 +254,7 @@ def _add_source(g: _GraphSink, ex: Extraction) -> None:
         # The sentence is stored once, on its evidence node; the mention points to it (a copy on
         # every mention made one sentence naming n agencies cost n × its length).
         ev = _evidence_node(g, src, doc, mention.sentence.start, mention.sentence.end)
-        measure = measure_iri(meta.plan_key, mention.measure)
+        measure = measure_iri(meta.plan_key, ids.get(mention.measure, mention.measure))
         entity = entity_iri(mention.entity_key)
         g.add((measure, TG.mentions, entity))
         g.add((m, RDF.type, TG.Mention))
@@ -263,16 +274,23 @@ def _add_source(g: _GraphSink, ex: Extraction) -> None:
             g.add((e, SKOS.altLabel, lit(alt, lang=meta.language)))
     types = {e.key: e.type for e in ex.entities}
     for rel in ex.relations:
-        _add_relation(g, src, doc, meta.plan_key, rel, types)
+        _add_relation(g, src, doc, meta.plan_key, rel, types, ids)
+
+
+def _measure_ids(ex: Extraction) -> dict[int, str]:
+    """Records and relations name a measure by its number in the report; its node, by its id."""
+    return {m.number: m.measure_id for m in ex.report.measures}
 
 
 def _add_measure(g: _GraphSink, ex: Extraction, measure: MeasureRecord, src: URIRef, plan: URIRef,
                  entities: dict[str, Entity], mentions_at: dict[int, list[Mention]]) -> None:
     doc = ex.report.source
     lang = doc.metadata.language
-    m = measure_iri(doc.metadata.plan_key, measure.number)
+    m = measure_iri(doc.metadata.plan_key, measure.measure_id)
     g.add((m, RDF.type, TG.Measure))
-    g.add((m, TG.measureNumber, lit(measure.number)))
+    g.add((m, TG.measureId, lit(measure.measure_id)))
+    if measure.plain_number is not None:
+        g.add((m, TG.measureNumber, lit(measure.plain_number)))
     g.add((m, TG.partOf, plan))
     g.add((m, PROV.wasDerivedFrom, src))
     g.add((m, TG.start, lit(measure.span.start)))
@@ -281,18 +299,19 @@ def _add_measure(g: _GraphSink, ex: Extraction, measure: MeasureRecord, src: URI
         g.add((m, TG.responsible, entity_iri(key)))
     for url in measure.urls:
         g.add((m, TG.footnoteUrl, lit(url, datatype=XSD.anyURI)))
-    assessment = mint_iri("status", doc.metadata.plan_key, measure.number, doc.sha256[:16])
+    assessment = mint_iri("status", doc.metadata.plan_key, measure.measure_id, doc.sha256[:16])
     g.add((m, TG.hasStatusAssessment, assessment))
     g.add((assessment, RDF.type, TG.StatusAssessment))
     g.add((assessment, TG.measure, m))
-    g.add((assessment, TG.status, STATUS_CONCEPTS[measure.status]))
-    g.add((assessment, TG.statusRaw, lit(measure.status_raw)))
+    if measure.status:  # a report that states no status gives none, never a guessed one
+        g.add((assessment, TG.status, status_concept(measure.status)))
+        g.add((assessment, TG.statusRaw, lit(measure.status_raw)))
     g.add((assessment, TG.reportedIn, src))
     g.add((assessment, TG.reportText, lit(measure.report_text, lang=lang)))
     if doc.metadata.date:
         g.add((assessment, DCTERMS.date, lit(doc.metadata.date)))
     for index, section in enumerate(measure.sections, start=1):
-        s = mint_iri("section", doc.metadata.plan_key, measure.number, doc.sha256[:16], index)
+        s = mint_iri("section", doc.metadata.plan_key, measure.measure_id, doc.sha256[:16], index)
         g.add((m, TG.hasSection, s))
         g.add((s, RDF.type, TG.Section))
         g.add((s, TG.sectionText, lit(section.text, lang=lang)))
@@ -354,12 +373,12 @@ def _evidence_node(g: _GraphSink, src: URIRef, doc: SourceDocument, start: int, 
 
 
 def _add_relation(g: _GraphSink, src: URIRef, doc: SourceDocument, plan_key: str, rel: Relation,
-                  types: dict[str, str]) -> None:
+                  types: dict[str, str], ids: dict[int, str]) -> None:
     """One relation node of its kind's class, with its measure, evidence sentence and rule, the
     parties in their roles, and the direct agency-to-agency links it implies."""
     ev = _add_evidence(g, src, doc, rel.evidence)
     node = mint_iri(rel.kind, doc.sha256[:16], rel.evidence.start, rel.rule_id, *_identity(rel))
-    measure = measure_iri(plan_key, rel.measure)
+    measure = measure_iri(plan_key, ids.get(rel.measure, rel.measure))
     g.add((node, RDF.type, _RELATION_CLASSES[rel.kind]))
     g.add((node, TG.measure, measure))
     g.add((node, TG.evidence, ev))
@@ -388,7 +407,7 @@ def _add_relation(g: _GraphSink, src: URIRef, doc: SourceDocument, plan_key: str
             g.add((node, TG.commissioner, entity_iri(rel.commissioner)))
             g.add((entity_iri(rel.contractor), TG.commissionedBy, entity_iri(rel.commissioner)))
     elif isinstance(rel, CrossReference):
-        to = measure_iri(plan_key, rel.to_measure)
+        to = measure_iri(plan_key, ids.get(rel.to_measure, rel.to_measure))
         g.add((node, TG.fromMeasure, measure))
         g.add((node, TG.toMeasure, to))
         g.add((measure, TG.relatedMeasure, to))
@@ -433,17 +452,29 @@ def _add_derived(g: _GraphSink, extractions: list[Extraction]) -> None:
     for ex in _latest_first(extractions):
         meta = ex.report.source.metadata
         for measure in ex.report.measures:
-            m = measure_iri(meta.plan_key, measure.number)
+            m = measure_iri(meta.plan_key, measure.measure_id)
             if m in done:
                 continue
             done.add(m)
-            concept = STATUS_CONCEPTS[measure.status]
-            g.add((m, TG.status, concept))
-            g.add((concept, RDF.type, SKOS.Concept))
-            g.add((concept, SKOS.prefLabel, lit(measure.status, lang="nb")))
-            g.add((concept, SKOS.inScheme, TG_STATUS))
+            if measure.status:
+                concept = status_concept(measure.status)
+                g.add((m, TG.status, concept))
+                g.add((concept, RDF.type, SKOS.Concept))
+                g.add((concept, SKOS.prefLabel, lit(measure.status, lang="nb")))
+                g.add((concept, SKOS.inScheme, TG_STATUS))
+                if measure.status_class:
+                    g.add((concept, TG.statusClass, _STATUS_CLASSES[measure.status_class]))
             g.add((m, DCTERMS.description, lit(measure.description, lang=meta.language)))
             g.add((m, TG.reportText, lit(measure.report_text, lang=meta.language)))
+    # every concept any report used carries its label and class, so a timeline can read them
+    for ex in extractions:
+        for measure in ex.report.measures:
+            if measure.status and measure.status_class:
+                concept = status_concept(measure.status)
+                g.add((concept, RDF.type, SKOS.Concept))
+                g.add((concept, SKOS.prefLabel, lit(measure.status, lang="nb")))
+                g.add((concept, SKOS.inScheme, TG_STATUS))
+                g.add((concept, TG.statusClass, _STATUS_CLASSES[measure.status_class]))
     for entity in _merged_entities(ex.entities for ex in _latest_first(extractions)):
         e = entity_iri(entity.key)
         g.add((e, RDF.type, _TYPES[entity.type]))

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tiltaksgraf.console import err
+from tiltaksgraf.console import err, escape
 
 # This stage's commands. The CLI copies them onto its own app in register(), so this module
 # never imports the CLI.
@@ -26,19 +26,30 @@ def register(cli_app: typer.Typer) -> None:
 
 
 GraphDir = Annotated[Path, typer.Option("--graph", "-g", help="A build directory.")]
+PlanOption = Annotated[Optional[str], typer.Option(
+    "--plan", help="Only this plan's measures (its key or title), in a graph of several plans.")]
+
+
+def _load(graph: Path, plan: str | None):
+    """The build's graph, or one plan of it."""
+    from tiltaksgraf.graph.plans import only_plan
+    from tiltaksgraf.graph.store import load_graph
+
+    g = load_graph(graph)
+    return only_plan(g, plan) if plan else g
 
 
 @app.command()
 def stats(
     graph: GraphDir = Path("out"),
     top: Annotated[int, typer.Option("--top", "-n", min=1, help="Rows per table.")] = 10,
+    plan: PlanOption = None,
 ) -> None:
     """Print the most central agencies, programmes and laws, the bridging agencies and the
     communities of the collaboration network."""
     from tiltaksgraf.graph.network import network_stats
-    from tiltaksgraf.graph.store import load_graph
 
-    s = network_stats(load_graph(graph), top=top)
+    s = network_stats(_load(graph, plan), top=top)
     out = Console()
     out.print(f"collaboration network: {s.collaboration_size[0]} agencies, {s.collaboration_size[1]} links; "
               f"overview: {s.overview_size[0]} nodes, {s.overview_size[1]} links")
@@ -77,13 +88,13 @@ def viz(
     out: Annotated[Optional[Path], typer.Option(
         "--out", "-o", help="HTML file to write; default: VIEW[-NAME].html in the build directory.")] = None,
     radius: Annotated[int, typer.Option(min=1, max=4, help="Steps around the measure or entity to include.")] = 1,
+    plan: PlanOption = None,
 ) -> None:
     """Write an interactive network view as one HTML file that works offline."""
-    from tiltaksgraf.graph.store import load_graph
     from tiltaksgraf.graph.viz import check_view, default_view_path, write_view
 
     check_view(view, target)
-    path = write_view(load_graph(graph), view, out or default_view_path(graph, view, target), target, radius=radius)
+    path = write_view(_load(graph, plan), view, out or default_view_path(graph, view, target), target, radius=radius)
     err.print(f"wrote {path}")
 
 
@@ -124,3 +135,33 @@ def screenshot(
     target = out if out is not None else Path(graph) / f"{view}.png"
     path = render_screenshot(load_graph(graph), target, view=view, width=width, height=height, chromium=chromium)
     err.print(f"wrote {path} ({path.stat().st_size // 1024} KB)")
+
+
+@app.command()
+def diff(
+    old: Annotated[Path, typer.Argument(help="The earlier report (text file).")],
+    new: Annotated[Path, typer.Argument(help="The later report (text file).")],
+    layout: Annotated[Optional[str], typer.Option(
+        "--layout", help="Read both as this layout; default: detected per report.")] = None,
+) -> None:
+    """List the measures whose status class (Done, Ongoing, NotStarted) changed between two reports
+    of one plan, and those that appeared or disappeared."""
+    from tiltaksgraf.extract.layouts import parse_document
+    from tiltaksgraf.extract.read import read_report
+    from tiltaksgraf.graph.timeline import diff_reports
+
+    before, after = parse_document(read_report(old), layout), parse_document(read_report(new), layout)
+    for report in (before, after):
+        for warning in report.warnings:
+            err.print(f"warning: {escape(warning)}")
+    plans = {r.source.metadata.plan_key for r in (before, after)}
+    if len(plans) > 1:
+        err.print(f"warning: the reports name different plans ({', '.join(sorted(plans))}); measures are matched by id")
+    changes = diff_reports(before, after)
+    table = Table(title=f"{old.name} → {new.name}: {len(changes)} measure(s) changed, appeared or disappeared")
+    for column in ("measure", "change", "old class", "old status", "new class", "new status"):
+        table.add_column(column)
+    for c in changes:
+        table.add_row(c.measure_id, c.change, c.old_class or "—", c.old_raw or "—", c.new_class or "—",
+                      c.new_raw or "—")
+    Console(width=140).print(table)

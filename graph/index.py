@@ -50,6 +50,7 @@ class MeasureInfo:
     ministries: tuple[str, ...]  # short labels of the responsible ministries
     ministry_iris: tuple[str, ...]
     description: str
+    measure_id: str = ""  # as numbered ("12", "29a", "2.1"); number is 0 when it is not a plain number
 
 
 @dataclass(frozen=True)
@@ -149,15 +150,17 @@ def _index(g: TripleSource) -> _Index:
     measures: dict[str, MeasureInfo] = {}
     for s in g.subjects(RDF.type, TG.Measure):
         number = g.value(s, TG.measureNumber)
-        if number is None:
+        measure_id = g.value(s, TG.measureId)
+        if number is None and measure_id is None:
             continue
         status = g.value(s, TG.status)
         ministries = sorted((str(m) for m in g.objects(s, TG.responsible)),
                             key=lambda m: entities[m].label if m in entities else m)
+        status_label = _STATUS_LABELS.get(str(status), str(status).rsplit("/", 1)[-1]) if status else ""
         measures[str(s)] = MeasureInfo(
-            str(s), int(number), _STATUS_LABELS.get(str(status), str(status).rsplit("/", 1)[-1]) if status else "",
+            str(s), int(number) if number is not None else 0, status_label,
             tuple(entities[m].label if m in entities else m for m in ministries), tuple(ministries),
-            _literal(g, s, DCTERMS.description) or "")
+            _literal(g, s, DCTERMS.description) or "", str(measure_id) if measure_id is not None else str(number))
     return _Index(entities, measures)
 
 

@@ -74,8 +74,9 @@ class _Builder:
         index = self.index
         if n in index.measures:
             m = index.measures[n]
-            return {"label": str(m.number), "name": f"Measure {m.number}", "type": "Measure", "group": "Measure",
-                    "iri": n, "key": str(m.number), "number": m.number, "status": m.status,
+            label = m.measure_id or str(m.number)
+            return {"label": label, "name": f"Measure {label}", "type": "Measure", "group": "Measure",
+                    "iri": n, "key": label, "number": m.number, "status": m.status,
                     "description": m.description, **self._measure_facets({n})}
         e = index.entities.get(n)
         if e is None:  # a participant the graph gives no type: keep it visible, plainly
@@ -86,7 +87,7 @@ class _Builder:
 
     def _measure_facets(self, measures: set[str]) -> dict[str, object]:
         infos = [self.index.measures[m] for m in measures if m in self.index.measures]
-        return {"measures": tuple(sorted(m.number for m in infos)),
+        return {"measures": tuple(sorted(m.number for m in infos if m.number)),
                 "ministries": tuple(sorted({x for m in infos for x in m.ministries})),
                 "statuses": tuple(sorted({m.status for m in infos if m.status}))}
 
@@ -218,7 +219,7 @@ def overview_network(data: TripleSource) -> nx.Graph:
 def _measure_iris(index: _Index, number: int) -> list[str]:
     found = [m.iri for m in index.measures.values() if m.number == number]
     if not found:
-        numbers = sorted(m.number for m in index.measures.values())
+        numbers = sorted(m.number for m in index.measures.values() if m.number)
         span = f"{numbers[0]}–{numbers[-1]}" if numbers else "none"
         raise InputError(f"no measure number {number} in the graph", hint=f"measures present: {span}")
     return found

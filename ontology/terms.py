@@ -152,13 +152,23 @@ class TG(DefinedNamespace):
     sectionText: URIRef  # rdf:langString
     entityKey: URIRef  # xsd:string, the key the entity IRI was minted from
 
+    # Issue 15: measure ids, the status classes, plans read from their text
+    measureId: URIRef  # xsd:string, the measure as numbered: "12", "29a", "2.1"
+    statusClass: URIRef  # status concept (skos:Concept) → one of Done, Ongoing, NotStarted
+    StatusClass: URIRef  # the class of the three status classes
+    Done: URIRef  # finished (Ferdig, Avsluttet, Gjennomført …)
+    Ongoing: URIRef  # started, not finished (Påbegynt, Byrja, Pågående – i rute, Forsinket …)
+    NotStarted: URIRef  # not started (Ikke påbegynt, Ikkje starta …)
+
 
 TG_STATUS = URIRef(TG_ID["status"])  # the skos:ConceptScheme of measure statuses
 STATUS_CONCEPTS: dict[str, URIRef] = {  # status as the report writes it → concept
     "Ferdig": URIRef(TG_ID["status/ferdig"]),
     "Påbegynt": URIRef(TG_ID["status/pabegynt"]),
     "Påbegynt - løpende": URIRef(TG_ID["status/pabegynt-lopende"]),
-}
+    "Forsinket": URIRef(TG_ID["status/forsinket"]),
+    "Ikke påbegynt": URIRef(TG_ID["status/ikke-pabegynt"]),
+}  # one per wording of ontology/statuses.jsonl (tests/extract/layouts check they agree)
 
 
 def ontology_path() -> Path:

@@ -70,6 +70,10 @@ def workdir(built, tmp_path_factory):
     shutil.copytree(built, work / "out")
     (work / "my-question.rq").write_text("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }\n", "utf-8")
     (work / "broken.txt").write_text("not a status report\n", "utf-8")
+    # the multi-plan examples: the layout pages and the bundled report with its sidecar
+    shutil.copytree(ROOT / "tests" / "extract" / "layouts" / "pages", work / "plans")
+    for bundled in (ROOT / "data").glob("opptrappingsplan-*-status.*"):
+        shutil.copy(bundled, work / "plans" / bundled.name)
     return work
 
 

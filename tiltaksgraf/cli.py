@@ -42,6 +42,9 @@ def build(
     out: Annotated[Path, typer.Option(
         "--out", "-o", help="Output directory (replaced only when the build succeeds).")] = Path("out"),
     views: Annotated[bool, typer.Option(help="Also write the HTML network views.")] = True,
+    layout: Annotated[Optional[str], typer.Option(
+        "--layout", help="Read every report as this layout (table, budget-table, blocks, numbered, tagged); "
+                         "default: detected per report.")] = None,
 ) -> None:
     """Build the knowledge graph: measures.json, graph.ttl, graph.trig and the HTML views in OUT."""
     from rich.progress import Progress
@@ -57,9 +60,11 @@ def build(
         with Progress(console=err, transient=True) as progress:
             task = progress.add_task("building", total=len(paths))
             result = run_build(paths, out, on_report=lambda p: progress.advance(task), on_note=note,
-                               write_views=views)
+                               write_views=views, layout=layout)
     else:
-        result = run_build(paths, out, on_note=note, write_views=views)
+        result = run_build(paths, out, on_note=note, write_views=views, layout=layout)
+    for warning in result.warnings:
+        err.print(f"warning: {escape(warning)}")
     err.print(f"built {result.out_dir}/: {result.reports} report(s), {result.measures} measures, "
               f"{result.entities} entities, {result.triples} triples in {result.seconds:.1f} s")
 

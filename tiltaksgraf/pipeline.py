@@ -31,7 +31,7 @@ from pathlib import Path
 from tiltaksgraf.errors import OutputError, TiltaksgrafError
 from tiltaksgraf.extract.gazetteer import load_knowledge
 from tiltaksgraf.extract.nlp import analyse_report
-from tiltaksgraf.extract.parse import parse_report
+from tiltaksgraf.extract.layouts import parse_document
 from tiltaksgraf.extract.read import read_report
 from tiltaksgraf.extract.relations import extract_relations
 from tiltaksgraf.extract.resolve import resolve
@@ -60,8 +60,9 @@ def extract(report: Report) -> Extraction:
     )
 
 
-def extract_file(path: str | Path) -> Extraction:
-    return extract(parse_report(read_report(path)))
+def extract_file(path: str | Path, layout: str | None = None) -> Extraction:
+    """Read, parse (with ``layout``, or the layout detected) and extract one report."""
+    return extract(parse_document(read_report(path), layout))
 
 
 @dataclass(frozen=True)
@@ -73,15 +74,17 @@ class BuildResult:
     triples: int
     seconds: float
     files: tuple[str, ...]
+    warnings: tuple[str, ...] = ()  # truncated measures, what was inferred for reports without a sidecar
 
 
 def build(reports: Sequence[str | Path], out_dir: str | Path, *,
           on_report: Callable[[Path], None] | None = None,
           on_note: Callable[[str], None] | None = None,
-          write_views: bool = True) -> BuildResult:
-    """Build the knowledge graph of ``reports`` into ``out_dir`` (replaced only on success).
-    Raises ``OutputError`` when the output cannot be written (naming the path and what to do);
-    ``on_note`` hears of anything the user should know that is not an error."""
+          write_views: bool = True, layout: str | None = None) -> BuildResult:
+    """Build the knowledge graph of ``reports`` into ``out_dir`` (replaced only on success), each
+    report read with ``layout`` (None: the layout that fits). Raises ``OutputError`` when the
+    output cannot be written (naming the path and what to do); ``on_note`` hears of anything the
+    user should know that is not an error."""
     from tiltaksgraf.graph.build import build_dataset  # rdflib is imported only when building
     from tiltaksgraf.graph.store import umask, write_outputs
 
@@ -93,7 +96,7 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
     with _file_size_signal_ignored(), _out_of_memory_as_error(paths):
         extractions = []
         for path in paths:
-            extractions.append(extract_file(path))
+            extractions.append(extract_file(path, layout))
             if on_report:
                 on_report(path)
         dataset = build_dataset(extractions)
@@ -106,6 +109,7 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
                 _write_measures_json(tmp / "measures.json", extractions)
                 triples = write_outputs(dataset, tmp)
                 counts = _counts(extractions)
+                warnings = tuple(w for e in extractions for w in e.report.warnings)
                 if write_views:
                     index = _view_index(dataset)
                     # the views need only their index: the records and quads go before they render
@@ -119,13 +123,13 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
             finally:
                 os.close(lock)
     return BuildResult(out, *counts, triples, time.perf_counter() - started,
-                       tuple(sorted(p.name for p in out.iterdir())))
+                       tuple(sorted(p.name for p in out.iterdir())), warnings)
 
 
 def _counts(extractions: list[Extraction]) -> tuple[int, int, int]:
     """Reports, measures and entities built. Measures of the plans, not records read: two reports
     of one plan give one node per measure."""
-    measures = {(e.report.source.metadata.plan_key, m.number) for e in extractions for m in e.report.measures}
+    measures = {(e.report.source.metadata.plan_key, m.measure_id) for e in extractions for m in e.report.measures}
     return len(extractions), len(measures), len({en.key for e in extractions for en in e.entities})
 
 
@@ -358,6 +362,7 @@ def _write_measures_json(path: Path, extractions: list[Extraction]) -> None:
     payload = {
         "sources": [
             {"path": e.report.source.path, "name": e.report.source.name, "sha256": e.report.source.sha256,
+             "layout": e.report.layout,
              "encoding": e.report.source.encoding, "metadata": dataclasses.asdict(e.report.source.metadata),
              "glossary": {g.abbreviation: g.full_name for g in e.report.glossary},
              "measures": [dataclasses.asdict(m) for m in e.report.measures]}

@@ -33,6 +33,7 @@ class ReportMetadata:
     language: str = "nb"
     date: str | None = None  # ISO date of the report, when known ("2022-04")
     period: str | None = None  # reporting period as the text tells it ("2017–2021")
+    inferred: bool = False  # no sidecar JSON: key and title are guesses from the file name
 
 
 @dataclass(frozen=True)
@@ -84,9 +85,10 @@ class Section:
 
 @dataclass(frozen=True)
 class MeasureRecord:
-    number: int
+    number: int  # the plain number ("Tiltak 12"), or the measure's position in the report when its
+    #              id is not a plain number ("2.1", "29a"); unique within one report
     ministries: tuple[str, ...]  # abbreviations as in the ANSVAR cell, normalised: ("BFD", "JD")
-    status: str  # one of STATUSES
+    status: str | None  # the wording of the status scheme it matched; None: the report states none
     status_raw: str
     description: str  # the "Regjeringen vil" cell, lines joined
     report_text: str  # the reporting, paragraphs separated by a blank line
@@ -96,6 +98,18 @@ class MeasureRecord:
     line: int  # 1-based line of the measure number
     segments: tuple[Segment, ...]
     ansvar_raw: str = ""
+    measure_id: str = ""  # as numbered, normalised: "12", "29a", "2.1" (measure 1 under goal 2)
+    status_class: str | None = None  # "Done", "Ongoing" or "NotStarted"; None with no status
+    truncated: bool = False  # the text ends inside this measure (a page cut off)
+
+    def __post_init__(self) -> None:
+        if not self.measure_id:
+            object.__setattr__(self, "measure_id", str(self.number))
+
+    @property
+    def plain_number(self) -> int | None:
+        """The number, when the id is a plain number (tg:measureNumber)."""
+        return int(self.measure_id) if self.measure_id.isdigit() else None
 
 
 @dataclass(frozen=True)
@@ -110,6 +124,8 @@ class Report:
     source: SourceDocument
     glossary: tuple[GlossaryEntry, ...]
     measures: tuple[MeasureRecord, ...]
+    layout: str = "table"  # the layout family it was read as (extract/layouts)
+    warnings: tuple[str, ...] = ()  # what a user should know: a truncated measure, inferred metadata
 
     def glossary_map(self) -> dict[str, str]:
         return {g.abbreviation: g.full_name for g in self.glossary}

@@ -47,6 +47,7 @@ def valid_graph() -> Graph:
 
     add((MEASURE, RDF.type, TG.Measure))
     add((MEASURE, TG.measureNumber, Literal(1)))
+    add((MEASURE, TG.measureId, Literal("1")))
     add((MEASURE, DCTERMS.description, Literal("Gjennomgå etablerte strukturer.", lang="nb")))
     add((MEASURE, TG.reportText, Literal("BFD: " + SENTENCE, lang="nb")))
     add((MEASURE, TG.responsible, BFD))
@@ -159,8 +160,10 @@ def _responsible_programme(g: Graph) -> None:
 
 # id: (change to the valid graph, (focus node, path) the report must name)
 DEFECTS: dict[str, tuple[Callable[[Graph], None], tuple[URIRef, URIRef]]] = {
-    "missing-measure-number": (
-        lambda g: g.remove((MEASURE, TG.measureNumber, None)), (MEASURE, TG.measureNumber)),
+    "missing-measure-id": (
+        lambda g: g.remove((MEASURE, TG.measureId, None)), (MEASURE, TG.measureId)),
+    "measure-id-not-as-numbered": (
+        lambda g: g.set((MEASURE, TG.measureId, Literal("tiltak 1"))), (MEASURE, TG.measureId)),
     "mention-start-not-before-end": (
         lambda g: g.set((MENTION, TG.end, Literal(100))), (MENTION, TG.end)),
     "evidence-end-before-start": (
@@ -253,3 +256,18 @@ def test_shapes_every_shape_is_named_and_every_property_has_a_message():
         messages = [shapes.value(prop, SH.message)] if not constraints else [
             shapes.value(c, SH.message) for c in constraints]
         assert all(messages), f"property shape on {shapes.value(prop, SH.path)} has no sh:message"
+
+
+def test_shapes_measure_without_number_or_status_conforms():
+    """A measure numbered "29a" has no tg:measureNumber, and one whose report states no status has
+    no tg:status (issue 15): both valid; a second status is not."""
+    g = valid_graph()
+    g.remove((MEASURE, TG.measureNumber, None))
+    g.set((MEASURE, TG.measureId, Literal("29a")))
+    g.remove((MEASURE, TG.status, None))
+    g.remove((ASSESSMENT, TG.status, None))
+    conforms, _, text = validate(g, "none")
+    assert conforms, text
+    g.add((MEASURE, TG.status, FERDIG))
+    g.add((MEASURE, TG.status, TG_ID["status/forsinket"]))
+    assert not validate(g, "none")[0]

@@ -20,6 +20,7 @@ CLASSES = {
     "Entity", "Agency", "Programme", "Law", "Report", "Plan", "ActionPlan", "Measure",
     "StatusReport", "StatusAssessment", "Section", "Mention", "Evidence", "Relationship",
     "Collaboration", "CoMention", "Commission", "CrossReference", "Funding", "Consultation",
+    "StatusClass", "Done", "Ongoing", "NotStarted",
 }
 
 SUPERCLASSES = {
@@ -43,6 +44,10 @@ SUPERCLASSES = {
     "CrossReference": {TG.Relationship},
     "Funding": {TG.Relationship},
     "Consultation": {TG.Relationship},
+    "StatusClass": set(),
+    "Done": {TG.StatusClass},
+    "Ongoing": {TG.StatusClass},
+    "NotStarted": {TG.StatusClass},
 }
 
 # property: (domain classes, range) as the design gives them; None = no rdfs:domain declared.
@@ -74,6 +79,7 @@ OBJECT_PROPERTIES = {
     "relatedMeasure": ({"Measure"}, TG.Measure),
     "fromMeasure": ({"CrossReference"}, TG.Measure),
     "toMeasure": ({"CrossReference"}, TG.Measure),
+    "statusClass": (set(), TG.StatusClass),
 }
 
 DATATYPE_PROPERTIES = {
@@ -82,7 +88,7 @@ DATATYPE_PROPERTIES = {
     "end": XSD.integer, "sentence": XSD.string, "field": XSD.string, "rule": XSD.string,
     "sha256": XSD.string, "fileName": XSD.string, "encoding": XSD.string,
     "amount": XSD.decimal, "year": XSD.gYear, "sectionText": RDF.langString,
-    "entityKey": XSD.string,
+    "entityKey": XSD.string, "measureId": XSD.string,
 }
 
 

@@ -30,6 +30,10 @@ CASES: list[tuple[str, dict[str, str]]] = [
     ("commissioned-by", {}),
     ("commissioned-by", {"agency": "Bufdir"}),
     ("related-measures", {"measure": "5"}),
+    ("status-history", {}),
+    ("status-history", {"measure": "3"}),
+    ("plan-overview", {}),
+    ("agencies-across-plans", {}),
     ("entity-search", {"text": "barnehus"}),
 ]
 
