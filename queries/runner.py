@@ -298,6 +298,9 @@ def _term_for(store: Store, query: NamedQuery, param: Param, value: Any) -> Node
     if param.type == "status":  # a handful: list them rather than send the user searching
         statuses = sorted({c.name for c in _label_index(store).by_iri.values() if "Status" in c.types})
         search = "the statuses: " + ", ".join(statuses)
+    if found.other_type and query.name == "trace-programme":  # the one trace that asks for a type
+        raise QueryError(f"{param.name}: {found.message(param.type)}",
+                         hint=f'trace any kind of entity: tiltaksgraf query trace-entity --param entity="{value}"')
     raise found.error(QueryError, what=param.type, prefix=f"{param.name}: ", search=search)
 
 

@@ -67,8 +67,13 @@ def export(
         "--out", "-o", help="File or directory to write; default: the build directory.")] = None,
 ) -> None:
     """Write the built graph in another RDF format."""
-    from tiltaksgraf.graph.store import export as run_export
+    from tiltaksgraf.graph.store import DATASET_FILE, EXPORT_FORMATS, GRAPH_FILE, export as run_export
 
+    own = Path(graph) / EXPORT_FORMATS[fmt][1] if fmt in EXPORT_FORMATS else None
+    if out is None and own is not None and own.name in (GRAPH_FILE, DATASET_FILE):
+        # The build wrote this very file: rewriting it would only risk the build's own copy.
+        err.print(f"the build already holds the graph as {fmt}: {own}", highlight=False, soft_wrap=True)
+        return
     target = run_export(graph, fmt, out or graph)
     err.print(f"wrote {target}")
 

@@ -93,6 +93,7 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
         triples = write_outputs(dataset, tmp)
         if write_views:
             _write_views(dataset, tmp)
+        _keep_what_others_wrote(out, tmp)
         _swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -150,6 +151,17 @@ def _write_measures_json(path: Path, extractions: list[Extraction]) -> None:
         ]
     }
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def _keep_what_others_wrote(out: Path, tmp: Path) -> None:
+    """Move into the new output what ``viz``, ``export-network``, ``export`` or ``screenshot``
+    wrote into the old one (anything this build did not write), so a rebuild does not delete a
+    user's views and exports. A standard view left out by ``--no-views`` is kept too."""
+    if not out.is_dir() or out.is_symlink():
+        return
+    for entry in out.iterdir():
+        if not (tmp / entry.name).exists():
+            os.replace(entry, tmp / entry.name)
 
 
 def _swap_in(tmp: Path, out: Path) -> None:
