@@ -28,7 +28,8 @@ def register(cli_app: typer.Typer) -> None:
 
 
 GraphOption = Annotated[Path, typer.Option("--graph", "-g", help="A build directory (from 'tiltaksgraf build').")]
-StoreOption = Annotated[str, typer.Option("--store", help="Query engine: oxigraph (fast) or rdflib (in memory, pure Python).")]
+StoreOption = Annotated[str, typer.Option(
+    "--store", help="Query engine: oxigraph (fast) or rdflib (in memory, pure Python).")]
 LocationOption = Annotated[Optional[Path], typer.Option(
     "--oxigraph-dir", help="Keep the Oxigraph store on disk here and reuse it while the build is unchanged.")]
 
@@ -203,7 +204,8 @@ def _print_table(result) -> None:
         texts = [display(row[i]) for row in result.rows]
         longest_word = max((len(w) for t in texts for w in t.split()), default=0)
         # A column is never narrower than its longest word (up to 24): words wrap whole.
-        table.add_column(result.vars[i], overflow="fold", min_width=min(max(longest_word, len(result.vars[i])), 24))
+        width = min(max(longest_word, len(result.vars[i])), 24)
+        table.add_column(result.vars[i], overflow="fold", min_width=width)
     for row in result.rows:
         table.add_row(*(Text(display(row[i])) for i in shown))  # Text: no markup in data
     console.print(table)
