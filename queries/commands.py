@@ -105,7 +105,8 @@ def serve(
         help="Open connections at most; past it, the longest-waiting one is closed.")] = 1000,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not log requests.")] = False,
 ) -> None:
-    """Serve the graph: a SPARQL 1.1 endpoint at /sparql and a query page at /."""
+    """Serve the graph: a SPARQL 1.1 endpoint at /sparql, a query page at /, and the explorer at
+    /explore/ with a page per entity, measure, plan and report at the path of its IRI."""
     from tiltaksgraf.graph.oxigraph_store import open_store
     from tiltaksgraf.queries.connections import raise_file_limit
     from tiltaksgraf.queries.endpoint import host_name, make_server
@@ -124,6 +125,7 @@ def serve(
         opened.close()
         raise
     err.print(f"serving {opened.description}\n  page:   {server.url}\n  SPARQL: {server.url}sparql\n"
+              f"  explorer: {server.url}explore/\n"
               "press Ctrl-C to stop", highlight=False, soft_wrap=True)
     try:
         server.serve_forever()

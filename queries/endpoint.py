@@ -11,6 +11,9 @@ Input: an open ``Store`` (``tiltaksgraf.graph.oxigraph_store``). Output: an HTTP
   the server fetch a URL or read a file.
 - ``/queries`` (JSON list) and ``/queries/NAME?param=value`` (run a named query, labels
   resolved as on the command line).
+- ``/explore/`` and ``/id/…``: the explorer (``tiltaksgraf.explorer``), a page per entity,
+  measure, plan and report at the path of its IRI; ``Accept: text/turtle`` (or JSON-LD, …) on an
+  ``/id/…`` path answers that resource's triples instead.
 - ``/``: a page with a query editor, the named queries ready to run and results as a table;
   everything inline, nothing from a CDN.
 
@@ -49,6 +52,7 @@ from queue import Empty, SimpleQueue
 from typing import Any
 
 from tiltaksgraf.errors import QueryError
+from tiltaksgraf.explorer.site import Explorer, describe_query, wants_rdf
 from tiltaksgraf.graph.oxigraph_store import QueryResult, QueryTimeout, RowLimitExceeded, Store
 from tiltaksgraf.queries.connections import Connections, DeadlineReader, Limits, connection_cap
 from tiltaksgraf.queries.runner import (
@@ -232,7 +236,7 @@ def _allowed_methods(path: str) -> tuple[str, ...] | None:
     """The methods a path answers, or None when there is no such page."""
     if path in _ROUTES:
         return _ROUTES[path]
-    return ("GET", "HEAD") if path.startswith("/queries/") else None
+    return ("GET", "HEAD") if path.startswith("/queries/") or Explorer.handles(path) else None
 
 
 def host_name(value: str) -> str | None:
@@ -268,6 +272,7 @@ class EndpointServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 64
+    explorer: Explorer  # set by make_server
 
     def __init__(self, address: tuple[str, int], service: QueryService, *, quiet: bool = False,
                  limits: Limits = Limits(), allow_hosts: Iterable[str] = ()) -> None:
@@ -334,7 +339,9 @@ def make_server(store: Store, host: str = "127.0.0.1", port: int = 7878, *, time
     service = QueryService(store, timeout=timeout, max_rows=max_rows, workers=workers)
     limits = Limits(idle_timeout=idle_timeout, request_timeout=request_timeout, max_connections=max_connections)
     try:
-        return EndpointServer((host, port), service, quiet=quiet, limits=limits, allow_hosts=allow_hosts)
+        server = EndpointServer((host, port), service, quiet=quiet, limits=limits, allow_hosts=allow_hosts)
+        server.explorer = Explorer(store)  # the browsable site: /explore/ and a page per IRI under /id/
+        return server
     except OSError as exc:
         service.close()
         shown = f"[{host}]" if ":" in host else host
@@ -402,6 +409,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, _page(), "text/html; charset=utf-8", head=method == "HEAD")
             elif path == "/sparql":
                 self._sparql(method, query_string)
+            elif Explorer.handles(path):
+                self._explorer(path, head=method == "HEAD")
             elif path == "/queries":
                 body = json.dumps([q.as_json() for q in load_named_queries().values()], ensure_ascii=False)
                 self._send(200, body, "application/json; charset=utf-8", head=method == "HEAD")
@@ -445,6 +454,18 @@ class _Handler(BaseHTTPRequestHandler):
             raise _HttpError(400, "send exactly one non-empty 'query'" if queries
                              else "missing 'query': send ?query=SELECT… or POST a query")
         self._answer(lambda service: service.sparql(queries[0]), head=method == "HEAD")
+
+    def _explorer(self, path: str, *, head: bool) -> None:
+        """An explorer page; for a resource (``/id/…``) its triples when the client asks for RDF."""
+        explorer = self.server.explorer
+        if wants_rdf(self.headers.get("Accept")) and explorer.is_resource(path):
+            self._answer(lambda service: service.sparql(describe_query(path)), head=head)
+            return
+        found = explorer.page(path)
+        if found is None:
+            raise _HttpError(404, f"no such page: {path}; the explorer starts at /explore/")
+        body, media = found
+        self._send(200, body, media, head=head, vary=path.startswith("/id/"))
 
     def _named(self, name: str, query_string: str, *, head: bool) -> None:
         try:
