@@ -92,7 +92,7 @@ class SiteRenderer:
                 continue
             out.append(escape(sentence[at:start]))
             inner = escape(sentence[start:end])
-            if iri in self.has_page:
+            if iri in self.has_page and page_path(iri) != here:  # no link to the page itself
                 out.append(Markup('<mark><a href="{}">{}</a></mark>').format(relative(here, page_path(iri)), inner))
             else:
                 out.append(Markup("<mark>{}</mark>").format(inner))
