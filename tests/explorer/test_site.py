@@ -65,7 +65,7 @@ def test_measure_page_highlights_and_links_every_mention_in_the_report_text(site
     assert '<a href="../../../entity/sorlandet-sykehus/index.html">Sørlandet sykehus</a>' in report
     assert "Helse- og omsorgsdepartementet" in html and "Ferdig" in html
     related = (site_dir / f"id/measure/{PLAN}/59/index.html").read_text("utf-8")
-    assert "Beslektede tiltak" in related and f'href="../5/index.html">Tiltak 5</a>' in related
+    assert "Beslektede tiltak" in related and 'href="../5/index.html">Tiltak 5</a>' in related
 
 
 def test_plan_page_has_the_status_chart_the_filters_and_central_agencies(site_dir: Path) -> None:
@@ -84,7 +84,7 @@ def test_every_page_forbids_outside_requests_and_links_nowhere_outside(site_dir:
         html = page.read_text("utf-8")
         assert "default-src 'none'; script-src 'self'; style-src 'self'" in html
         for target in re.findall(r'(?:href|src)="([^"]*)"', html):
-            assert not re.match(r"^[a-z]+:", target), (page, target)
+            assert target == "data:," or not re.match(r"^[a-z]+:", target), (page, target)
 
 
 def test_report_text_and_names_are_escaped(hostile_site_dir: Path) -> None:
