@@ -56,8 +56,8 @@ from tiltaksgraf.explorer.site import Explorer, describe_query, wants_rdf
 from tiltaksgraf.graph.oxigraph_store import QueryResult, QueryTimeout, RowLimitExceeded, Store
 from tiltaksgraf.queries.connections import Connections, DeadlineReader, Limits, connection_cap
 from tiltaksgraf.queries.runner import (
-    GRAPH_FORMATS, SELECT_FORMATS, QueryRefused, SparqlSyntaxError, UnwritableResult, format_result, get_named_query,
-    load_named_queries, run_named_query, run_sparql,
+    GRAPH_FORMATS, SELECT_FORMATS, QueryRefused, SparqlSyntaxError, UnwritableResult, bound_text, format_result,
+    get_named_query, load_named_queries, run_named_query, run_sparql,
 )
 
 __all__ = ["EndpointServer", "QueryService", "ServiceBusy", "error_document", "make_server"]
@@ -468,11 +468,21 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, body, media, head=head, vary=path.startswith("/id/"))
 
     def _named(self, name: str, query_string: str, *, head: bool) -> None:
+        as_text = name.endswith(".rq")  # /queries/NAME.rq?…: the text with the parameters bound
+        name = name.removesuffix(".rq")
         try:
-            get_named_query(name)
+            query = get_named_query(name)
         except QueryError as exc:
             raise _HttpError(404, exc.detail, hint=exc.hint) from None
         params = {k: v[-1] for k, v in urllib.parse.parse_qs(query_string, keep_blank_values=True).items()}
+        if as_text:
+            try:
+                text = bound_text(self.server.explorer.store, query, params)
+            except QueryError as exc:
+                status, extra = _status_of(exc)
+                raise _HttpError(status, exc.detail, hint=exc.hint, **extra) from None
+            self._send(200, text, "application/sparql-query; charset=utf-8", head=head)
+            return
         self._answer(lambda service: service.named(name, params), head=head)
 
     def _answer(self, run: Callable[[QueryService], QueryResult], *, head: bool) -> None:
