@@ -65,6 +65,10 @@ def test_page_error_clears_the_table_and_open_in_editor_keeps_the_parameter(brow
         page.wait_for_function("document.getElementById('status').textContent.includes('rows')")
         rows = page.locator("#results tbody tr").count()
         assert rows == 8  # Jeg vet's measures, not every programme's (131 rows)
+        # the graph's IRIs lead to the explorer's pages on this server, not to w3id.org
+        page.locator("#results a", has_text="/id/entity/jeg-vet").first.click()
+        page.wait_for_url(served + "id/entity/jeg-vet")
+        assert page.locator("h1").inner_text() == "Jeg Vet"  # its preferred label
         assert errors == []
     finally:
         page.close()
