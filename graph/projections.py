@@ -74,7 +74,7 @@ class _Builder:
         index = self.index
         if n in index.measures:
             m = index.measures[n]
-            return {"label": str(m.number), "name": f"Measure {m.number}", "type": "Measure", "group": "Measure",
+            return {"label": f"Tiltak {m.number}", "name": f"Measure {m.number}", "type": "Measure", "group": "Measure",
                     "iri": n, "key": str(m.number), "number": m.number, "status": m.status,
                     "description": m.description, **self._measure_facets({n})}
         e = index.entities.get(n)
