@@ -3,6 +3,7 @@ trying the README and every command."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -110,3 +111,13 @@ def test_usage_and_user_errors_exit_as_documented(built, capsys) -> None:
     assert missing.exit_code == 1 and "Errno" not in missing.stderr and "no such file" in missing.stderr
     status = Ran(capsys, "query", "measures-by-status", "-p", "status=Done", *fast)
     assert status.exit_code == 1 and "the statuses: Ferdig, Påbegynt" in status.stderr
+
+
+def test_readme_gives_a_clone_an_evaluation_it_can_run_and_says_shared_is_outside(built, capsys) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    command = re.search(r"`tiltaksgraf (evaluate tests/golden/\S+)`", readme).group(1).split()
+    assert (Path(__file__).resolve().parents[1] / command[1]).is_file()
+    assert main([*command, "--graph", str(built)]) == 0 and "Agency" in capsys.readouterr().out
+    accuracy = readme.split("### Accuracy", 1)[1].split("\n## ", 1)[0]
+    assert readme.count("../shared") == accuracy.count("../shared")  # nowhere else
+    assert "a clone does not have" in accuracy
