@@ -121,3 +121,13 @@ def test_readme_gives_a_clone_an_evaluation_it_can_run_and_says_shared_is_outsid
     accuracy = readme.split("### Accuracy", 1)[1].split("\n## ", 1)[0]
     assert readme.count("../shared") == accuracy.count("../shared")  # nowhere else
     assert "a clone does not have" in accuracy
+
+
+@pytest.mark.parametrize("typo", ["Trygest", "Bufdirr", "NKTVS"])
+def test_query_viz_and_the_api_say_the_same_about_a_misspelt_name(built, capsys, typo: str) -> None:
+    query = Ran(capsys, "query", "trace-entity", "-p", f"entity={typo}", "-g", str(built))
+    view = Ran(capsys, "viz", "entity", typo, "-g", str(built), "--out", "/dev/null")
+    with api.load(built) as store, pytest.raises(Exception) as caught:
+        api.find(store, typo)
+    hints = {r.stderr.split("hint: ", 1)[1] for r in (query, view)} | {str(caught.value).split("hint: ", 1)[1]}
+    assert len(hints) == 1 and hints.pop().startswith("did you mean: ")

@@ -183,3 +183,20 @@ def test_the_page_folds_names_as_python_does(browser, site_dir: Path, site_store
         page.close()
     differ = [(n, js, fold(n)) for n, js in zip(names, folded) if js != fold(n)]
     assert len(names) > 1000 and differ == []
+
+
+@pytest.mark.parametrize("typo", ["Trygest", "Bufdirr", "NKTVS", "Statens barnehsu"])
+def test_the_site_search_finds_first_what_the_cli_suggests_first(browser, site_dir: Path, site_store,
+                                                                  typo: str) -> None:
+    from tiltaksgraf.explorer.render import page_path
+    from tiltaksgraf.queries.runner import find_in_store
+
+    found = find_in_store(site_store, typo)
+    first = found.suggestions[0][0].iri if not hasattr(found, "iri") else found.iri
+    page = browser.new_page()
+    try:
+        page.goto((site_dir / "index.html").as_uri())
+        hits = page.evaluate("(text) => window.tgSearch(text).map((h) => h.p)", typo)
+    finally:
+        page.close()
+    assert hits and hits[0] == page_path(first)
