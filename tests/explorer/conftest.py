@@ -76,22 +76,3 @@ def served(site_store: OxigraphStore) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """One headless Chromium (the system's, driven by Playwright) for all browser tests."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    from tiltaksgraf.errors import InputError
-    from tiltaksgraf.graph.viz import CHROMIUM_ARGS, find_chromium
-
-    try:
-        executable = find_chromium()
-    except InputError:
-        pytest.skip("no Chromium on this machine")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=list(CHROMIUM_ARGS))
-        try:
-            yield browser
-        finally:
-            browser.close()
