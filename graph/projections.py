@@ -75,7 +75,7 @@ class _Builder:
         if n in index.measures:
             m = index.measures[n]
             label = m.measure_id or str(m.number)
-            return {"label": label, "name": f"Measure {label}", "type": "Measure", "group": "Measure",
+            return {"label": f"Tiltak {label}", "name": f"Measure {label}", "type": "Measure", "group": "Measure",
                     "iri": n, "key": label, "number": m.number, "status": m.status,
                     "description": m.description, **self._measure_facets({n})}
         e = index.entities.get(n)

@@ -188,7 +188,9 @@ def _vis_edge(i: int, attrs: dict, directed: bool) -> dict[str, object]:
     style = RELATION_STYLES[strongest]
     edge: dict[str, object] = {
         "id": f"e{i}", "value": attrs.get("weight", 1), "dashes": style["dashes"],
-        "color": {"color": style["color"], "highlight": "#111111", "hover": "#111111", "opacity": 0.85},
+        # Selected or hovered, a link keeps its legend colour (it is drawn wider): the centre of a
+        # view is selected, and its links in black would be a colour the legend does not have.
+        "color": {"color": style["color"], "highlight": style["color"], "hover": style["color"], "opacity": 0.85},
         "tg": {"relation": relations, "weight": attrs.get("weight", 1), "measures": list(attrs.get("measures", ())),
                "programmes": list(attrs.get("programmes", ())), "evidence": list(attrs.get("evidence", ())),
                "ministries": list(attrs.get("ministries", ())), "statuses": list(attrs.get("statuses", ()))},

@@ -28,7 +28,8 @@ def register(cli_app: typer.Typer) -> None:
 
 
 GraphOption = Annotated[Path, typer.Option("--graph", "-g", help="A build directory (from 'tiltaksgraf build').")]
-StoreOption = Annotated[str, typer.Option("--store", help="Query engine: rdflib (in memory) or oxigraph.")]
+StoreOption = Annotated[str, typer.Option(
+    "--store", help="Query engine: oxigraph (fast) or rdflib (in memory, pure Python).")]
 LocationOption = Annotated[Optional[Path], typer.Option(
     "--oxigraph-dir", help="Keep the Oxigraph store on disk here and reuse it while the build is unchanged.")]
 
@@ -56,7 +57,7 @@ def query(
     fmt: Annotated[str, typer.Option("--format", help="table, csv, tsv, json (SPARQL 1.1 JSON results), md, "
                                      "xml; turtle, nt or jsonld for CONSTRUCT/DESCRIBE.")] = "table",
     graph: GraphOption = Path("out"),
-    store: StoreOption = "rdflib",
+    store: StoreOption = "oxigraph",
     location: LocationOption = None,
     endpoint: Annotated[Optional[str], typer.Option(
         "--endpoint", help="Ask this SPARQL query URL instead of a local build.")] = None,
@@ -107,7 +108,8 @@ def serve(
         help="Open connections at most; past it, the longest-waiting one is closed.")] = 1000,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not log requests.")] = False,
 ) -> None:
-    """Serve the graph: a SPARQL 1.1 endpoint at /sparql and a query page at /."""
+    """Serve the graph: a SPARQL 1.1 endpoint at /sparql, a query page at /, and the explorer at
+    /explore/ with a page per entity, measure, plan and report at the path of its IRI."""
     from tiltaksgraf.graph.oxigraph_store import open_store
     from tiltaksgraf.queries.connections import raise_file_limit
     from tiltaksgraf.queries.endpoint import host_name, make_server
@@ -128,6 +130,7 @@ def serve(
         opened.close()
         raise
     err.print(f"serving {opened.description}\n  page:   {server.url}\n  SPARQL: {server.url}sparql\n"
+              f"  explorer: {server.url}explore/\n"
               "press Ctrl-C to stop", highlight=False, soft_wrap=True)
     try:
         server.serve_forever()
@@ -196,15 +199,43 @@ def _print_table(result) -> None:
 
     from tiltaksgraf.queries.runner import display
 
-    # On a terminal the table fits its width; piped, rows stay whole lines (no wrapping).
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 100_000)
+    # Fits the terminal; piped, a page of 160 columns (COLUMNS overrides) rather than one line per
+    # row thousands of characters wide.
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else _piped_width())
     if result.kind == "ASK":
         console.print("true" if result.boolean else "false")
         return
+    shown = _table_columns(result)
     table = Table(show_lines=False, header_style="bold")
-    for var in result.vars:
-        table.add_column(var, overflow="fold")
+    for i in shown:
+        texts = [display(row[i]) for row in result.rows]
+        longest_word = max((len(w) for t in texts for w in t.split()), default=0)
+        # A column is never narrower than its longest word (up to 24): words wrap whole.
+        width = min(max(longest_word, len(result.vars[i])), 24)
+        table.add_column(result.vars[i], overflow="fold", min_width=width)
     for row in result.rows:
-        table.add_row(*(Text(display(term)) for term in row))  # Text: no markup in data
+        table.add_row(*(Text(display(row[i])) for i in shown))  # Text: no markup in data
     console.print(table)
-    err.print(f"{len(result.rows)} row{'s' if len(result.rows) != 1 else ''}")
+    hidden = [result.vars[i] for i in range(len(result.vars)) if i not in shown]
+    note = f"; left out, IRIs only: {', '.join(hidden)} (--format csv has them)" if hidden else ""
+    err.print(f"{len(result.rows)} row{'s' if len(result.rows) != 1 else ''}{note}", highlight=False, soft_wrap=True)
+
+
+def _piped_width() -> int:
+    import os
+
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) >= 40 else 160
+
+
+def _table_columns(result) -> list[int]:
+    """The columns a table shows: an IRI column is left out when the row has labels to read
+    (``status`` beside ``statusLabel``, ``programme`` beside its measures), so the names get the
+    width; a table of IRIs only keeps them."""
+    from rdflib import URIRef
+
+    iri_only = [i for i in range(len(result.vars))
+                if result.rows and all(row[i] is None or isinstance(row[i], URIRef) for row in result.rows)
+                and any(isinstance(row[i], URIRef) for row in result.rows)]
+    rest = [i for i in range(len(result.vars)) if i not in iri_only]
+    return rest if rest else list(range(len(result.vars)))

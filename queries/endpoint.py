@@ -11,6 +11,9 @@ Input: an open ``Store`` (``tiltaksgraf.graph.oxigraph_store``). Output: an HTTP
   the server fetch a URL or read a file.
 - ``/queries`` (JSON list) and ``/queries/NAME?param=value`` (run a named query, labels
   resolved as on the command line).
+- ``/explore/`` and ``/id/…``: the explorer (``tiltaksgraf.explorer``), a page per entity,
+  measure, plan and report at the path of its IRI; ``Accept: text/turtle`` (or JSON-LD, …) on an
+  ``/id/…`` path answers that resource's triples instead.
 - ``/``: a page with a query editor, the named queries ready to run and results as a table;
   everything inline, nothing from a CDN.
 
@@ -49,11 +52,12 @@ from importlib import resources
 from typing import Any
 
 from tiltaksgraf.errors import QueryError
+from tiltaksgraf.explorer.site import Explorer, describe_query, wants_rdf
 from tiltaksgraf.graph.oxigraph_store import QueryResult, Store
 from tiltaksgraf.queries.connections import Connections, DeadlineReader, Limits, connection_cap
 from tiltaksgraf.queries.runner import (
-    GRAPH_FORMATS, SELECT_FORMATS, SparqlSyntaxError, UnwritableResult, format_result, get_named_query,
-    load_named_queries,
+    GRAPH_FORMATS, SELECT_FORMATS, SparqlSyntaxError, UnwritableResult, bound_text, format_result,
+    get_named_query, load_named_queries,
 )
 from tiltaksgraf.queries.service import DEFAULT_MEMORY_LIMIT_MB, QueryService, ServiceBusy, http_status
 
@@ -130,7 +134,7 @@ def _allowed_methods(path: str) -> tuple[str, ...] | None:
     """The methods a path answers, or None when there is no such page."""
     if path in _ROUTES:
         return _ROUTES[path]
-    return ("GET", "HEAD") if path.startswith("/queries/") else None
+    return ("GET", "HEAD") if path.startswith("/queries/") or Explorer.handles(path) else None
 
 
 def host_name(value: str) -> str | None:
@@ -166,6 +170,7 @@ class EndpointServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 64
+    explorer: Explorer  # set by make_server
 
     def __init__(self, address: tuple[str, int], service: QueryService, *, quiet: bool = False,
                  limits: Limits = Limits(), allow_hosts: Iterable[str] = ()) -> None:
@@ -234,7 +239,9 @@ def make_server(store: Store, host: str = "127.0.0.1", port: int = 7878, *, time
                            memory_limit_mb=memory_limit_mb)
     limits = Limits(idle_timeout=idle_timeout, request_timeout=request_timeout, max_connections=max_connections)
     try:
-        return EndpointServer((host, port), service, quiet=quiet, limits=limits, allow_hosts=allow_hosts)
+        server = EndpointServer((host, port), service, quiet=quiet, limits=limits, allow_hosts=allow_hosts)
+        server.explorer = Explorer(store)  # the browsable site: /explore/ and a page per IRI under /id/
+        return server
     except OSError as exc:
         service.close()
         shown = f"[{host}]" if ":" in host else host
@@ -302,6 +309,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, _page(), "text/html; charset=utf-8", head=method == "HEAD")
             elif path == "/sparql":
                 self._sparql(method, query_string)
+            elif Explorer.handles(path):
+                self._explorer(path, head=method == "HEAD")
             elif path == "/queries":
                 body = json.dumps([q.as_json() for q in load_named_queries().values()], ensure_ascii=False)
                 self._send(200, body, "application/json; charset=utf-8", head=method == "HEAD")
@@ -346,12 +355,34 @@ class _Handler(BaseHTTPRequestHandler):
                              else "missing 'query': send ?query=SELECT… or POST a query")
         self._answer(lambda service: service.sparql(queries[0]), head=method == "HEAD")
 
+    def _explorer(self, path: str, *, head: bool) -> None:
+        """An explorer page; for a resource (``/id/…``) its triples when the client asks for RDF."""
+        explorer = self.server.explorer
+        if wants_rdf(self.headers.get("Accept")) and explorer.is_resource(path):
+            self._answer(lambda service: service.sparql(describe_query(path)), head=head)
+            return
+        found = explorer.page(path)
+        if found is None:
+            raise _HttpError(404, f"no such page: {path}; the explorer starts at /explore/")
+        body, media = found
+        self._send(200, body, media, head=head, vary=path.startswith("/id/"))
+
     def _named(self, name: str, query_string: str, *, head: bool) -> None:
+        as_text = name.endswith(".rq")  # /queries/NAME.rq?…: the text with the parameters bound
+        name = name.removesuffix(".rq")
         try:
-            get_named_query(name)
+            query = get_named_query(name)
         except QueryError as exc:
             raise _HttpError(404, exc.detail, hint=exc.hint) from None
         params = {k: v[-1] for k, v in urllib.parse.parse_qs(query_string, keep_blank_values=True).items()}
+        if as_text:
+            try:
+                text = bound_text(self.server.explorer.store, query, params)
+            except QueryError as exc:
+                status, extra = _status_of(exc)
+                raise _HttpError(status, exc.detail, hint=exc.hint, **extra) from None
+            self._send(200, text, "application/sparql-query; charset=utf-8", head=head)
+            return
         self._answer(lambda service: service.named(name, params), head=head)
 
     def _answer(self, run: Callable[[QueryService], QueryResult], *, head: bool) -> None:

@@ -279,6 +279,24 @@ def resolve_params(store: Store, query: NamedQuery, values: Mapping[str, Any]) -
     return bindings
 
 
+def bound_text(store: Store, query: NamedQuery, values: Mapping[str, Any]) -> str:
+    """The named query's text with its parameters bound in a final ``VALUES`` clause (labels
+    resolved as for running it): what the query page's "Open in editor" shows, so the query in
+    the editor answers what the form asked, not for every value."""
+    bindings = resolve_params(store, query, values)
+    if not bindings:
+        return query.text
+    names = sorted(bindings)
+    terms = []
+    for name in names:
+        term = bindings[name]
+        if isinstance(term, URIRef) and re.search(r'[<>"{}|\\^`\s]', str(term)):
+            raise QueryError(f"{name}: the IRI cannot be written in SPARQL: {str(term)!r}")
+        terms.append(term.n3())
+    header = f"\n# bound from the form: {', '.join(names)}\nVALUES ({' '.join('?' + n for n in names)}) "
+    return query.text.rstrip() + header + "{ (" + " ".join(terms) + ") }\n"
+
+
 def _term_for(store: Store, query: NamedQuery, param: Param, value: Any) -> Node:
     if param.type == "integer":
         try:
@@ -298,6 +316,9 @@ def _term_for(store: Store, query: NamedQuery, param: Param, value: Any) -> Node
     if param.type == "status":  # a handful: list them rather than send the user searching
         statuses = sorted({c.name for c in _label_index(store).by_iri.values() if "Status" in c.types})
         search = "the statuses: " + ", ".join(statuses)
+    if found.other_type and query.name == "trace-programme":  # the one trace that asks for a type
+        raise QueryError(f"{param.name}: {found.message(param.type)}",
+                         hint=f'trace any kind of entity: tiltaksgraf query trace-entity --param entity="{value}"')
     raise found.error(QueryError, what=param.type, prefix=f"{param.name}: ", search=search)
 
 

@@ -3,6 +3,7 @@ any parsed report must pass, whatever its encoding or layout variant."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         name = getattr(item, "originalname", item.name)  # a parametrized test's name without its ids
         if where.startswith(SLOW_PATHS) or any(item.get_closest_marker(m) for m in SLOW_MARKERS) or name in SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
+
+
+# One Chromium for every browser test (tests/graph, tests/explorer): Playwright's sync API allows
+# one driver per thread, so two session fixtures of their own would collide.
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless Chromium (the system's, driven by Playwright) for all browser tests."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from tiltaksgraf.errors import InputError
+    from tiltaksgraf.graph.viz import CHROMIUM_ARGS, find_chromium
+
+    try:
+        executable = find_chromium()
+    except InputError:
+        pytest.skip("no Chromium on this machine")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=list(CHROMIUM_ARGS))
+        try:
+            yield browser
+        finally:
+            browser.close()

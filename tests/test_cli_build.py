@@ -388,9 +388,12 @@ def test_pipeline_build_interrupted_keeps_previous_out(previous_out, monkeypatch
     assert sorted(os.listdir(previous_out.parent)) == ["out"]
 
 
-def test_pipeline_build_replaces_previous_out(previous_out, tmp_path):
-    (previous_out / "stale.txt").write_text("from an older build")
+def test_pipeline_build_replaces_its_own_files_and_keeps_what_others_wrote(previous_out, tmp_path):
+    # Issue 17: a rebuild deleted the views and exports other commands had written into out/.
+    (previous_out / "graph.ttl").write_text("# from an older build")
+    (previous_out / "entity-bufdir.html").write_text("a view viz wrote")
     result = build([], previous_out, write_views=False)
     assert result.measures == 88
-    assert "stale.txt" not in os.listdir(previous_out)
+    assert (previous_out / "entity-bufdir.html").read_text() == "a view viz wrote"
+    assert (previous_out / "graph.ttl").read_text() != "# from an older build"
     assert sorted(os.listdir(previous_out.parent)) == ["out"]

@@ -25,11 +25,12 @@ from tiltaksgraf.queries.runner import NamedQuery, load_named_queries, python_ro
 __all__ = ["find", "load", "named_queries", "run_query", "sparql", "Store", "NamedQuery"]
 
 
-def load(graph_dir: str | Path = "out", store: str = "rdflib", *, location: str | Path | None = None) -> Store:
+def load(graph_dir: str | Path = "out", store: str = "oxigraph", *, location: str | Path | None = None) -> Store:
     """Open a built graph for querying.
 
-    ``store`` is ``"rdflib"`` (in memory, the default) or ``"oxigraph"`` (in memory, or persistent
-    in the directory ``location``, reused while the build is unchanged). ``graph_dir`` may also be
+    ``store`` is ``"oxigraph"`` (the default: in memory, or persistent in the directory
+    ``location``, reused while the build is unchanged) or ``"rdflib"`` (in memory, pure Python,
+    several times slower). ``graph_dir`` may also be
     an ``http(s)://`` SPARQL query URL, e.g. a shared server the graph was pushed to."""
     return open_store(graph_dir, store, location=location)
 

@@ -15,6 +15,7 @@ import click
 import typer
 from tiltaksgraf.console import EXIT_INTERRUPTED, EXIT_USAGE, EXIT_USER_ERROR, err, escape
 from tiltaksgraf.errors import TiltaksgrafError, UsageError
+from tiltaksgraf.explorer import commands as explorer_commands
 from tiltaksgraf.graph import commands as graph_commands
 from tiltaksgraf.queries import commands as query_commands
 
@@ -77,8 +78,13 @@ def export(
         "--out", "-o", help="File or directory to write; default: the build directory.")] = None,
 ) -> None:
     """Write the built graph in another RDF format."""
-    from tiltaksgraf.graph.store import export as run_export
+    from tiltaksgraf.graph.store import DATASET_FILE, EXPORT_FORMATS, GRAPH_FILE, export as run_export
 
+    own = Path(graph) / EXPORT_FORMATS[fmt][1] if fmt in EXPORT_FORMATS else None
+    if out is None and own is not None and own.name in (GRAPH_FILE, DATASET_FILE):
+        # The build wrote this very file: rewriting it would only risk the build's own copy.
+        err.print(f"the build already holds the graph as {fmt}: {own}", highlight=False, soft_wrap=True)
+        return
     target = run_export(graph, fmt, out or graph)
     err.print(f"wrote {target}")
 
@@ -113,6 +119,7 @@ def docs(
 # The query, serve/push and stats/viz commands live beside their stages; each stage adds its own.
 query_commands.register(app)
 graph_commands.register(app)
+explorer_commands.register(app)
 
 
 def _click_exceptions() -> list:

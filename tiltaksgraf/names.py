@@ -76,8 +76,8 @@ class NoMatch:
     wanted: tuple[str, ...]  # the types asked for; () for any
     ambiguous: tuple[Candidate, ...] = ()  # several fit the name equally well
     other_type: tuple[Candidate, ...] = ()  # the name fits, but things of other types
-    suggestions: tuple[tuple[Candidate, str], ...] = ()  # close spellings among the types asked for,
-    # each with the name of it that is close
+    suggestions: tuple[tuple[Candidate, str], ...] = ()  # close spellings among the types asked for
+    # (or, when none is close, of any type: each says its type), each with the name of it that is close
 
     def message(self, what: str | None = None) -> str:
         """What went wrong, in one sentence; ``what`` names the kind asked for ("programme")."""
@@ -167,7 +167,10 @@ def find_entity(index: NameIndex, text: str, *, types: Sequence[str] | None = No
     if entries:
         others = sorted({c.iri: c for _r, c in entries}.values(), key=lambda c: (c.name, c.iri))
         return NoMatch(query, wanted, other_type=tuple(others))
-    return NoMatch(query, wanted, suggestions=tuple(close_matches(index, query, fits, limit)))
+    close = close_matches(index, query, fits, limit)
+    if not close and wanted:  # "Trygest" asked as an agency: TryggEst (Programme) says what it is
+        close = close_matches(index, query, limit=limit)
+    return NoMatch(query, wanted, suggestions=tuple(close))
 
 
 def close_matches(index: NameIndex, text: str, fits: Callable[[Candidate], bool] = lambda c: True,

@@ -116,6 +116,7 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
                     # (on a large report, that is the peak of the build)
                     del dataset, extractions
                     _write_views(index, tmp)
+                _keep_what_others_wrote(out, tmp)
                 _swap_in(tmp, out)
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -371,6 +372,30 @@ def _write_measures_json(path: Path, extractions: list[Extraction]) -> None:
     }
     with path.open("w", encoding="utf-8") as f:  # streamed: the text of a large report's records
         json.dump(payload, f, ensure_ascii=False, indent=1)  # is never held whole
+
+
+def _keep_what_others_wrote(out: Path, tmp: Path) -> None:
+    """Carry into the new output what ``viz``, ``export-network``, ``export`` or ``screenshot``
+    wrote into the old one (anything this build did not write), so a rebuild does not delete a
+    user's views and exports. A standard view left out by ``--no-views`` is kept too. Linked (or
+    copied), not moved: until the swap succeeds the old output stays whole."""
+    if not out.is_dir() or out.is_symlink():
+        return
+    for entry in out.iterdir():
+        target = tmp / entry.name
+        if target.exists() or target.is_symlink():
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.copytree(entry, target, symlinks=True, copy_function=_link_or_copy)
+        else:
+            _link_or_copy(entry, target)
+
+
+def _link_or_copy(source: str | Path, target: str | Path) -> None:
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(source, target, follow_symlinks=False)
 
 
 def _swap_in(tmp: Path, out: Path) -> None:

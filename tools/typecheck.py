@@ -1,6 +1,6 @@
 """Run mypy on the package as it is installed: ``python tools/typecheck.py``.
 
-The stage folders (extract/, graph/, queries/, ontology/, data/) install as sub-packages of
+The stage folders (extract/, graph/, queries/, explorer/, ontology/, data/) install as sub-packages of
 ``tiltaksgraf`` through setuptools' package-dir, which mypy cannot follow from the source tree.
 This lays the package out in a temporary directory of symbolic links to the sources and runs
 ``mypy -p tiltaksgraf`` there with the settings in pyproject.toml; file names in the messages are
@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = ("extract", "graph", "queries", "ontology", "data")
+STAGES = ("extract", "graph", "queries", "explorer", "ontology", "data")
 
 
 def main() -> int:

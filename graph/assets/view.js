@@ -129,6 +129,8 @@
     nodeView.refresh();
     edgeView.refresh();
     updateCount();
+    // Zoom to what is left: a filter that keeps a corner of the network should show that corner.
+    if (typeof network !== "undefined" && window.tg.ready) network.fit({ nodes: nodeView.getIds() });
   }
 
   var kindBox = document.getElementById("tg-kinds");

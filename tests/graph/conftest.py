@@ -3,7 +3,6 @@ projections, a tiny hand-made graph whose labels try to inject HTML, and one hea
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -62,22 +61,3 @@ def tiny_dataset() -> Dataset:
     for triple in tiny_graph():
         named.add(triple)
     return ds
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """One headless Chromium (the system's, driven by Playwright) for all browser tests."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    from tiltaksgraf.errors import InputError
-    from tiltaksgraf.graph.viz import CHROMIUM_ARGS, find_chromium
-
-    try:
-        executable = find_chromium()
-    except InputError:
-        pytest.skip("no Chromium on this machine")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=list(CHROMIUM_ARGS))
-        try:
-            yield browser
-        finally:
-            browser.close()

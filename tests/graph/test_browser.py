@@ -188,3 +188,27 @@ def test_browser_screenshot_goes_into_the_build_by_default(built, tmp_path):
     assert done.returncode == 0, done.stderr
     assert (build / "overview.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (hashlib.sha256(tracked.read_bytes()).hexdigest() if tracked.is_file() else None) == before
+
+
+def test_browser_filter_zooms_to_what_is_left(visit, pages, overview):
+    # Issue 17: filtering left the view zoomed on the whole network, the rest a speck in a corner.
+    seen = visit(pages["overview"])
+    page = seen.page
+    before = page.evaluate("() => network.getScale()")
+    page.select_option("#tg-ministry", "KUD")  # Kulturdepartementet: one measure and what it names
+    page.wait_for_function("(before) => Math.abs(network.getScale() - before) > 1e-6", arg=before, timeout=5000)
+    kept = page.evaluate("() => window.tg.visibleCounts().nodes")
+    assert 0 < kept < overview.number_of_nodes() and page.evaluate("() => network.getScale()") > before
+    assert seen.console_errors == []
+
+
+def test_views_draw_links_only_in_legend_colours_and_name_measures(kg):
+    # Issue 17: the centre node's links (selected) were drawn black, a colour the legend lacks;
+    # measures were bare numbers.
+    legend = {style["color"] for style in viz.RELATION_STYLES.values()}
+    G = nw.overview_network(kg)
+    for i, (_a, _b, attrs) in enumerate(G.edges(data=True)):
+        colours = viz._vis_edge(i, attrs, False)["color"]
+        assert {colours["color"], colours["highlight"], colours["hover"]} <= legend
+    labels = [a["label"] for _n, a in G.nodes(data=True) if a["type"] == "Measure"]
+    assert labels and all(label.startswith("Tiltak ") for label in labels)

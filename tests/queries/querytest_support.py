@@ -18,6 +18,7 @@ CASES: list[tuple[str, dict[str, str]]] = [
     ("partners-of", {"agency": "NKVTS"}),
     ("partners-of", {"agency": "Bufdir"}),
     ("trace-programme", {"programme": "TryggEst"}),
+    ("trace-entity", {"entity": "Statens barnehus"}),
     ("measures-by-ministry", {}),
     ("measures-by-ministry", {"ministry": "HOD"}),
     ("measures-by-status", {}),

@@ -262,8 +262,9 @@ def test_endpoint_page_works_offline(endpoint: str) -> None:
     assert "<textarea" in page and "/queries" in page and "/sparql" in page
     # nothing fetched from elsewhere: no external scripts, styles, fonts or images
     assert " src=" not in page and "<link" not in page and "@import" not in page
+    # (the graph's own base is named only to link its IRIs to the explorer's pages on this server)
     assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page.replace(
-        "https://w3id.org/tiltaksgraf/ontology#", "")
+        "https://w3id.org/tiltaksgraf/", "")
 
 
 # --- limits -------------------------------------------------------------------------------------

@@ -77,6 +77,18 @@ def test_named_queries_trace_programme_tryggest(ask) -> None:
             assert not year or 2000 <= int(year) <= 2039
 
 
+def test_named_queries_trace_entity_statens_barnehus(ask) -> None:
+    # An agency, not a programme: "Statens barnehus" is named in tiltak 83–87 (the section on
+    # the children's houses), e.g. "… Statens barnehus Kristiansand …" (tiltak 85).
+    rows = ask("trace-entity", entity="Statens barnehus")
+    assert [r["measure"] for r in rows] == [83, 84, 85, 86, 87]
+    assert all("Statens barnehus" in r["agencies"] for r in rows)
+    eighty_five = next(r for r in rows if r["measure"] == 85)
+    assert eighty_five["ministries"] == "Helse- og omsorgsdepartementet" and eighty_five["years"] == "2018"
+    # the same rows as trace-programme gives for a programme
+    assert ask("trace-entity", entity="TryggEst") == ask("trace-programme", programme="TryggEst")
+
+
 def test_named_queries_trace_programme_years_are_whole_numbers() -> None:
     # A tiny graph: one programme mentioned in one sentence with years and near-years.
     from rdflib import Graph, Literal, URIRef
