@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
 from tiltaksgraf.errors import DataError
+from tiltaksgraf.extract.keys import mint_key
 from tiltaksgraf.extract.schemas import (
-    GazetteerLine, PatternLine, TitleStopWordsLine, TypeHeadsLine, pattern_line_model, read_lines)
+    GazetteerLine, PatternLine, TitleStopWordsLine, TypeHeadsLine, UserGazetteerLine, describe,
+    pattern_line_model, read_lines)
 from tiltaksgraf.records import ENTITY_TYPES, EntityType
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "ontology"
@@ -138,8 +143,94 @@ def load_knowledge(data_dir: Path = DATA_DIR) -> Knowledge:
     return Knowledge(gazetteer, patterns, heads, stops)
 
 
-def _validate_parents(gazetteer: tuple[GazetteerEntry, ...], path: Path) -> None:
+def _validate_parents(gazetteer: tuple[GazetteerEntry, ...], path: Path,
+                      lines: dict[str, tuple[str, int]] | None = None) -> None:
     keys = {e.key for e in gazetteer}
     for e in gazetteer:
         if e.parent and e.parent not in keys:
-            raise DataError(f"{e.key}: parent {e.parent!r} is not a gazetteer key", path=str(path))
+            where, line = (lines or {}).get(e.key, (str(path), 0))
+            raise DataError(f"{e.key}: parent {e.parent!r} is not a gazetteer key", path=where, line=line or None,
+                            hint="give the key of a bundled entry or of an entry in your knowledge files")
+
+
+# --- the user's own knowledge files ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KnowledgeSource:
+    """Where entries came from: the bundled gazetteer or one of the user's files, and how many
+    of that file's entries are new and how many replace an entry of the same key."""
+
+    name: str  # "bundled" or the file's path
+    added: int
+    overridden: int = 0
+
+    @property
+    def entries(self) -> int:
+        return self.added + self.overridden
+
+
+def load_user_gazetteer(path: Path) -> tuple[tuple[GazetteerEntry, ...], dict[str, int]]:
+    """The entries of one user knowledge file and each key's line. A left-out key is minted from
+    the name with the same function as a pattern-found entity's, so an entry for a name the
+    extractor already found replaces that entity rather than adding a second one. Every error
+    names the file, the line, the entry (its key, or its name) and the keys allowed."""
+    entries: list[GazetteerEntry] = []
+    seen: dict[str, int] = {}
+    for line, raw in _read_jsonl(path):
+        label = next((str(raw[k]) for k in ("key", "name", "canonical") if isinstance(raw.get(k), str)), None)
+        try:
+            entry = _user_entry(raw, path, line)
+            _unique_slug(entry.key, "key", seen, path, line)
+        except DataError as exc:
+            raise DataError(f"entry {label!r}: {exc.detail}" if label else exc.detail, path=str(path), line=line,
+                            hint=f"the keys allowed: {', '.join(UserGazetteerLine.model_fields)}") from None
+        entries.append(entry)
+    return tuple(entries), seen
+
+
+def _user_entry(raw: dict, path: Path, line: int) -> GazetteerEntry:
+    try:
+        row = UserGazetteerLine.model_validate(raw)
+    except ValidationError as exc:
+        raise DataError(describe(exc, UserGazetteerLine)) from None
+    names = [n for n in (row.canonical, row.name) if n is not None]
+    if len(names) != 1:
+        raise DataError(f"give the name as one of canonical or name (not {'both' if names else 'neither'})")
+    name = names[0].strip()
+    if not name:
+        raise DataError("the name must be a non-empty string")
+    if not all(a.strip() for a in row.aliases):
+        raise DataError("aliases must be a list of non-empty strings")
+    typ = _check_type(row.type, path, line)
+    return GazetteerEntry(
+        key=row.key if row.key is not None else mint_key(name, typ), type=typ, canonical=name,
+        aliases=tuple(dict.fromkeys([name, *(a.strip() for a in row.aliases)])),
+        exact_case=row.case == "exact", parent=row.parent)
+
+
+def with_user_knowledge(base: Knowledge, files: Sequence[Path]) -> tuple[Knowledge, tuple[KnowledgeSource, ...]]:
+    """``base`` with the entries of ``files`` (in order: a later file overrides an earlier one by
+    key), and where the entries came from. The user's entries come first, so their names win
+    when a name is also a bundled alias."""
+    merged = {e.key: e for e in base.gazetteer}
+    origin = {e.key: "bundled" for e in base.gazetteer}
+    lines: dict[str, tuple[str, int]] = {}
+    sources = [KnowledgeSource("bundled", len(base.gazetteer))]
+    user_keys: list[str] = []
+    for path in files:
+        entries, key_lines = load_user_gazetteer(Path(path))
+        overridden = sum(1 for e in entries if e.key in merged)
+        for e in entries:
+            merged[e.key] = e
+            origin[e.key] = str(path)
+            lines[e.key] = (str(path), key_lines[e.key])
+            if e.key in user_keys:
+                user_keys.remove(e.key)
+            user_keys.append(e.key)
+        sources.append(KnowledgeSource(str(path), len(entries) - overridden, overridden))
+    if not files:
+        return base, tuple(sources)
+    gazetteer = tuple(merged[k] for k in user_keys) + tuple(e for k, e in merged.items() if k not in set(user_keys))
+    _validate_parents(gazetteer, Path(files[-1]), lines)
+    return replace(base, gazetteer=gazetteer), tuple(sources)

@@ -39,6 +39,21 @@ class GazetteerLine(KnowledgeLine):
     note: str | None = None  # for people; not read
 
 
+class UserGazetteerLine(KnowledgeLine):
+    """A line of the user's own knowledge file (``--knowledge``, ``knowledge/*.jsonl``): the bundled
+    gazetteer's line, with ``key`` optional (minted from the name) and ``name`` accepted for
+    ``canonical``."""
+
+    key: str | None = None  # an existing key overrides that bundled entry; left out: minted from the name
+    type: str
+    canonical: str | None = None
+    name: str | None = None  # the same as canonical; give one of the two
+    aliases: list[str] = []
+    parent: str | None = None
+    case: Literal["exact"] | None = None
+    note: str | None = None
+
+
 class PatternLine(KnowledgeLine):
     id: str  # the rule's name, recorded on every mention (tg:rule)
     label: str  # the entity type of what it finds

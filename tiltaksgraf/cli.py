@@ -42,6 +42,9 @@ def build(
     out: Annotated[Path, typer.Option(
         "--out", "-o", help="Output directory (replaced only when the build succeeds).")] = Path("out"),
     views: Annotated[bool, typer.Option(help="Also write the HTML network views.")] = True,
+    knowledge: Annotated[Optional[list[Path]], typer.Option(
+        "--knowledge", "-k", help="Your own knowledge file (JSON lines, the gazetteer's schema; repeatable). "
+        "Files in a knowledge/ folder beside the reports are read too.")] = None,
 ) -> None:
     """Build the knowledge graph: measures.json, graph.ttl, graph.trig and the HTML views in OUT."""
     from rich.progress import Progress
@@ -52,11 +55,16 @@ def build(
     if len(paths) > 1:
         with Progress(console=err, transient=True) as progress:
             task = progress.add_task("building", total=len(paths))
-            result = run_build(paths, out, on_report=lambda p: progress.advance(task), write_views=views)
+            result = run_build(paths, out, on_report=lambda p: progress.advance(task), write_views=views,
+                               knowledge=knowledge or [])
     else:
-        result = run_build(paths, out, write_views=views)
+        result = run_build(paths, out, write_views=views, knowledge=knowledge or [])
     err.print(f"built {result.out_dir}/: {result.reports} report(s), {result.measures} measures, "
               f"{result.entities} entities, {result.triples} triples in {result.seconds:.1f} s")
+    if len(result.knowledge) > 1:
+        err.print("knowledge: " + "; ".join(
+            f"{s.name}: {s.entries} entries" + (f" ({s.added} new, {s.overridden} overriding)" if s.overridden else "")
+            for s in result.knowledge), highlight=False)
 
 
 @app.command()

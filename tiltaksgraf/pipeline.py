@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 
 from tiltaksgraf.errors import InputError
-from tiltaksgraf.extract.gazetteer import load_knowledge
+from tiltaksgraf.extract.gazetteer import Knowledge, KnowledgeSource, load_knowledge, with_user_knowledge
 from tiltaksgraf.extract.nlp import analyse_report
 from tiltaksgraf.extract.parse import parse_report
 from tiltaksgraf.extract.read import read_report
@@ -37,9 +37,10 @@ def bundled_report() -> Path:
     return Path(str(resources.files("tiltaksgraf.data").joinpath(BUNDLED_REPORT_NAME)))
 
 
-def extract(report: Report) -> Extraction:
-    """NLP, resolution and relations for one parsed report."""
-    knowledge = load_knowledge()
+def extract(report: Report, knowledge: Knowledge | None = None) -> Extraction:
+    """NLP, resolution and relations for one parsed report (with the bundled knowledge, or
+    ``knowledge`` — the bundled merged with the user's, see ``user_knowledge``)."""
+    knowledge = knowledge or load_knowledge()
     analyses, learned = analyse_report(report, knowledge)
     mentions, entities, responsible = resolve(report, analyses, knowledge, learned)
     relations = extract_relations(report, analyses, mentions, entities, knowledge)
@@ -52,8 +53,32 @@ def extract(report: Report) -> Extraction:
     )
 
 
-def extract_file(path: str | Path) -> Extraction:
-    return extract(parse_report(read_report(path)))
+def extract_file(path: str | Path, knowledge: Knowledge | None = None) -> Extraction:
+    return extract(parse_report(read_report(path)), knowledge)
+
+
+KNOWLEDGE_DIR = "knowledge"
+
+
+def knowledge_files(reports: Sequence[str | Path], given: Sequence[str | Path] = ()) -> list[Path]:
+    """The user's knowledge files for a build: every ``knowledge/*.jsonl`` beside the reports (by
+    name), then the ``--knowledge`` files in the order given, so a file named on the command line
+    overrides one found in a folder."""
+    found: list[Path] = []
+    for folder in dict.fromkeys(Path(r).resolve().parent / KNOWLEDGE_DIR for r in reports):
+        if folder.is_dir():
+            found += sorted(folder.glob("*.jsonl"))
+    for path in given:
+        if not Path(path).is_file():
+            raise InputError("no such knowledge file", path=str(path),
+                             hint="give a JSON-lines file of entries like {\"type\": \"Agency\", \"name\": \"…\"}")
+    return list(dict.fromkeys([*found, *(Path(p).resolve() for p in given)]))
+
+
+def user_knowledge(reports: Sequence[str | Path], given: Sequence[str | Path] = ()
+                   ) -> tuple[Knowledge, tuple[KnowledgeSource, ...]]:
+    """The bundled knowledge with the user's files for these reports merged in (see ``knowledge_files``)."""
+    return with_user_knowledge(load_knowledge(), knowledge_files(reports, given))
 
 
 @dataclass(frozen=True)
@@ -65,11 +90,12 @@ class BuildResult:
     triples: int
     seconds: float
     files: tuple[str, ...]
+    knowledge: tuple[KnowledgeSource, ...] = ()  # where the gazetteer's entries came from
 
 
 def build(reports: Sequence[str | Path], out_dir: str | Path, *,
           on_report: Callable[[Path], None] | None = None,
-          write_views: bool = True) -> BuildResult:
+          write_views: bool = True, knowledge: Sequence[str | Path] = ()) -> BuildResult:
     """Build the knowledge graph of ``reports`` into ``out_dir`` (replaced only on success)."""
     from tiltaksgraf.graph.build import build_dataset  # rdflib is imported only when building
     from tiltaksgraf.graph.store import umask, write_outputs
@@ -78,9 +104,10 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
     run_started = time.time()  # wall clock, to compare with directories' modification times
     out = Path(out_dir)
     paths = [Path(p) for p in reports] or [bundled_report()]
+    merged, sources = user_knowledge(reports, knowledge)
     extractions = []
     for path in paths:
-        extractions.append(extract_file(path))
+        extractions.append(extract_file(path, merged))
         if on_report:
             on_report(path)
     dataset = build_dataset(extractions)
@@ -101,7 +128,7 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
     measures = {(e.report.source.metadata.plan_key, m.number) for e in extractions for m in e.report.measures}
     return BuildResult(out, len(extractions), len(measures),
                        len({en.key for e in extractions for en in e.entities}), triples,
-                       time.perf_counter() - started, tuple(sorted(p.name for p in out.iterdir())))
+                       time.perf_counter() - started, tuple(sorted(p.name for p in out.iterdir())), sources)
 
 
 def _remove_stale_temp_dirs(out: Path, *, older_than: float) -> None:
