@@ -15,6 +15,7 @@ import click
 import typer
 from tiltaksgraf.console import EXIT_INTERRUPTED, EXIT_USAGE, EXIT_USER_ERROR, err, escape
 from tiltaksgraf.errors import TiltaksgrafError, UsageError
+from tiltaksgraf.extract import commands as extract_commands
 from tiltaksgraf.graph import commands as graph_commands
 from tiltaksgraf.queries import commands as query_commands
 
@@ -111,6 +112,7 @@ def docs(
 # The query, serve/push and stats/viz commands live beside their stages; each stage adds its own.
 query_commands.register(app)
 graph_commands.register(app)
+extract_commands.register(app)
 
 
 def _click_exceptions() -> list:
