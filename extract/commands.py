@@ -39,7 +39,7 @@ def candidates(
     """List what looks like a name but resolves to nothing (most frequent first), with a guessed
     type, the count, the measures and one sentence; --format jsonl writes a knowledge file."""
     from tiltaksgraf.extract.candidates import candidates_in_files, knowledge_lines
-    from tiltaksgraf.pipeline import user_knowledge
+    from tiltaksgraf.extract.gazetteer import user_knowledge
 
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")

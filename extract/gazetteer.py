@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from tiltaksgraf.errors import DataError
+from tiltaksgraf.errors import DataError, InputError
 from tiltaksgraf.extract.keys import mint_key
 from tiltaksgraf.extract.schemas import (
     GazetteerLine, PatternLine, TitleStopWordsLine, TypeHeadsLine, UserGazetteerLine, describe,
@@ -234,3 +234,27 @@ def with_user_knowledge(base: Knowledge, files: Sequence[Path]) -> tuple[Knowled
     gazetteer = tuple(merged[k] for k in user_keys) + tuple(e for k, e in merged.items() if k not in set(user_keys))
     _validate_parents(gazetteer, Path(files[-1]), lines)
     return replace(base, gazetteer=gazetteer), tuple(sources)
+
+
+KNOWLEDGE_DIR = "knowledge"
+
+
+def knowledge_files(reports: Sequence[str | Path], given: Sequence[str | Path] = ()) -> list[Path]:
+    """The user's knowledge files for a build: every ``knowledge/*.jsonl`` beside the reports (by
+    name), then the ``--knowledge`` files in the order given, so a file named on the command line
+    overrides one found in a folder."""
+    found: list[Path] = []
+    for folder in dict.fromkeys(Path(r).resolve().parent / KNOWLEDGE_DIR for r in reports):
+        if folder.is_dir():
+            found += sorted(folder.glob("*.jsonl"))
+    for path in given:
+        if not Path(path).is_file():
+            raise InputError("no such knowledge file", path=str(path),
+                             hint="give a JSON-lines file of entries like {\"type\": \"Agency\", \"name\": \"…\"}")
+    return list(dict.fromkeys([*found, *(Path(p).resolve() for p in given)]))
+
+
+def user_knowledge(reports: Sequence[str | Path], given: Sequence[str | Path] = ()
+                   ) -> tuple[Knowledge, tuple[KnowledgeSource, ...]]:
+    """The bundled knowledge with the user's files for these reports merged in (see ``knowledge_files``)."""
+    return with_user_knowledge(load_knowledge(), knowledge_files(reports, given))

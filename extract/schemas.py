@@ -54,6 +54,18 @@ class UserGazetteerLine(KnowledgeLine):
     note: str | None = None
 
 
+class CorrectionLine(KnowledgeLine):
+    """A line of a corrections file (``--corrections``, ``corrections.jsonl`` beside the reports)."""
+
+    action: Literal["reject-mention", "reject-entity", "reject-relation", "merge", "retype"]
+    target: str  # the stable key: an entity key, a mention's or a relation's tg:stableKey
+    into: str | None = None  # merge: the entity key that stays
+    type: str | None = None  # retype: the new entity type
+    by: str | None = None  # who made the correction
+    when: str | None = None  # an ISO date or date-time
+    why: str | None = None
+
+
 class PatternLine(KnowledgeLine):
     id: str  # the rule's name, recorded on every mention (tg:rule)
     label: str  # the entity type of what it finds

@@ -11,15 +11,17 @@ IRI from ``mint_iri``.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from functools import lru_cache
 
 import pyoxigraph as ox
 from rdflib import Dataset, Graph, URIRef
-from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
 from tiltaksgraf.entity_types import class_iris
+from tiltaksgraf.extract.corrections import CorrectionOutcome
+from tiltaksgraf.extract.keys import mention_keys, relation_identity, relation_keys
 from tiltaksgraf.graph.iri import mint_iri
 from tiltaksgraf.ontology.terms import OA, STATUS_CONCEPTS, TG, TG_STATUS
 from tiltaksgraf.records import (
@@ -28,6 +30,7 @@ from tiltaksgraf.records import (
 )
 
 DERIVED_GRAPH = mint_iri("graph", "derived")
+CORRECTIONS_GRAPH = mint_iri("graph", "corrections")
 _TYPES = class_iris()
 _RELATION_CLASSES = {"collaboration": TG.Collaboration, "comention": TG.CoMention, "consultation": TG.Consultation,
                      "commission": TG.Commission, "funding": TG.Funding, "crossref": TG.CrossReference}
@@ -156,13 +159,45 @@ def _rdflib(t):
     return None  # the default graph
 
 
-def build_dataset(extractions: list[Extraction]) -> BuiltGraph:
-    """The whole knowledge graph: one named graph per source, and the derived graph."""
+def build_dataset(extractions: list[Extraction], corrections: Sequence[CorrectionOutcome] = ()) -> BuiltGraph:
+    """The whole knowledge graph: one named graph per source, the derived graph, and — when the
+    user's corrections were applied — a graph recording each of them."""
     built = BuiltGraph()
     for ex in extractions:
         _add_source(built.graph(source_graph_iri(ex.report.source)), ex)
     _add_derived(built.graph(DERIVED_GRAPH), extractions)
+    if corrections:
+        _add_corrections(built.graph(CORRECTIONS_GRAPH), corrections)
     return built
+
+
+def _add_corrections(g: _GraphSink, outcomes: Sequence[CorrectionOutcome]) -> None:
+    """Each correction as a ``tg:Correction`` (a ``prov:Activity``): what, on which key, with
+    what outcome, and who, when and why as the person gave them."""
+    for index, outcome in enumerate(outcomes, start=1):
+        c = outcome.correction
+        node = mint_iri("correction", c.action, c.target, index)
+        g.add((node, RDF.type, TG.Correction))
+        g.add((node, RDF.type, PROV.Activity))
+        g.add((node, TG.correctionAction, lit(c.action)))
+        g.add((node, TG.correctionTarget, lit(c.target)))
+        g.add((node, TG.correctionOutcome, lit("applied" if outcome.applied else "target not found")))
+        g.add((node, RDFS.label, lit(outcome.detail)))
+        if c.action in ("reject-entity", "merge", "retype"):
+            g.add((node, PROV.used, entity_iri(c.target)))
+        if c.into:
+            g.add((node, TG.mergedInto, entity_iri(c.into)))
+        if c.type:
+            g.add((node, TG.newType, _TYPES[c.type]))
+        if c.by:
+            agent = mint_iri("agent", c.by)
+            g.add((node, PROV.wasAssociatedWith, agent))
+            g.add((agent, RDF.type, PROV.Agent))
+            g.add((agent, RDFS.label, lit(c.by)))
+        if c.when:
+            g.add((node, DCTERMS.date, lit(c.when, datatype=XSD.dateTime if "T" in c.when else XSD.date)))
+        if c.why:
+            g.add((node, RDFS.comment, lit(c.why)))
 
 
 def union_graph(data) -> Graph:
@@ -200,8 +235,10 @@ def _add_source(g: _GraphSink, ex: Extraction) -> None:
     entity_types = {e.key: e for e in ex.entities}
     for measure in ex.report.measures:
         _add_measure(g, ex, measure, src, plan, entity_types)
+    stable = mention_keys(meta.plan_key, ex.mentions)
     for mention in ex.mentions:
         m = mint_iri("mention", doc.sha256[:16], mention.start, mention.end)
+        g.add((m, TG.stableKey, lit(stable[mention])))
         ev = _add_evidence(g, src, doc, Evidence(mention.sentence.start, mention.sentence.end,
                                                  doc.text[mention.sentence.start:mention.sentence.end]))
         measure = measure_iri(meta.plan_key, mention.measure)
@@ -224,8 +261,9 @@ def _add_source(g: _GraphSink, ex: Extraction) -> None:
         for alt in entity.alt_labels:
             g.add((e, SKOS.altLabel, lit(alt, lang=meta.language)))
     types = {e.key: e.type for e in ex.entities}
+    relation_stable = relation_keys(meta.plan_key, ex.relations)
     for rel in ex.relations:
-        _add_relation(g, src, doc, meta.plan_key, rel, types)
+        _add_relation(g, src, doc, meta.plan_key, rel, types, relation_stable[rel])
 
 
 def _add_measure(g: _GraphSink, ex: Extraction, measure: MeasureRecord, src: URIRef, plan: URIRef,
@@ -298,7 +336,7 @@ def _add_evidence(g: _GraphSink, src: URIRef, doc: SourceDocument, ev: Evidence)
 
 
 def _add_relation(g: _GraphSink, src: URIRef, doc: SourceDocument, plan_key: str, rel: Relation,
-                  types: dict[str, str]) -> None:
+                  types: dict[str, str], stable_key: str) -> None:
     """One relation node of its kind's class, with its measure, evidence sentence and rule, the
     parties in their roles, and the direct agency-to-agency links it implies."""
     ev = _add_evidence(g, src, doc, rel.evidence)
@@ -308,6 +346,7 @@ def _add_relation(g: _GraphSink, src: URIRef, doc: SourceDocument, plan_key: str
     g.add((node, TG.measure, measure))
     g.add((node, TG.evidence, ev))
     g.add((node, TG.rule, lit(rel.rule_id)))
+    g.add((node, TG.stableKey, lit(stable_key)))
     if isinstance(rel, (Collaboration, CoMention, Consultation, Commission)):
         for key in rel.concerns:
             g.add((node, TG.concerns, entity_iri(key)))
@@ -348,18 +387,7 @@ def _add_relation(g: _GraphSink, src: URIRef, doc: SourceDocument, plan_key: str
 
 
 def _identity(rel: Relation) -> tuple[str, ...]:
-    """What tells two relations of one kind, sentence and rule apart: their parties (and sum)."""
-    if isinstance(rel, Collaboration):
-        return rel.partners
-    if isinstance(rel, CoMention):
-        return rel.agencies
-    if isinstance(rel, Consultation):
-        return (rel.consulter or "", *rel.consulted)
-    if isinstance(rel, Commission):
-        return (rel.contractor, rel.commissioner or "")
-    if isinstance(rel, CrossReference):
-        return (str(rel.measure), str(rel.to_measure))
-    return (rel.funder or "", *rel.recipients, *((str(rel.amount_nok),) if rel.amount_nok else ()))
+    return relation_identity(rel)
 
 
 # --- across sources ---------------------------------------------------------------------------

@@ -46,6 +46,9 @@ def build(
     knowledge: Annotated[Optional[list[Path]], typer.Option(
         "--knowledge", "-k", help="Your own knowledge file (JSON lines, the gazetteer's schema; repeatable). "
         "Files in a knowledge/ folder beside the reports are read too.")] = None,
+    corrections: Annotated[Optional[Path], typer.Option(
+        "--corrections", "-c", help="Your corrections file (JSON lines: reject-mention, reject-entity, "
+        "reject-relation, merge, retype); default: corrections.jsonl beside the reports.")] = None,
 ) -> None:
     """Build the knowledge graph: measures.json, graph.ttl, graph.trig and the HTML views in OUT."""
     from rich.progress import Progress
@@ -57,15 +60,24 @@ def build(
         with Progress(console=err, transient=True) as progress:
             task = progress.add_task("building", total=len(paths))
             result = run_build(paths, out, on_report=lambda p: progress.advance(task), write_views=views,
-                               knowledge=knowledge or [])
+                               knowledge=knowledge or [], corrections=corrections)
     else:
-        result = run_build(paths, out, write_views=views, knowledge=knowledge or [])
+        result = run_build(paths, out, write_views=views, knowledge=knowledge or [], corrections=corrections)
     err.print(f"built {result.out_dir}/: {result.reports} report(s), {result.measures} measures, "
               f"{result.entities} entities, {result.triples} triples in {result.seconds:.1f} s")
     if len(result.knowledge) > 1:
         err.print("knowledge: " + "; ".join(
             f"{s.name}: {s.entries} entries" + (f" ({s.added} new, {s.overridden} overriding)" if s.overridden else "")
             for s in result.knowledge), highlight=False)
+    if result.corrections:
+        applied = sum(o.applied for o in result.corrections)
+        err.print(f"corrections: {applied} of {len(result.corrections)} applied", highlight=False)
+        for o in result.corrections:
+            if not o.applied:
+                c = o.correction
+                err.print(f"[yellow]warning:[/yellow] {escape(c.path)}:{c.line}: {c.action} {escape(c.target)}: "
+                          f"{escape(o.detail)} (the target no longer exists; fix or remove the line)",
+                          markup=True, highlight=False)
 
 
 @app.command()

@@ -21,7 +21,8 @@ from importlib import resources
 from pathlib import Path
 
 from tiltaksgraf.errors import InputError
-from tiltaksgraf.extract.gazetteer import Knowledge, KnowledgeSource, load_knowledge, with_user_knowledge
+from tiltaksgraf.extract.corrections import CorrectionOutcome, apply_corrections, load_corrections
+from tiltaksgraf.extract.gazetteer import Knowledge, KnowledgeSource, load_knowledge, user_knowledge
 from tiltaksgraf.extract.nlp import analyse_report
 from tiltaksgraf.extract.parse import parse_report
 from tiltaksgraf.extract.read import read_report
@@ -57,28 +58,21 @@ def extract_file(path: str | Path, knowledge: Knowledge | None = None) -> Extrac
     return extract(parse_report(read_report(path)), knowledge)
 
 
-KNOWLEDGE_DIR = "knowledge"
+CORRECTIONS_FILE = "corrections.jsonl"
 
 
-def knowledge_files(reports: Sequence[str | Path], given: Sequence[str | Path] = ()) -> list[Path]:
-    """The user's knowledge files for a build: every ``knowledge/*.jsonl`` beside the reports (by
-    name), then the ``--knowledge`` files in the order given, so a file named on the command line
-    overrides one found in a folder."""
-    found: list[Path] = []
-    for folder in dict.fromkeys(Path(r).resolve().parent / KNOWLEDGE_DIR for r in reports):
-        if folder.is_dir():
-            found += sorted(folder.glob("*.jsonl"))
-    for path in given:
-        if not Path(path).is_file():
-            raise InputError("no such knowledge file", path=str(path),
-                             hint="give a JSON-lines file of entries like {\"type\": \"Agency\", \"name\": \"…\"}")
-    return list(dict.fromkeys([*found, *(Path(p).resolve() for p in given)]))
-
-
-def user_knowledge(reports: Sequence[str | Path], given: Sequence[str | Path] = ()
-                   ) -> tuple[Knowledge, tuple[KnowledgeSource, ...]]:
-    """The bundled knowledge with the user's files for these reports merged in (see ``knowledge_files``)."""
-    return with_user_knowledge(load_knowledge(), knowledge_files(reports, given))
+def corrections_path(reports: Sequence[str | Path], given: str | Path | None = None) -> Path | None:
+    """The corrections file for a build: the one given, else ``corrections.jsonl`` beside the
+    first report that has one, else none."""
+    if given is not None:
+        if not Path(given).is_file():
+            raise InputError("no such corrections file", path=str(given),
+                             hint='give a JSON-lines file of lines like {"action": "reject-entity", "target": "KEY"}')
+        return Path(given)
+    for folder in dict.fromkeys(Path(r).resolve().parent for r in reports):
+        if (folder / CORRECTIONS_FILE).is_file():
+            return folder / CORRECTIONS_FILE
+    return None
 
 
 @dataclass(frozen=True)
@@ -91,11 +85,13 @@ class BuildResult:
     seconds: float
     files: tuple[str, ...]
     knowledge: tuple[KnowledgeSource, ...] = ()  # where the gazetteer's entries came from
+    corrections: tuple[CorrectionOutcome, ...] = ()  # each correction, applied or not (and why)
 
 
 def build(reports: Sequence[str | Path], out_dir: str | Path, *,
           on_report: Callable[[Path], None] | None = None,
-          write_views: bool = True, knowledge: Sequence[str | Path] = ()) -> BuildResult:
+          write_views: bool = True, knowledge: Sequence[str | Path] = (),
+          corrections: str | Path | None = None) -> BuildResult:
     """Build the knowledge graph of ``reports`` into ``out_dir`` (replaced only on success)."""
     from tiltaksgraf.graph.build import build_dataset  # rdflib is imported only when building
     from tiltaksgraf.graph.store import umask, write_outputs
@@ -110,7 +106,11 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
         extractions.append(extract_file(path, merged))
         if on_report:
             on_report(path)
-    dataset = build_dataset(extractions)
+    corrections_file = corrections_path(reports, corrections)
+    outcomes: tuple[CorrectionOutcome, ...] = ()
+    if corrections_file is not None:
+        extractions, outcomes = apply_corrections(extractions, load_corrections(corrections_file))
+    dataset = build_dataset(extractions, outcomes)
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temp_dirs(out, older_than=run_started)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
@@ -128,7 +128,8 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
     measures = {(e.report.source.metadata.plan_key, m.number) for e in extractions for m in e.report.measures}
     return BuildResult(out, len(extractions), len(measures),
                        len({en.key for e in extractions for en in e.entities}), triples,
-                       time.perf_counter() - started, tuple(sorted(p.name for p in out.iterdir())), sources)
+                       time.perf_counter() - started, tuple(sorted(p.name for p in out.iterdir())), sources,
+                       outcomes)
 
 
 def _remove_stale_temp_dirs(out: Path, *, older_than: float) -> None:

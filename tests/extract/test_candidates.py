@@ -11,15 +11,16 @@ import pytest
 
 from tiltaksgraf.cli import main
 from tiltaksgraf.extract.candidates import candidates_in_files, knowledge_lines, read_any_report
-from tiltaksgraf.extract.gazetteer import load_knowledge, load_user_gazetteer
-from tiltaksgraf.pipeline import extract, user_knowledge
+from tiltaksgraf.extract.gazetteer import load_knowledge, load_user_gazetteer, user_knowledge
+from tiltaksgraf.pipeline import extract
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 
 # A page in no layout the parser knows: candidates reads it line by line.
 PAGE = """Tiltak 3: Skogvern i kommunene
 Ansvarlig: Bufdir
-Skeiv Verden Norge (SVN) har på oppdrag fra Helsedirektoratet deltatt i «Skogdagene 2021» og fulgt opp St.meld. nr. 15 (2012–2013).
+Skeiv Verden Norge (SVN) har på oppdrag fra Helsedirektoratet deltatt i «Skogdagene 2021».
+Senteret har fulgt opp St.meld. nr. 15 (2012–2013).
 Arbeidet følger opp Innst. 12 S (2019–2020) og eIDAS-forordningen.
 SVN samarbeider med Skeiv Skog og Enerhaugen skogkontor om kurs for QQX.
 Rapporten fra SVN ble lagt fram i 2021, og QQX deltok.

@@ -14,10 +14,11 @@ from rdflib.namespace import SKOS
 
 from tiltaksgraf.cli import main
 from tiltaksgraf.errors import DataError, InputError
-from tiltaksgraf.extract.gazetteer import load_knowledge, load_user_gazetteer, with_user_knowledge
+from tiltaksgraf.extract.gazetteer import (
+    knowledge_files, load_knowledge, load_user_gazetteer, user_knowledge, with_user_knowledge)
 from tiltaksgraf.extract.keys import mint_key
 from tiltaksgraf.extract.schemas import UserGazetteerLine
-from tiltaksgraf.pipeline import build, extract_file, knowledge_files, user_knowledge
+from tiltaksgraf.pipeline import build, extract_file
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 GOOD = {"type": "Agency", "name": "Folkehelseinstituttet for skog", "aliases": ["FHIS"]}

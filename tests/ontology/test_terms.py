@@ -20,6 +20,7 @@ CLASSES = {
     "Entity", "Agency", "Programme", "Law", "Report", "Plan", "ActionPlan", "Measure",
     "StatusReport", "StatusAssessment", "Section", "Mention", "Evidence", "Relationship",
     "Collaboration", "CoMention", "Commission", "CrossReference", "Funding", "Consultation",
+    "Correction",
 }
 
 SUPERCLASSES = {
@@ -43,6 +44,7 @@ SUPERCLASSES = {
     "CrossReference": {TG.Relationship},
     "Funding": {TG.Relationship},
     "Consultation": {TG.Relationship},
+    "Correction": {terms.PROV.Activity},
 }
 
 # property: (domain classes, range) as the design gives them; None = no rdfs:domain declared.
@@ -74,6 +76,9 @@ OBJECT_PROPERTIES = {
     "relatedMeasure": ({"Measure"}, TG.Measure),
     "fromMeasure": ({"CrossReference"}, TG.Measure),
     "toMeasure": ({"CrossReference"}, TG.Measure),
+    "mergedInto": ({"Correction"}, TG.Entity),
+    "newType": ({"Correction"}, OWL.Class),
+    "registerEntry": ({"Agency"}, RDFS.Resource),
 }
 
 DATATYPE_PROPERTIES = {
@@ -83,6 +88,8 @@ DATATYPE_PROPERTIES = {
     "sha256": XSD.string, "fileName": XSD.string, "encoding": XSD.string,
     "amount": XSD.decimal, "year": XSD.gYear, "sectionText": RDF.langString,
     "entityKey": XSD.string,
+    "stableKey": XSD.string, "correctionAction": XSD.string, "correctionTarget": XSD.string,
+    "correctionOutcome": XSD.string, "orgNumber": XSD.string,
 }
 
 
