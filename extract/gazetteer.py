@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from tiltaksgraf.errors import DataError, InputError
 from tiltaksgraf.extract.keys import mint_key
 from tiltaksgraf.extract.schemas import (
-    GazetteerLine, PatternLine, TitleStopWordsLine, TypeHeadsLine, UserGazetteerLine, describe,
+    GazetteerLine, OrgNumberLine, PatternLine, TitleStopWordsLine, TypeHeadsLine, UserGazetteerLine, describe,
     pattern_line_model, read_lines)
 from tiltaksgraf.records import ENTITY_TYPES, EntityType
 
@@ -38,6 +38,7 @@ class GazetteerEntry:
     aliases: tuple[str, ...]
     exact_case: bool = False
     parent: str | None = None
+    org_number: str | None = None  # Enhetsregisteret; given in the entry or tied by name (load_org_numbers)
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ def load_gazetteer(path: Path) -> tuple[GazetteerEntry, ...]:
             aliases=tuple(dict.fromkeys([row.canonical.strip(), *(a.strip() for a in row.aliases)])),
             exact_case=row.case == "exact",
             parent=row.parent,
+            org_number=_check_org_number(row.org_number, path, line),
         ))
     return tuple(entries)
 
@@ -140,7 +142,55 @@ def load_knowledge(data_dir: Path = DATA_DIR) -> Knowledge:
     gazetteer = load_gazetteer(data_dir / "gazetteer.jsonl")
     patterns, heads, stops = load_patterns(data_dir / "patterns.jsonl")
     _validate_parents(gazetteer, data_dir / "gazetteer.jsonl")
+    numbers = data_dir / ORG_NUMBERS_FILE
+    if numbers.is_file():
+        gazetteer = with_org_numbers(gazetteer, load_org_numbers(numbers))
     return Knowledge(gazetteer, patterns, heads, stops)
+
+
+# --- organisation numbers ----------------------------------------------------------------------
+
+ORG_NUMBERS_FILE = "orgnumbers.jsonl"
+_ORG_NUMBER = re.compile(r"^[0-9]{9}$")
+REGISTER_IRI = "https://data.brreg.no/enhetsregisteret/api/enheter/{}"
+
+
+def _check_org_number(value: str | None, path: Path, line: int) -> str | None:
+    if value is not None and not _ORG_NUMBER.match(value):
+        raise DataError(f"org_number {value!r} must be nine digits", path=str(path), line=line)
+    return value
+
+
+def load_org_numbers(path: Path) -> tuple[tuple[str, str], ...]:
+    """(name, organisation number) pairs of the public lists in ``path`` (its header names them)."""
+    return tuple((row.name, _check_org_number(row.org_number, path, line) or "")
+                 for line, row in read_lines(path, OrgNumberLine))
+
+
+def with_org_numbers(gazetteer: tuple[GazetteerEntry, ...], numbers: Sequence[tuple[str, str]]
+                     ) -> tuple[GazetteerEntry, ...]:
+    """Each agency whose canonical name or an alias equals a listed name (after ``names.fold``)
+    gets that number, unless the tie is not unique: a name that fits two agencies, or an agency
+    two different numbers fit, gets none. An entry's own ``org_number`` stays."""
+    from tiltaksgraf.names import fold
+
+    by_name: dict[str, set[str]] = {}
+    for name, number in numbers:
+        by_name.setdefault(fold(name), set()).add(number)
+    agencies = [e for e in gazetteer if e.type == "Agency"]
+    claimed: dict[str, set[str]] = {}  # folded listed name → keys of agencies it fits
+    for e in agencies:
+        for alias in e.aliases:
+            if fold(alias) in by_name:
+                claimed.setdefault(fold(alias), set()).add(e.key)
+    tied: dict[str, str] = {}
+    for e in agencies:
+        found = {n for alias in e.aliases if len(claimed.get(fold(alias), ())) == 1
+                 for n in by_name.get(fold(alias), ())}
+        if len(found) == 1:
+            tied[e.key] = found.pop()
+    return tuple(replace(e, org_number=tied[e.key]) if e.key in tied and e.org_number is None else e
+                 for e in gazetteer)
 
 
 def _validate_parents(gazetteer: tuple[GazetteerEntry, ...], path: Path,
@@ -206,7 +256,7 @@ def _user_entry(raw: dict, path: Path, line: int) -> GazetteerEntry:
     return GazetteerEntry(
         key=row.key if row.key is not None else mint_key(name, typ), type=typ, canonical=name,
         aliases=tuple(dict.fromkeys([name, *(a.strip() for a in row.aliases)])),
-        exact_case=row.case == "exact", parent=row.parent)
+        exact_case=row.case == "exact", parent=row.parent, org_number=_check_org_number(row.org_number, path, line))
 
 
 def with_user_knowledge(base: Knowledge, files: Sequence[Path]) -> tuple[Knowledge, tuple[KnowledgeSource, ...]]:

@@ -113,7 +113,8 @@ def _entity(key: str, typ: EntityType, seen: list[str], resolver: Resolver, glos
     entry = resolver.entries.get(key)
     if entry is not None:
         labels = [*entry.aliases, *seen]
-        return Entity(key, entry.type, entry.canonical, _alt_labels(entry.canonical, labels), "gazetteer")
+        return Entity(key, entry.type, entry.canonical, _alt_labels(entry.canonical, labels), "gazetteer",
+                      entry.org_number if entry.type == "Agency" else None)
     # A pattern-found name, or an ANSVAR code nobody knows: the fullest form seen is its name.
     code = seen[0]
     pref = glossary.get(code, max(seen, key=lambda s: (len(s), s)))

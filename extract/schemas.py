@@ -36,6 +36,7 @@ class GazetteerLine(KnowledgeLine):
     aliases: list[str] = []
     parent: str | None = None  # the key of the body it belongs to
     case: Literal["exact"] | None = None  # "exact": match the aliases with their case only
+    org_number: str | None = None  # nine digits; otherwise taken from ontology/orgnumbers.jsonl by name
     note: str | None = None  # for people; not read
 
 
@@ -51,7 +52,17 @@ class UserGazetteerLine(KnowledgeLine):
     aliases: list[str] = []
     parent: str | None = None
     case: Literal["exact"] | None = None
+    org_number: str | None = None  # the agency's organisation number (Enhetsregisteret), nine digits
     note: str | None = None
+
+
+class OrgNumberLine(KnowledgeLine):
+    """A line of ``ontology/orgnumbers.jsonl``: a name a public list ties to an organisation number."""
+
+    name: str
+    org_number: str
+    source: Literal["altinn", "maalfrid"]  # the list it comes from (see the file's header)
+    abbreviation: str | None = None  # as the list gives it; not used to match
 
 
 class CorrectionLine(KnowledgeLine):

@@ -21,6 +21,7 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
 from tiltaksgraf.entity_types import class_iris
 from tiltaksgraf.extract.corrections import CorrectionOutcome
+from tiltaksgraf.extract.gazetteer import REGISTER_IRI
 from tiltaksgraf.extract.keys import mention_keys, relation_identity, relation_keys
 from tiltaksgraf.graph.iri import mint_iri
 from tiltaksgraf.ontology.terms import OA, STATUS_CONCEPTS, TG, TG_STATUS
@@ -421,6 +422,9 @@ def _add_derived(g: _GraphSink, extractions: list[Extraction]) -> None:
         g.add((e, RDF.type, _TYPES[entity.type]))
         g.add((e, SKOS.prefLabel, lit(entity.pref_label, lang="nb")))
         g.add((e, TG.entityKey, lit(entity.key)))
+        if entity.org_number and entity.type == "Agency":  # a retyped entity is no longer an agency
+            g.add((e, TG.orgNumber, lit(entity.org_number)))
+            g.add((e, TG.registerEntry, URIRef(REGISTER_IRI.format(entity.org_number))))
 
 
 def _merged_entities(groups: Iterable[Iterable[Entity]]) -> list[Entity]:
