@@ -245,6 +245,8 @@ def _capital_run(chunk: str, words: list[re.Match[str]], i: int) -> int:
         return i
     end, j = i, i + 1
     while j < len(words) and j - i < 8 and _gap(chunk, words, j).strip() in ("", "-", "–"):
+        if words[j - 1][0].endswith(".") and len(words[j - 1][0]) > 4:
+            break  # "… i Norge. Andersson har …": a sentence ends
         word = words[j][0].rstrip(".")
         if _CAPITALISED.fullmatch(word) and not word.endswith("-"):
             end = j

@@ -283,6 +283,9 @@ def with_user_knowledge(base: Knowledge, files: Sequence[Path]) -> tuple[Knowled
         return base, tuple(sources)
     gazetteer = tuple(merged[k] for k in user_keys) + tuple(e for k, e in merged.items() if k not in set(user_keys))
     _validate_parents(gazetteer, Path(files[-1]), lines)
+    numbers = DATA_DIR / ORG_NUMBERS_FILE
+    if numbers.is_file():  # the user's agencies are tied to numbers the same way (none is guessed)
+        gazetteer = with_org_numbers(gazetteer, load_org_numbers(numbers))
     return replace(base, gazetteer=gazetteer), tuple(sources)
 
 
