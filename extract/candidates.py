@@ -217,7 +217,8 @@ def _capitalised(chunk: str, offset: int, knowledge: Knowledge) -> Iterator[_Hit
             yield _span_hit(chunk, offset, words[i].start(), words[end].end(), knowledge, "name")
             i = end + 1
             continue
-        if re.search(r"[a-zæøå][A-ZÆØÅ]", w) or _head_compound(w, heads) or not _starts_sentence(chunk, words, i):
+        if len(w) > 2 and (re.search(r"[a-zæøå][A-ZÆØÅ]", w) or _head_compound(w, heads)
+                           or not _starts_sentence(chunk, words, i)):  # "Et" (liv uten vold) is no name
             yield _span_hit(chunk, offset, words[i].start(), words[i].start() + len(w), knowledge, "name")
         i += 1
 

@@ -152,3 +152,24 @@ def test_corrections_given_file_wins_and_missing_file_is_an_error(tmp_path, caps
     assert (URIRef(mint_iri("entity", "htil")), None, None) in g
     assert main(["build", str(report), "-o", str(tmp_path / "o3"), "--corrections", str(tmp_path / "no.jsonl")]) == 1
     assert "no such corrections file" in capsys.readouterr().err
+
+
+def test_corrections_keys_are_in_the_views_details(built):
+    """A collaboration edge carries the stable keys of its relations, a node its entity key: the
+    view's details show what a corrections file names."""
+    from tiltaksgraf.graph.network import collaboration_network
+    from tiltaksgraf.graph.store import load_graph
+    from tiltaksgraf.graph.viz import _vis_edge, _vis_node
+
+    g = load_graph(built)
+    net = collaboration_network(g)
+    keys = {str(o) for o in g.objects(None, TG.stableKey)}
+    edges = list(net.edges(data=True))
+    assert edges and all(attrs["keys"] and set(attrs["keys"]) <= keys for _a, _b, attrs in edges)
+    assert all(k.startswith("collaboration/") for _a, _b, attrs in edges for k in attrs["keys"])
+    _a, _b, attrs = edges[0]
+    assert _vis_edge(0, attrs, False)["tg"]["keys"] == list(attrs["keys"])
+    node, node_attrs = next(iter(net.nodes(data=True)))
+    assert _vis_node(node, node_attrs, 1)["tg"]["key"] == node.rsplit("/", 1)[-1]
+    view_js = (Path(__file__).resolve().parents[2] / "graph" / "assets" / "view.js").read_text("utf-8")
+    assert 'row(dl, "Keys", t.keys)' in view_js and 'row(dl, "Key", t.key)' in view_js
