@@ -474,3 +474,9 @@ def head_type_of_name(name: str, heads: dict[str, EntityType]) -> EntityType | N
     if not head_words:
         return None
     return head_type(head_words[-1], heads)
+
+
+def abbreviation_definitions(text: str) -> list[tuple[str, str]]:
+    """Every "Long Form (ABBR)" / "ABBR (Long Form)" in ``text`` as (abbreviation, long form);
+    the candidates list uses it for names the report defines but nothing resolves."""
+    return _definitions(text)

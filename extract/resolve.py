@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from tiltaksgraf.extract.gazetteer import GazetteerEntry, Knowledge
+from tiltaksgraf.extract.keys import clean_label, mint_key
 from tiltaksgraf.extract.nlp import SegmentAnalysis
 from tiltaksgraf.graph.iri import slug
 from tiltaksgraf.names import fold  # the one rule for comparing names (also used by evaluate)
@@ -24,16 +25,10 @@ _GENITIVE = ("’s", "'s", "s", "'", "’")
 _DEFINITE = ("enes", "ene", "en", "et")
 
 
-def clean_label(surface: str) -> str:
-    """A surface form as a label: line breaks and runs of blanks folded to one space, and a name
-    the PDF broke at its hyphen joined again ("FamilieForSK- studien"; not "helse- og omsorg")."""
-    label = re.sub(r"\s+", " ", surface).strip()
-    return re.sub(r"(?<=\w)- (?!(?:og|eller|samt|til)\b)(?=[a-zæøå])", "-", label)
-
-
 class Resolver:
     def __init__(self, knowledge: Knowledge, learned: tuple[GazetteerEntry, ...] = ()) -> None:
-        self.entries = {e.key: e for e in knowledge.gazetteer + learned}
+        # On a shared key the gazetteer's entry (bundled, or the user's override) beats one learned from the text.
+        self.entries = {e.key: e for e in learned + knowledge.gazetteer}
         self.nynorsk_forms = knowledge.nynorsk_forms
         self.by_label: dict[str, str] = {}
         for entry in knowledge.gazetteer + learned:
@@ -48,7 +43,7 @@ class Resolver:
             key = self.by_label.get(fold(candidate))
             if key is not None and self.entries[key].type == label:
                 return key
-        return _pattern_key(bokmal, label)
+        return mint_key(bokmal, label)
 
     def bokmal(self, surface: str) -> str:
         """A Nynorsk name in its Bokmål form ("spesialisthelsetenestelova" → "spesialisthelsetjenesteloven"),
@@ -97,16 +92,6 @@ def _base_forms(surface: str) -> list[str]:
     return forms
 
 
-def _pattern_key(surface: str, label: EntityType) -> str:
-    base = re.sub(r"^(?:https?://)?www\.", "", clean_label(surface), flags=re.IGNORECASE)
-    # "Prop. 73 L (2016–2017)" ≡ "Prop 73 L"; "Handlingsplan mot X (2021–2024)" ≡ "handlingsplan mot X"
-    base = re.sub(r"\s*\(\s*\d{4}\s*[-–]\s*\d{4}\s*\)$", "", base)
-    if label in ("Law", "Report"):
-        base = re.sub(r"[’']?s$", "", base) if re.search(r"(loven|lova)[’']?s$", base) else base
-        base = re.sub(r"^(Prop|Innst|Meld|St)\.?", r"\1", base)
-    return slug(base)
-
-
 class Resolution(NamedTuple):
     """What ``resolve`` returns; a named tuple, so ``mentions, entities, responsible = …`` still works."""
 
@@ -146,7 +131,8 @@ def _entity(key: str, typ: EntityType, seen: list[str], resolver: Resolver, glos
     entry = resolver.entries.get(key)
     if entry is not None:
         labels = [*entry.aliases, *seen]
-        return Entity(key, entry.type, entry.canonical, _alt_labels(entry.canonical, labels), "gazetteer")
+        return Entity(key, entry.type, entry.canonical, _alt_labels(entry.canonical, labels), "gazetteer",
+                      entry.org_number if entry.type == "Agency" else None)
     # A pattern-found name, or an ANSVAR code nobody knows: the fullest form seen is its name.
     code = seen[0]
     pref = glossary.get(code, max(seen, key=lambda s: (len(s), s)))

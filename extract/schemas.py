@@ -36,7 +36,45 @@ class GazetteerLine(KnowledgeLine):
     aliases: list[str] = []
     parent: str | None = None  # the key of the body it belongs to
     case: Literal["exact"] | None = None  # "exact": match the aliases with their case only
+    org_number: str | None = None  # nine digits; otherwise taken from ontology/orgnumbers.jsonl by name
     note: str | None = None  # for people; not read
+
+
+class UserGazetteerLine(KnowledgeLine):
+    """A line of the user's own knowledge file (``--knowledge``, ``knowledge/*.jsonl``): the bundled
+    gazetteer's line, with ``key`` optional (minted from the name) and ``name`` accepted for
+    ``canonical``."""
+
+    key: str | None = None  # an existing key overrides that bundled entry; left out: minted from the name
+    type: str
+    canonical: str | None = None
+    name: str | None = None  # the same as canonical; give one of the two
+    aliases: list[str] = []
+    parent: str | None = None
+    case: Literal["exact"] | None = None
+    org_number: str | None = None  # the agency's organisation number (Enhetsregisteret), nine digits
+    note: str | None = None
+
+
+class OrgNumberLine(KnowledgeLine):
+    """A line of ``ontology/orgnumbers.jsonl``: a name a public list ties to an organisation number."""
+
+    name: str
+    org_number: str
+    source: Literal["altinn", "maalfrid"]  # the list it comes from (see the file's header)
+    abbreviation: str | None = None  # as the list gives it; not used to match
+
+
+class CorrectionLine(KnowledgeLine):
+    """A line of a corrections file (``--corrections``, ``corrections.jsonl`` beside the reports)."""
+
+    action: Literal["reject-mention", "reject-entity", "reject-relation", "merge", "retype"]
+    target: str  # the stable key: an entity key, a mention's or a relation's tg:stableKey
+    into: str | None = None  # merge: the entity key that stays
+    type: str | None = None  # retype: the new entity type
+    by: str | None = None  # who made the correction
+    when: str | None = None  # an ISO date or date-time
+    why: str | None = None
 
 
 class PatternLine(KnowledgeLine):

@@ -11,15 +11,18 @@ IRI from ``mint_iri``.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from functools import lru_cache
 
 import pyoxigraph as ox
 from rdflib import Dataset, Graph, URIRef
-from rdflib.namespace import DCTERMS, PROV, RDF, SKOS, XSD
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
 from tiltaksgraf.entity_types import class_iris
+from tiltaksgraf.extract.corrections import CorrectionOutcome
+from tiltaksgraf.extract.gazetteer import REGISTER_IRI
+from tiltaksgraf.extract.keys import mention_keys, relation_identity, relation_keys
 from tiltaksgraf.graph.iri import mint_iri
 from tiltaksgraf.ontology.terms import OA, STATUS_CONCEPTS, TG, TG_STATUS
 from tiltaksgraf.records import (
@@ -28,6 +31,7 @@ from tiltaksgraf.records import (
 )
 
 DERIVED_GRAPH = mint_iri("graph", "derived")
+CORRECTIONS_GRAPH = mint_iri("graph", "corrections")
 _TYPES = class_iris()
 _RELATION_CLASSES = {"collaboration": TG.Collaboration, "comention": TG.CoMention, "consultation": TG.Consultation,
                      "commission": TG.Commission, "funding": TG.Funding, "crossref": TG.CrossReference}
@@ -203,13 +207,45 @@ def _rdflib(t):
     return None  # the default graph
 
 
-def build_dataset(extractions: list[Extraction]) -> BuiltGraph:
-    """The whole knowledge graph: one named graph per source, and the derived graph."""
+def build_dataset(extractions: list[Extraction], corrections: Sequence[CorrectionOutcome] = ()) -> BuiltGraph:
+    """The whole knowledge graph: one named graph per source, the derived graph, and — when the
+    user's corrections were applied — a graph recording each of them."""
     built = BuiltGraph()
     for ex in extractions:
         _add_source(built.graph(source_graph_iri(ex.report.source)), ex)
     _add_derived(built.graph(DERIVED_GRAPH), extractions)
+    if corrections:
+        _add_corrections(built.graph(CORRECTIONS_GRAPH), corrections)
     return built
+
+
+def _add_corrections(g: _GraphSink, outcomes: Sequence[CorrectionOutcome]) -> None:
+    """Each correction as a ``tg:Correction`` (a ``prov:Activity``): what, on which key, with
+    what outcome, and who, when and why as the person gave them."""
+    for index, outcome in enumerate(outcomes, start=1):
+        c = outcome.correction
+        node = mint_iri("correction", c.action, c.target, index)
+        g.add((node, RDF.type, TG.Correction))
+        g.add((node, RDF.type, PROV.Activity))
+        g.add((node, TG.correctionAction, lit(c.action)))
+        g.add((node, TG.correctionTarget, lit(c.target)))
+        g.add((node, TG.correctionOutcome, lit("applied" if outcome.applied else "target not found")))
+        g.add((node, RDFS.label, lit(outcome.detail)))
+        if c.action in ("reject-entity", "merge", "retype"):
+            g.add((node, PROV.used, entity_iri(c.target)))
+        if c.into:
+            g.add((node, TG.mergedInto, entity_iri(c.into)))
+        if c.type:
+            g.add((node, TG.newType, _TYPES[c.type]))
+        if c.by:
+            agent = mint_iri("agent", c.by)
+            g.add((node, PROV.wasAssociatedWith, agent))
+            g.add((agent, RDF.type, PROV.Agent))
+            g.add((agent, RDFS.label, lit(c.by)))
+        if c.when:
+            g.add((node, DCTERMS.date, lit(c.when, datatype=XSD.dateTime if "T" in c.when else XSD.date)))
+        if c.why:
+            g.add((node, RDFS.comment, lit(c.why)))
 
 
 def union_graph(data) -> Graph:
@@ -249,8 +285,10 @@ def _add_source(g: _GraphSink, ex: Extraction) -> None:
     ids = _measure_ids(ex)
     for measure in ex.report.measures:
         _add_measure(g, ex, measure, src, plan, entity_types, mentions_at)
+    stable = mention_keys(meta.plan_key, ex.mentions)
     for mention in ex.mentions:
         m = mint_iri("mention", doc.sha256[:16], mention.start, mention.end)
+        g.add((m, TG.stableKey, lit(stable[mention])))
         # The sentence is stored once, on its evidence node; the mention points to it (a copy on
         # every mention made one sentence naming n agencies cost n × its length).
         ev = _evidence_node(g, src, doc, mention.sentence.start, mention.sentence.end)
@@ -273,8 +311,9 @@ def _add_source(g: _GraphSink, ex: Extraction) -> None:
         for alt in entity.alt_labels:
             g.add((e, SKOS.altLabel, lit(alt, lang=meta.language)))
     types = {e.key: e.type for e in ex.entities}
+    relation_stable = relation_keys(meta.plan_key, ex.relations)
     for rel in ex.relations:
-        _add_relation(g, src, doc, meta.plan_key, rel, types, ids)
+        _add_relation(g, src, doc, meta.plan_key, rel, types, ids, relation_stable[rel])
 
 
 def _measure_ids(ex: Extraction) -> dict[int, str]:
@@ -373,7 +412,7 @@ def _evidence_node(g: _GraphSink, src: URIRef, doc: SourceDocument, start: int, 
 
 
 def _add_relation(g: _GraphSink, src: URIRef, doc: SourceDocument, plan_key: str, rel: Relation,
-                  types: dict[str, str], ids: dict[int, str]) -> None:
+                  types: dict[str, str], ids: dict[int, str], stable_key: str) -> None:
     """One relation node of its kind's class, with its measure, evidence sentence and rule, the
     parties in their roles, and the direct agency-to-agency links it implies."""
     ev = _add_evidence(g, src, doc, rel.evidence)
@@ -383,6 +422,7 @@ def _add_relation(g: _GraphSink, src: URIRef, doc: SourceDocument, plan_key: str
     g.add((node, TG.measure, measure))
     g.add((node, TG.evidence, ev))
     g.add((node, TG.rule, lit(rel.rule_id)))
+    g.add((node, TG.stableKey, lit(stable_key)))
     if isinstance(rel, (Collaboration, CoMention, Consultation, Commission)):
         for key in rel.concerns:
             g.add((node, TG.concerns, entity_iri(key)))
@@ -423,18 +463,7 @@ def _add_relation(g: _GraphSink, src: URIRef, doc: SourceDocument, plan_key: str
 
 
 def _identity(rel: Relation) -> tuple[str, ...]:
-    """What tells two relations of one kind, sentence and rule apart: their parties (and sum)."""
-    if isinstance(rel, Collaboration):
-        return rel.partners
-    if isinstance(rel, CoMention):
-        return rel.agencies
-    if isinstance(rel, Consultation):
-        return (rel.consulter or "", *rel.consulted)
-    if isinstance(rel, Commission):
-        return (rel.contractor, rel.commissioner or "")
-    if isinstance(rel, CrossReference):
-        return (str(rel.measure), str(rel.to_measure))
-    return (rel.funder or "", *rel.recipients, *((str(rel.amount_nok),) if rel.amount_nok else ()))
+    return relation_identity(rel)
 
 
 # --- across sources ---------------------------------------------------------------------------
@@ -480,6 +509,9 @@ def _add_derived(g: _GraphSink, extractions: list[Extraction]) -> None:
         g.add((e, RDF.type, _TYPES[entity.type]))
         g.add((e, SKOS.prefLabel, lit(entity.pref_label, lang="nb")))
         g.add((e, TG.entityKey, lit(entity.key)))
+        if entity.org_number and entity.type == "Agency":  # a retyped entity is no longer an agency
+            g.add((e, TG.orgNumber, lit(entity.org_number)))
+            g.add((e, TG.registerEntry, URIRef(REGISTER_IRI.format(entity.org_number))))
 
 
 def _merged_entities(groups: Iterable[Iterable[Entity]]) -> list[Entity]:

@@ -33,6 +33,7 @@ class _EdgeData:
     evidence: list[str] = field(default_factory=list)
     mentions: int = 0
     direction: tuple[str, str] | None = None  # for "refers to": (from, to)
+    keys: set[str] = field(default_factory=set)  # the relations' tg:stableKey, what a correction names
 
     def add_evidence(self, sentence: str | None) -> None:
         if sentence and sentence not in self.evidence:
@@ -101,6 +102,8 @@ class _Builder:
             "evidence": tuple(data.evidence),
             **self._measure_facets(data.measures),
         }
+        if data.keys:
+            attrs["keys"] = tuple(sorted(data.keys))
         if data.direction:
             attrs["refers_from"], attrs["refers_to"] = data.direction
         return attrs
@@ -119,9 +122,12 @@ def _add_agency_links(g: TripleSource, b: _Builder, rdf_class: URIRef, relation:
         measures = {str(m) for m in g.objects(rel, TG.measure)}
         concerns = {str(c) for c in g.objects(rel, TG.concerns)}
         sentence = _relationship_sentence(g, rel)
+        key = _literal(g, rel, TG.stableKey)
         for a, c in itertools.combinations(participants, 2):
             data = b.edge(a, c)
             data.relations.add(relation)
+            if key:
+                data.keys.add(key)
             data.measures.update(measures)
             data.programmes.update(concerns)
             data.add_evidence(sentence)

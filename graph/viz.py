@@ -178,7 +178,7 @@ def _vis_node(n: str, attrs: dict, degree: int) -> dict[str, object]:
                "iri": attrs.get("iri", n), "altLabels": list(attrs.get("alt_labels", ())),
                "status": attrs.get("status", ""), "description": attrs.get("description", ""),
                "measures": list(attrs.get("measures", ())), "ministries": list(attrs.get("ministries", ())),
-               "statuses": list(attrs.get("statuses", ()))},
+               "statuses": list(attrs.get("statuses", ())), "key": attrs.get("key", "")},
     }
 
 
@@ -193,7 +193,8 @@ def _vis_edge(i: int, attrs: dict, directed: bool) -> dict[str, object]:
         "color": {"color": style["color"], "highlight": style["color"], "hover": style["color"], "opacity": 0.85},
         "tg": {"relation": relations, "weight": attrs.get("weight", 1), "measures": list(attrs.get("measures", ())),
                "programmes": list(attrs.get("programmes", ())), "evidence": list(attrs.get("evidence", ())),
-               "ministries": list(attrs.get("ministries", ())), "statuses": list(attrs.get("statuses", ()))},
+               "ministries": list(attrs.get("ministries", ())), "statuses": list(attrs.get("statuses", ())),
+               "keys": list(attrs.get("keys", ()))},
     }
     if directed or "refers to" in relations:
         edge["arrows"] = "to"

@@ -159,6 +159,16 @@ class TG(DefinedNamespace):
     Done: URIRef  # finished (Ferdig, Avsluttet, Gjennomført …)
     Ongoing: URIRef  # started, not finished (Påbegynt, Byrja, Pågående – i rute, Forsinket …)
     NotStarted: URIRef  # not started (Ikke påbegynt, Ikkje starta …)
+    # The user's own knowledge of issue 16 (kept in their own block): corrections and identifiers
+    Correction: URIRef  # a person's correction applied at build time (⊑ prov:Activity)
+    stableKey: URIRef  # xsd:string, Mention | Relationship: the key a correction names
+    correctionAction: URIRef  # xsd:string: reject-mention, reject-entity, reject-relation, merge, retype
+    correctionTarget: URIRef  # xsd:string, the stable key the correction names
+    correctionOutcome: URIRef  # xsd:string: "applied" or "target not found"
+    mergedInto: URIRef  # Correction → Entity (merge)
+    newType: URIRef  # Correction → owl:Class (retype)
+    orgNumber: URIRef  # xsd:string, nine digits: the Enhetsregisteret organisation number (⊑ dcterms:identifier)
+    registerEntry: URIRef  # Agency → the register's IRI for that number (⊑ rdfs:seeAlso)
 
 
 TG_STATUS = URIRef(TG_ID["status"])  # the skos:ConceptScheme of measure statuses

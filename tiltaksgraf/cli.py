@@ -16,6 +16,7 @@ import typer
 from tiltaksgraf.console import EXIT_INTERRUPTED, EXIT_USAGE, EXIT_USER_ERROR, err, escape
 from tiltaksgraf.errors import TiltaksgrafError, UsageError
 from tiltaksgraf.explorer import commands as explorer_commands
+from tiltaksgraf.extract import commands as extract_commands
 from tiltaksgraf.graph import commands as graph_commands
 from tiltaksgraf.queries import commands as query_commands
 
@@ -46,6 +47,12 @@ def build(
     layout: Annotated[Optional[str], typer.Option(
         "--layout", help="Read every report as this layout (table, budget-table, blocks, numbered, tagged); "
                          "default: detected per report.")] = None,
+    knowledge: Annotated[Optional[list[Path]], typer.Option(
+        "--knowledge", "-k", help="Your own knowledge file (JSON lines, the gazetteer's schema; repeatable). "
+        "Files in a knowledge/ folder beside the reports are read too.")] = None,
+    corrections: Annotated[Optional[Path], typer.Option(
+        "--corrections", "-c", help="Your corrections file (JSON lines: reject-mention, reject-entity, "
+        "reject-relation, merge, retype); default: corrections.jsonl beside the reports.")] = None,
 ) -> None:
     """Build the knowledge graph: measures.json, graph.ttl, graph.trig and the HTML views in OUT."""
     from rich.progress import Progress
@@ -61,13 +68,27 @@ def build(
         with Progress(console=err, transient=True) as progress:
             task = progress.add_task("building", total=len(paths))
             result = run_build(paths, out, on_report=lambda p: progress.advance(task), on_note=note,
-                               write_views=views, layout=layout)
+                               write_views=views, layout=layout, knowledge=knowledge or [], corrections=corrections)
     else:
-        result = run_build(paths, out, on_note=note, write_views=views, layout=layout)
+        result = run_build(paths, out, on_note=note, write_views=views, layout=layout, knowledge=knowledge or [],
+                           corrections=corrections)
     for warning in result.warnings:
         err.print(f"warning: {escape(warning)}")
     err.print(f"built {result.out_dir}/: {result.reports} report(s), {result.measures} measures, "
               f"{result.entities} entities, {result.triples} triples in {result.seconds:.1f} s")
+    if len(result.knowledge) > 1:
+        err.print("knowledge: " + "; ".join(
+            f"{s.name}: {s.entries} entries" + (f" ({s.added} new, {s.overridden} overriding)" if s.overridden else "")
+            for s in result.knowledge), highlight=False)
+    if result.corrections:
+        applied = sum(o.applied for o in result.corrections)
+        err.print(f"corrections: {applied} of {len(result.corrections)} applied", highlight=False)
+        for o in result.corrections:
+            if not o.applied:
+                c = o.correction
+                err.print(f"[yellow]warning:[/yellow] {escape(c.path)}:{c.line}: {c.action} {escape(c.target)}: "
+                          f"{escape(o.detail)} (the target no longer exists; fix or remove the line)",
+                          markup=True, highlight=False)
 
 
 @app.command()
@@ -120,6 +141,7 @@ def docs(
 query_commands.register(app)
 graph_commands.register(app)
 explorer_commands.register(app)
+extract_commands.register(app)
 
 
 def _click_exceptions() -> list:

@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from tiltaksgraf.errors import OutputError, TiltaksgrafError
-from tiltaksgraf.extract.gazetteer import load_knowledge
+from tiltaksgraf.errors import InputError, OutputError
+from tiltaksgraf.extract.corrections import CorrectionOutcome, apply_corrections, load_corrections
+from tiltaksgraf.extract.gazetteer import Knowledge, KnowledgeSource, load_knowledge, user_knowledge
 from tiltaksgraf.extract.nlp import analyse_report
 from tiltaksgraf.extract.layouts import parse_document
 from tiltaksgraf.extract.read import read_report
@@ -45,9 +46,10 @@ def bundled_report() -> Path:
     return Path(str(resources.files("tiltaksgraf.data").joinpath(BUNDLED_REPORT_NAME)))
 
 
-def extract(report: Report) -> Extraction:
-    """NLP, resolution and relations for one parsed report."""
-    knowledge = load_knowledge()
+def extract(report: Report, knowledge: Knowledge | None = None) -> Extraction:
+    """NLP, resolution and relations for one parsed report (with the bundled knowledge, or
+    ``knowledge`` — the bundled merged with the user's, see ``user_knowledge``)."""
+    knowledge = knowledge or load_knowledge()
     analyses, learned = analyse_report(report, knowledge)
     mentions, entities, responsible = resolve(report, analyses, knowledge, learned)
     relations = extract_relations(report, analyses, mentions, entities, knowledge)
@@ -60,9 +62,27 @@ def extract(report: Report) -> Extraction:
     )
 
 
-def extract_file(path: str | Path, layout: str | None = None) -> Extraction:
-    """Read, parse (with ``layout``, or the layout detected) and extract one report."""
-    return extract(parse_document(read_report(path), layout))
+def extract_file(path: str | Path, layout: str | None = None, knowledge: Knowledge | None = None) -> Extraction:
+    """Read, parse (with ``layout``, or the layout detected) and extract one report (with
+    ``knowledge``, or the bundled knowledge)."""
+    return extract(parse_document(read_report(path), layout), knowledge)
+
+
+CORRECTIONS_FILE = "corrections.jsonl"
+
+
+def corrections_path(reports: Sequence[str | Path], given: str | Path | None = None) -> Path | None:
+    """The corrections file for a build: the one given, else ``corrections.jsonl`` beside the
+    first report that has one, else none."""
+    if given is not None:
+        if not Path(given).is_file():
+            raise InputError("no such corrections file", path=str(given),
+                             hint='give a JSON-lines file of lines like {"action": "reject-entity", "target": "KEY"}')
+        return Path(given)
+    for folder in dict.fromkeys(Path(r).resolve().parent for r in reports):
+        if (folder / CORRECTIONS_FILE).is_file():
+            return folder / CORRECTIONS_FILE
+    return None
 
 
 @dataclass(frozen=True)
@@ -75,16 +95,21 @@ class BuildResult:
     seconds: float
     files: tuple[str, ...]
     warnings: tuple[str, ...] = ()  # truncated measures, what was inferred for reports without a sidecar
+    knowledge: tuple[KnowledgeSource, ...] = ()  # where the gazetteer's entries came from
+    corrections: tuple[CorrectionOutcome, ...] = ()  # each correction, applied or not (and why)
 
 
 def build(reports: Sequence[str | Path], out_dir: str | Path, *,
           on_report: Callable[[Path], None] | None = None,
           on_note: Callable[[str], None] | None = None,
-          write_views: bool = True, layout: str | None = None) -> BuildResult:
+          write_views: bool = True, layout: str | None = None, knowledge: Sequence[str | Path] = (),
+          corrections: str | Path | None = None) -> BuildResult:
     """Build the knowledge graph of ``reports`` into ``out_dir`` (replaced only on success), each
-    report read with ``layout`` (None: the layout that fits). Raises ``OutputError`` when the
-    output cannot be written (naming the path and what to do); ``on_note`` hears of anything the
-    user should know that is not an error."""
+    report read with ``layout`` (None: the layout that fits), the bundled knowledge extended by the
+    user's ``knowledge`` files and the build corrected by the ``corrections`` file (or the ones
+    found beside the reports). Raises ``OutputError`` when the output cannot be written (naming
+    the path and what to do); ``on_note`` hears of anything the user should know that is not an
+    error."""
     from tiltaksgraf.graph.build import build_dataset  # rdflib is imported only when building
     from tiltaksgraf.graph.store import umask, write_outputs
 
@@ -94,12 +119,17 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
     paths = [Path(p) for p in reports] or [bundled_report()]
     _check_output_path(out)
     with _file_size_signal_ignored(), _out_of_memory_as_error(paths):
+        merged, sources = user_knowledge(reports, knowledge)
         extractions = []
         for path in paths:
-            extractions.append(extract_file(path, layout))
+            extractions.append(extract_file(path, layout, merged))
             if on_report:
                 on_report(path)
-        dataset = build_dataset(extractions)
+        corrections_file = corrections_path(reports, corrections)
+        outcomes: tuple[CorrectionOutcome, ...] = ()
+        if corrections_file is not None:
+            extractions, outcomes = apply_corrections(extractions, load_corrections(corrections_file))
+        dataset = build_dataset(extractions, outcomes)
         with _output_errors(out):
             out.parent.mkdir(parents=True, exist_ok=True)
             _remove_stale_temp_dirs(out, older_than=run_started, on_note=on_note)
@@ -124,7 +154,8 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
             finally:
                 os.close(lock)
     return BuildResult(out, *counts, triples, time.perf_counter() - started,
-                       tuple(sorted(p.name for p in out.iterdir())), warnings)
+                       tuple(sorted(p.name for p in out.iterdir())), warnings=warnings, knowledge=sources,
+                       corrections=outcomes)
 
 
 def _counts(extractions: list[Extraction]) -> tuple[int, int, int]:

@@ -157,6 +157,7 @@ class Entity:
     pref_label: str
     alt_labels: tuple[str, ...] = ()
     source: Literal["gazetteer", "pattern", "glossary", "text-definition"] = "gazetteer"
+    org_number: str | None = None  # Enhetsregisteret, for agencies a public list ties to a number
 
 
 @dataclass(frozen=True)

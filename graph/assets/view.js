@@ -233,6 +233,7 @@
     row(dl, "Responsible ministries", t.ministries);
     row(dl, "Links", network.getConnectedEdges(id).length);
     row(dl, "IRI", t.iri);
+    row(dl, "Key", t.key);  // what a corrections file names (reject-entity, merge, retype)
     details.appendChild(dl);
     sentences(nodeEvidence[id] || []);
   }
@@ -245,6 +246,7 @@
     row(dl, "Measures", t.measures);
     row(dl, "Concerns", t.programmes);
     row(dl, "Responsible ministries", t.ministries);
+    row(dl, "Keys", t.keys);  // the relations' stable keys, for reject-relation
     details.appendChild(dl);
     sentences(t.evidence || []);
   }

@@ -91,7 +91,7 @@ def test_knowledge_bundled_files_load_and_no_alias_names_two_entities():
 
 @pytest.mark.parametrize("bad, message", [
     ({**GOOD, "key": "other", "aliase": ["x"]},
-     "unknown key 'aliase'; the keys allowed: key, type, canonical, aliases, parent, case, note"),
+     "unknown key 'aliase'; the keys allowed: key, type, canonical, aliases, parent, case, org_number, note"),
     ({**GOOD, "key": "other", "aliases": ["x", 3]}, "aliases.1 must be a string, not int 3"),
     ({**GOOD, "key": "other", "case": "exakt"}, "case 'exakt' is not one of 'exact'"),
     ({**GOOD, "key": "other", "parent": 3}, "parent must be a string"),

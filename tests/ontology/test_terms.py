@@ -20,7 +20,7 @@ CLASSES = {
     "Entity", "Agency", "Programme", "Law", "Report", "Plan", "ActionPlan", "Measure",
     "StatusReport", "StatusAssessment", "Section", "Mention", "Evidence", "Relationship",
     "Collaboration", "CoMention", "Commission", "CrossReference", "Funding", "Consultation",
-    "StatusClass", "Done", "Ongoing", "NotStarted",
+    "StatusClass", "Done", "Ongoing", "NotStarted", "Correction",
 }
 
 SUPERCLASSES = {
@@ -48,6 +48,7 @@ SUPERCLASSES = {
     "Done": {TG.StatusClass},
     "Ongoing": {TG.StatusClass},
     "NotStarted": {TG.StatusClass},
+    "Correction": {terms.PROV.Activity},
 }
 
 # property: (domain classes, range) as the design gives them; None = no rdfs:domain declared.
@@ -80,6 +81,9 @@ OBJECT_PROPERTIES = {
     "fromMeasure": ({"CrossReference"}, TG.Measure),
     "toMeasure": ({"CrossReference"}, TG.Measure),
     "statusClass": (set(), TG.StatusClass),
+    "mergedInto": ({"Correction"}, TG.Entity),
+    "newType": ({"Correction"}, OWL.Class),
+    "registerEntry": ({"Agency"}, RDFS.Resource),
 }
 
 DATATYPE_PROPERTIES = {
@@ -89,6 +93,8 @@ DATATYPE_PROPERTIES = {
     "sha256": XSD.string, "fileName": XSD.string, "encoding": XSD.string,
     "amount": XSD.decimal, "year": XSD.gYear, "sectionText": RDF.langString,
     "entityKey": XSD.string, "measureId": XSD.string,
+    "stableKey": XSD.string, "correctionAction": XSD.string, "correctionTarget": XSD.string,
+    "correctionOutcome": XSD.string, "orgNumber": XSD.string,
 }
 
 
