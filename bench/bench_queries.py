@@ -32,7 +32,7 @@ from pathlib import Path
 
 from common import percentile, save
 
-from tiltaksgraf.graph.oxigraph_store import QueryTimeout, open_store
+from tiltaksgraf.graph.stores import QueryTimeout, open_store
 from tiltaksgraf.queries.runner import get_named_query, run_named_query
 
 # Each named query with typical parameters (those of its header's example), and measures-by-status

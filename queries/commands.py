@@ -62,7 +62,7 @@ def query(
         "--endpoint", help="Ask this SPARQL query URL instead of a local build.")] = None,
 ) -> None:
     """Run a named query (with --param) or a SPARQL query (--sparql / --file); print the results."""
-    from tiltaksgraf.graph.oxigraph_store import open_store
+    from tiltaksgraf.graph.stores import open_store
     from tiltaksgraf.queries.runner import CLI_FORMATS, format_result, run_named_query, run_sparql
 
     if sum(x is not None for x in (name, sparql, file)) != 1:
@@ -108,7 +108,7 @@ def serve(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not log requests.")] = False,
 ) -> None:
     """Serve the graph: a SPARQL 1.1 endpoint at /sparql and a query page at /."""
-    from tiltaksgraf.graph.oxigraph_store import open_store
+    from tiltaksgraf.graph.stores import open_store
     from tiltaksgraf.queries.connections import raise_file_limit
     from tiltaksgraf.queries.endpoint import host_name, make_server
 

@@ -1,6 +1,6 @@
 """The SPARQL endpoint: a SPARQL 1.1 Protocol server over a ``Store``, with a query page.
 
-Input: an open ``Store`` (``tiltaksgraf.graph.oxigraph_store``). Output: an HTTP server:
+Input: an open ``Store`` (``tiltaksgraf.graph.stores``). Output: an HTTP server:
 
 - ``/sparql``: the SPARQL 1.1 Protocol query operation. GET ``?query=``, POST form-encoded
   (``query=``) or POST with an ``application/sparql-query`` body. SELECT and ASK answer as JSON,
@@ -48,7 +48,7 @@ from importlib import resources
 from typing import Any
 
 from tiltaksgraf.errors import QueryError
-from tiltaksgraf.graph.oxigraph_store import QueryResult, Store
+from tiltaksgraf.graph.stores import QueryResult, Store
 from tiltaksgraf.queries.connections import Connections, DeadlineReader, Limits, connection_cap
 from tiltaksgraf.queries.runner import (
     GRAPH_FORMATS, SELECT_FORMATS, SparqlSyntaxError, UnwritableResult, format_result, get_named_query,

@@ -1,7 +1,7 @@
 """Named queries and ad-hoc SPARQL: load the ``.rq`` files, bind parameters safely, check and
 run queries on any ``Store``, and write results.
 
-Input: the ``.rq`` files beside this module, a ``Store`` (``tiltaksgraf.graph.oxigraph_store``)
+Input: the ``.rq`` files beside this module, a ``Store`` (``tiltaksgraf.graph.stores``)
 and parameter values as the user typed them. Output: a ``QueryResult`` of rdflib terms, and its
 text in the SPARQL 1.1 result formats (JSON, XML, CSV, TSV), a terminal table or Markdown.
 
@@ -45,7 +45,7 @@ from rdflib.term import Node
 from tiltaksgraf.entity_types import DEFINITIONS as ENTITY_TYPE_DEFS
 from tiltaksgraf.errors import DataError, ParameterError, QueryError
 from tiltaksgraf.names import Candidate, Match, NameIndex, NoMatch, find_entity, fold
-from tiltaksgraf.graph.oxigraph_store import EngineSyntaxError, QueryResult, Store, prepare_rdflib
+from tiltaksgraf.graph.stores import EngineSyntaxError, QueryResult, Store, prepare_rdflib
 from tiltaksgraf.ontology.terms import TG
 
 __all__ = [
@@ -534,7 +534,7 @@ def _entity_search(store: Store, bindings: Mapping[str, Node], max_rows: int | N
     rows = [(text, label, kind, measures, Literal(" | ".join(sorted(names))), entity)
             for (label, kind, measures, entity), (_rank, names) in ordered]
     if max_rows is not None and len(rows) > max_rows:
-        from tiltaksgraf.graph.oxigraph_store import _check_rows
+        from tiltaksgraf.graph.stores.base import _check_rows
 
         _check_rows(len(rows), max_rows)
     return QueryResult("SELECT", ["text", "label", "type", "measures", "matched", "entity"], rows)
@@ -748,7 +748,7 @@ def _results_csv(result: QueryResult) -> str:
 
 
 def _tsv_term(term: Node | None) -> str:
-    from tiltaksgraf.graph.oxigraph_store import _literal_nt
+    from tiltaksgraf.graph.stores.terms import _literal_nt
     from tiltaksgraf.queries.rdfxml import writable_iri
 
     if term is None:

@@ -47,7 +47,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from tiltaksgraf.errors import QueryError, TiltaksgrafError
-from tiltaksgraf.graph.oxigraph_store import QueryResult, QueryTimeout, RowLimitExceeded, Store, prepare_rdflib
+from tiltaksgraf.graph.stores import QueryResult, QueryTimeout, RowLimitExceeded, Store, prepare_rdflib
 from tiltaksgraf.queries import runner
 from tiltaksgraf.queries.runner import QueryRefused, SparqlSyntaxError, run_named_query, run_sparql
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tiltaksgraf.graph.oxigraph_store import Store, open_store
+from tiltaksgraf.graph.stores import Store, open_store
 from tiltaksgraf.queries.runner import NamedQuery, load_named_queries, python_rows, run_named_query, run_sparql
 
 __all__ = ["find", "load", "named_queries", "run_query", "sparql", "Store", "NamedQuery"]

@@ -188,7 +188,7 @@ FRAGMENTS = ["#", "\r", "\n", "'", '"', "'''", '"""', "\\u0027", "\\u0022", "\\u
 def one_triple_store():
     import pyoxigraph as ox
 
-    from tiltaksgraf.graph.oxigraph_store import OxigraphStore
+    from tiltaksgraf.graph.stores import OxigraphStore
 
     store = ox.Store()
     store.add(ox.Quad(ox.NamedNode("urn:x:a"), ox.NamedNode("urn:x:b"), ox.Literal("c")))  # default graph

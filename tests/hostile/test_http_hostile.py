@@ -108,7 +108,7 @@ def test_http_a_body_that_never_comes_closes_the_connection():
     connection is closed rather than the next bytes being taken for a new request."""
     from rdflib import Graph
 
-    from tiltaksgraf.graph.oxigraph_store import RdflibStore
+    from tiltaksgraf.graph.stores import RdflibStore
 
     with running(RdflibStore(Graph(), "empty"), request_timeout=0.5, idle_timeout=5) as server:
         with socket.create_connection((LOOPBACK, server.server_address[1]), timeout=5) as sock:
@@ -156,7 +156,7 @@ def test_http_host_header_must_be_one_and_present_in_http_1_1(endpoint):
 
 
 def test_http_allow_host_adds_names(built):
-    from tiltaksgraf.graph.oxigraph_store import open_store
+    from tiltaksgraf.graph.stores import open_store
 
     with open_store(built, "oxigraph") as store, running(store, allow_hosts=["Tiltaksgraf.Example.org"]) as server:
         port = server.server_address[1]
@@ -240,7 +240,7 @@ def _read_until_closed(sock: socket.socket, limit: float) -> bytes:
 
 @pytest.fixture(scope="module")
 def small_store(built):
-    from tiltaksgraf.graph.oxigraph_store import open_store
+    from tiltaksgraf.graph.stores import open_store
 
     with open_store(built, "oxigraph") as store:
         yield store

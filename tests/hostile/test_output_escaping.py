@@ -22,7 +22,7 @@ from rdflib.query import Result
 from typer.testing import CliRunner
 
 from http_support import running
-from tiltaksgraf.graph.oxigraph_store import OxigraphStore, RdflibStore
+from tiltaksgraf.graph.stores import OxigraphStore, RdflibStore
 from tiltaksgraf.queries.runner import UnwritableResult, format_result, run_sparql
 
 SCRIPT = '</literal><script xmlns="http://www.w3.org/1999/xhtml">alert(1)</script>'

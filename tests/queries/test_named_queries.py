@@ -80,7 +80,7 @@ def test_named_queries_trace_programme_years_are_whole_numbers() -> None:
     from rdflib import Graph, Literal, URIRef
     import pyoxigraph as ox
 
-    from tiltaksgraf.graph.oxigraph_store import OxigraphStore, RdflibStore, vocabulary_graph
+    from tiltaksgraf.graph.stores import OxigraphStore, RdflibStore, vocabulary_graph
     from tiltaksgraf.ontology.terms import SKOS, TG, RDF
 
     base = "https://example.org/"

@@ -12,8 +12,8 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from tiltaksgraf.errors import DataError, QueryError
-from tiltaksgraf.graph.oxigraph_store import QueryResult, RdflibStore, values_clause, with_values
-from tiltaksgraf.graph.oxigraph_store import prepare_rdflib
+from tiltaksgraf.graph.stores import QueryResult, RdflibStore, values_clause, with_values
+from tiltaksgraf.graph.stores import prepare_rdflib
 from tiltaksgraf.queries.runner import (
     QueryRefused, SparqlSyntaxError, check_query, fold, format_result, load_named_queries, parse_rq,
     python_rows, resolve_params, run_named_query, run_sparql,

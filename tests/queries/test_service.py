@@ -10,7 +10,7 @@ import pytest
 from querytest_support import CASES
 
 from tiltaksgraf.errors import QueryError
-from tiltaksgraf.graph.oxigraph_store import QueryTimeout, RowLimitExceeded
+from tiltaksgraf.graph.stores import QueryTimeout, RowLimitExceeded
 from tiltaksgraf.queries.runner import QueryRefused, SparqlSyntaxError, run_named_query, run_sparql
 from tiltaksgraf.queries.service import (
     MAX_QUERY_BYTES, MemoryLimitExceeded, QueryService, QueryTooLarge, ServiceBusy, http_status,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from tiltaksgraf.graph.oxigraph_store import OxigraphStore, RdflibStore
+from tiltaksgraf.graph.stores import OxigraphStore, RdflibStore
 from tiltaksgraf.queries.runner import python_rows, run_named_query, run_sparql
 
 PREFIXES = """PREFIX tg: <https://w3id.org/tiltaksgraf/ontology#>
