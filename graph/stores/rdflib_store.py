@@ -16,9 +16,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import rdflib
 from rdflib import Graph
 from rdflib.term import Node
 
+import tiltaksgraf
+import tiltaksgraf.graph
 from tiltaksgraf.errors import QueryError
 from tiltaksgraf.graph.store import graph_file, load_graph
 from tiltaksgraf.graph.stores.base import QueryResult, QueryTimeout, Store, _check_deadline, _check_rows
@@ -152,8 +155,32 @@ class RdflibStore(Store):
             raise QueryError("the query is nested too deeply for the rdflib store") from None
         except MemoryError:  # not the query's fault alone: the caller decides (see queries/service.py)
             raise
-        except Exception as exc:  # rdflib raises plain exceptions for what it cannot evaluate
+        except Exception as exc:  # rdflib raises plain exceptions for what it cannot evaluate …
+            if not _raised_in_rdflib(exc):
+                raise  # … but an error raised in our own code is a bug: it keeps its traceback
             raise QueryError(f"the rdflib store cannot run this query: {exc}",
                              hint="try --store oxigraph") from exc
         finally:
             _guard.deadline = previous
+
+
+_RDFLIB_DIR = str(Path(rdflib.__file__).resolve().parent)
+_OUR_DIRS = tuple(str(Path(m.__file__).resolve().parent) for m in (tiltaksgraf, tiltaksgraf.graph)
+                  if m.__file__ is not None)
+
+
+def _raised_in_rdflib(exc: BaseException) -> bool:
+    """Whether the innermost frame of ``exc`` that is rdflib's or ours is rdflib's (frames of the
+    standard library under it, as ``re`` for a bad REGEX pattern, do not count): rdflib's way of
+    saying it cannot evaluate a query. Raised in our own code (the guard, the aggregate fix),
+    it is a bug and must not become a user error."""
+    owner = None
+    tb = exc.__traceback__
+    while tb is not None:
+        path = str(Path(tb.tb_frame.f_code.co_filename).resolve())
+        if path.startswith(_RDFLIB_DIR):
+            owner = "rdflib"
+        elif path.startswith(_OUR_DIRS):
+            owner = "ours"
+        tb = tb.tb_next
+    return owner == "rdflib"
