@@ -33,7 +33,8 @@ from pathlib import Path
 from common import percentile, save
 
 from tiltaksgraf.graph.stores import QueryTimeout, open_store
-from tiltaksgraf.queries.runner import get_named_query, run_named_query
+from tiltaksgraf.queries.rq import get_named_query
+from tiltaksgraf.queries.runner import run_named_query
 
 # Each named query with typical parameters (those of its header's example), and measures-by-status
 # also without one: every measure of every plan with its description, a bulk listing (4,400 rows

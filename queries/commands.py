@@ -36,7 +36,7 @@ LocationOption = Annotated[Optional[Path], typer.Option(
 @app.command("queries")
 def list_queries() -> None:
     """List the named queries with their parameters."""
-    from tiltaksgraf.queries.runner import load_named_queries
+    from tiltaksgraf.queries.rq import load_named_queries
 
     for query in load_named_queries().values():
         params = ", ".join(p.usage() for p in query.params) or "no parameters"
@@ -63,7 +63,8 @@ def query(
 ) -> None:
     """Run a named query (with --param) or a SPARQL query (--sparql / --file); print the results."""
     from tiltaksgraf.graph.stores import open_store
-    from tiltaksgraf.queries.runner import CLI_FORMATS, format_result, run_named_query, run_sparql
+    from tiltaksgraf.queries.formats import CLI_FORMATS, format_result
+    from tiltaksgraf.queries.runner import run_named_query, run_sparql
 
     if sum(x is not None for x in (name, sparql, file)) != 1:
         raise UsageError("give exactly one of: a query NAME, --sparql TEXT or --file PATH",
@@ -157,7 +158,7 @@ def push(
 def _name_hint(store, text: str) -> str | None:
     """entity-search found no name containing the text: the names spelt like it, if any."""
     from tiltaksgraf.names import NoMatch
-    from tiltaksgraf.queries.runner import find_in_store
+    from tiltaksgraf.queries.params import find_in_store
 
     found = find_in_store(store, text)
     if isinstance(found, NoMatch) and found.suggestions:
@@ -194,7 +195,7 @@ def _print_table(result) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from tiltaksgraf.queries.runner import display
+    from tiltaksgraf.queries.text_results import display
 
     # On a terminal the table fits its width; piped, rows stay whole lines (no wrapping).
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 100_000)

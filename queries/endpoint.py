@@ -50,10 +50,10 @@ from typing import Any
 from tiltaksgraf.errors import QueryError
 from tiltaksgraf.graph.stores import QueryResult, Store
 from tiltaksgraf.queries.connections import Connections, DeadlineReader, Limits, connection_cap
-from tiltaksgraf.queries.runner import (
-    GRAPH_FORMATS, SELECT_FORMATS, SparqlSyntaxError, UnwritableResult, format_result, get_named_query,
-    load_named_queries,
-)
+from tiltaksgraf.errors import UnwritableResult
+from tiltaksgraf.queries.check import SparqlSyntaxError
+from tiltaksgraf.queries.formats import GRAPH_FORMATS, SELECT_FORMATS, format_result
+from tiltaksgraf.queries.rq import get_named_query, load_named_queries
 from tiltaksgraf.queries.service import DEFAULT_MEMORY_LIMIT_MB, QueryService, ServiceBusy, http_status
 
 __all__ = ["EndpointServer", "QueryService", "ServiceBusy", "error_document", "make_server"]

@@ -51,7 +51,7 @@ class QueryResult:
 
 class Store(ABC):
     """A graph that answers SPARQL queries. ``cache`` holds what callers derive from it once
-    (the label index of ``tiltaksgraf.queries.runner``); the graph never changes while open."""
+    (the label index of ``tiltaksgraf.queries.params``); the graph never changes while open."""
 
     kind: ClassVar[str]
     # The embedded stores hold a build's union graph only; a server may hold the named graphs.

@@ -85,7 +85,8 @@ class OxigraphStore(Store):
     def query(self, text: str, bindings: Mapping[str, Node] | None = None, *,
               max_rows: int | None = None, deadline: float | None = None) -> QueryResult:
         _check_deadline(deadline)
-        substitutions = {ox.Variable(k): to_oxigraph(v) for k, v in (bindings or {}).items()}
+        substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+            ox.Variable(k): to_oxigraph(v) for k, v in (bindings or {}).items()}
         try:
             # Oxigraph evaluates in native code with the GIL released, so other threads go on;
             # it cannot be interrupted, but the deadline is checked between the rows it yields.
@@ -142,12 +143,13 @@ def _load_into(store: ox.Store, source: Path) -> None:
                          hint="rebuild it with 'tiltaksgraf build'") from exc
     missing = [t for t in vocabulary_graph() if not _oxigraph_has(store, t)]
     if missing:
-        store.extend([ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in missing])
+        store.extend([ox.Quad(ox.NamedNode(str(s)), ox.NamedNode(str(p)), to_oxigraph(o)) for s, p, o in missing])
 
 
 def _oxigraph_has(store: ox.Store, triple: tuple[Node, Node, Node]) -> bool:
-    s, p, o = (to_oxigraph(t) for t in triple)
-    return next(iter(store.quads_for_pattern(s, p, o, ox.DefaultGraph())), None) is not None
+    s, p, o = triple  # the status scheme's subjects and predicates are IRIs
+    pattern = store.quads_for_pattern(ox.NamedNode(str(s)), ox.NamedNode(str(p)), to_oxigraph(o), ox.DefaultGraph())
+    return next(iter(pattern), None) is not None
 
 
 def _sha256(path: Path) -> str:

@@ -39,7 +39,7 @@ class _GuardedGraph(Graph):
     deadline there stops a runaway join within milliseconds. Work that does neither — sorting
     rows already found, one slow regex — runs to its end."""
 
-    def triples(self, triple, *args, **kwargs):  # type: ignore[override]
+    def triples(self, triple, *args, **kwargs):
         deadline = getattr(_guard, "deadline", None)
         if deadline is not None and time.monotonic() > deadline:
             raise QueryTimeout("the query ran past its time limit")
@@ -131,11 +131,11 @@ class RdflibStore(Store):
         _guard.deadline = deadline
         try:
             _check_deadline(deadline)
-            result = self.graph.query(prepared, initBindings=dict(bindings or {}))
+            result = self.graph.query(prepared, initBindings=dict(bindings or {}))  # type: ignore[arg-type]  # stubs: Identifier; each term is one
             kind = result.type
             if kind == "SELECT":
                 names = [str(v) for v in result.vars or []]
-                rows = []
+                rows: list[tuple[Node | None, ...]] = []
                 for solution in result.bindings:  # lazily evaluated: the guard stays active
                     rows.append(tuple(solution.get(v) for v in (result.vars or [])))
                     _check_rows(len(rows), max_rows)

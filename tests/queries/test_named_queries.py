@@ -10,7 +10,9 @@ import pytest
 
 from querytest_support import CASES
 from tiltaksgraf.api import run_query
-from tiltaksgraf.queries.runner import load_named_queries, python_rows, run_named_query
+from tiltaksgraf.queries.formats import python_rows
+from tiltaksgraf.queries.rq import load_named_queries
+from tiltaksgraf.queries.runner import run_named_query
 
 NKVTS = "https://w3id.org/tiltaksgraf/id/entity/nkvts"
 
