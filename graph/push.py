@@ -87,7 +87,8 @@ def _named_graphs(trig: Path) -> dict[str, list[ox.Triple]]:
 
 
 def _ox_triple(triple) -> ox.Triple:
-    return ox.Triple(*(to_oxigraph(term) for term in triple))
+    s, p, o = (to_oxigraph(term) for term in triple)
+    return ox.Triple(s, p, o)  # type: ignore[arg-type]  # a build's subjects and predicates are IRIs
 
 
 def _put(url: str, iri: str, triples: list[ox.Triple], timeout: float) -> PushedGraph:

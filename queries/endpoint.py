@@ -39,6 +39,7 @@ import ipaddress
 import json
 import re
 import sys
+import time
 import traceback
 import urllib.parse
 from functools import lru_cache
@@ -47,10 +48,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
 
-from tiltaksgraf.errors import QueryError
+from tiltaksgraf.errors import QueryError, UnwritableResult
 from tiltaksgraf.graph.stores import QueryResult, Store
 from tiltaksgraf.queries.connections import Connections, DeadlineReader, Limits, connection_cap
-from tiltaksgraf.errors import UnwritableResult
 from tiltaksgraf.queries.check import SparqlSyntaxError
 from tiltaksgraf.queries.formats import GRAPH_FORMATS, SELECT_FORMATS, format_result
 from tiltaksgraf.queries.rq import get_named_query, load_named_queries
@@ -78,7 +78,7 @@ def error_document(status: int, message: str, **extra: Any) -> dict[str, Any]:
 def _status_of(exc: Exception) -> tuple[int, dict[str, Any]]:
     if isinstance(exc, SparqlSyntaxError):
         return 400, {"line": exc.line, "column": exc.column}
-    return http_status(exc), {}
+    return http_status(exc), {}  # type: ignore[arg-type]  # unlisted exceptions get 400 there
 
 
 def negotiate(accept: str | None, kind: str) -> str | None:
@@ -167,7 +167,8 @@ class EndpointServer(ThreadingHTTPServer):
     request_queue_size = 64
 
     def __init__(self, address: tuple[str, int], service: QueryService, *, quiet: bool = False,
-                 limits: Limits = Limits(), allow_hosts: Iterable[str] = ()) -> None:
+                 limits: Limits = Limits(),  # noqa: B008 -- Limits is frozen: one shared default is safe
+                 allow_hosts: Iterable[str] = ()) -> None:
         # Set before binding: a failed bind calls server_close(), which closes the service.
         self.service = service
         self.quiet = quiet
@@ -182,6 +183,7 @@ class EndpointServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         shown = f"[{host}]" if ":" in str(host) else host
         return f"http://{shown}:{port}/"
 
@@ -251,7 +253,7 @@ class _Handler(BaseHTTPRequestHandler):
     _body_left = 0  # bytes of the current request's body not read yet
 
     def setup(self) -> None:
-        self.timeout = self.server.limits.idle_timeout  # every recv and send: see connections.py
+        self.timeout = self.server.limits.idle_timeout  # type: ignore[misc]  # every recv and send: see connections.py
         super().setup()
         self._reader = DeadlineReader(self.connection, self.timeout)
         self.rfile = io.BufferedReader(self._reader)
@@ -262,7 +264,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._reader.deadline = None
         self._body_left = 0
         try:
-            self.rfile.peek(1)  # the next request's first byte, within the idle timeout
+            self.rfile.peek(1)  # type: ignore[attr-defined]  # a BufferedReader: the next request's first byte, within the idle timeout
         except OSError:  # TimeoutError included: an idle connection is closed without a word
             self.close_connection = True
             return

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from tiltaksgraf.errors import OutputError, TiltaksgrafError
+from tiltaksgraf.errors import OutputError
 from tiltaksgraf.extract.gazetteer import load_knowledge
 from tiltaksgraf.extract.nlp import analyse_report
 from tiltaksgraf.extract.parse import parse_report

@@ -352,7 +352,7 @@ def test_http_a_new_connection_is_refused_only_when_every_one_is_running_a_reque
             for n in (1, 2):  # one at a time: a connection still waiting for its head may be closed
                 busy.append(socket.create_connection((LOOPBACK, port), timeout=5))
                 busy[-1].sendall(head)
-                wait_for(lambda: server.connections.running() == n, 10, f"request {n} to be under way")
+                wait_for(lambda n=n: server.connections.running() == n, 10, f"request {n} to be under way")
             with socket.create_connection((LOOPBACK, port), timeout=5) as third:
                 data = _read_until_closed(third, 5)
             assert statuses(data) == [503] and b'"ok": false' in data and b"too many open connections" in data
