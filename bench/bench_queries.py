@@ -12,6 +12,8 @@ that many seconds and records it as capped (rdflib takes tens of seconds per que
 
     python bench/bench_queries.py                 # builds the bundled report into a temp dir
     python bench/bench_queries.py --graph out     # or uses a build directory
+
+Over 400 lines: one benchmark script whose cases share one measured setup.
 """
 
 from __future__ import annotations

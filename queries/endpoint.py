@@ -30,6 +30,9 @@ become the next request), a ``Host`` allow-list against DNS rebinding, ``nosniff
 
 The query work itself runs in worker processes (``queries/service.py``), so no query, however
 slow or large, holds a thread that answers HTTP.
+
+Over 400 lines: the HTTP handler and its routes share one request state; the connection limits are
+already in connections.py.
 """
 
 from __future__ import annotations

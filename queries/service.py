@@ -20,6 +20,9 @@ named queries parsed for rdflib). The zygote is single-threaded and only ever fo
 request, so each worker is a copy-on-write image of a process with no other threads: no lock
 held by a thread that does not exist in the child, no second copy of the graph, and a new
 worker in a few milliseconds. Each worker answers one query at a time over a socket pair.
+
+Over 400 lines: the zygote, the worker loop and the pool depend on each other's process protocol;
+apart they would export its internals.
 """
 
 from __future__ import annotations

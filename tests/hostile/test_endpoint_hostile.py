@@ -5,6 +5,8 @@ an HTML page that could echo the input), nothing it says makes the server fetch 
 file (a canary listener records any connection), the data is unchanged, and after each one the
 server answers a normal ``ASK { ?s ?p ?o }`` correctly and quickly without having printed a
 traceback. Runaway queries get servers of their own, which are stopped after the test.
+
+Over 400 lines: one test per hostile request shape, sharing one endpoint fixture.
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ the server unreachable, HTTP/1.1 keep-alive and pipelining answered in order.
 that need short time limits or a small connection cap run the server in this process
 (``http_support.running``). Each request of a concurrent or pipelined test is distinct and its
 answer checked for its own value.
+
+Over 400 lines: one test per hostile HTTP behaviour, sharing the raw-socket fixtures.
 """
 
 from __future__ import annotations
