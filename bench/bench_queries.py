@@ -12,6 +12,8 @@ that many seconds and records it as capped (rdflib takes tens of seconds per que
 
     python bench/bench_queries.py                 # builds the bundled report into a temp dir
     python bench/bench_queries.py --graph out     # or uses a build directory
+
+Over 400 lines: one benchmark script whose cases share one measured setup.
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ from pathlib import Path
 
 from common import percentile, save
 
-from tiltaksgraf.graph.oxigraph_store import QueryTimeout, open_store
-from tiltaksgraf.queries.runner import get_named_query, run_named_query
+from tiltaksgraf.graph.stores import QueryTimeout, open_store
+from tiltaksgraf.queries.rq import get_named_query
+from tiltaksgraf.queries.runner import run_named_query
 
 # Each named query with typical parameters (those of its header's example), and measures-by-status
 # also without one: every measure of every plan with its description, a bulk listing (4,400 rows

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from common import PYTHON, run_measured, save
 
-from tiltaksgraf.graph.oxigraph_store import open_store
+from tiltaksgraf.graph.stores import open_store
 from tiltaksgraf.queries.service import QueryService
 
 
@@ -63,7 +63,7 @@ def measure(graph: Path, kind: str, workers: int) -> dict:
         memory = [smaps_mib(pid) for pid in service.worker_pids()]
     finally:
         service.close()
-    own = run_measured([PYTHON, "-c", "import sys; from tiltaksgraf.graph.oxigraph_store import open_store; "
+    own = run_measured([PYTHON, "-c", "import sys; from tiltaksgraf.graph.stores import open_store; "
                                       "open_store(sys.argv[1], sys.argv[2]).query('ASK { ?s ?p ?o }')",
                         str(graph), kind])
     row = {"graph": str(graph), "store": kind, "workers": workers, "server_rss_mib": rss_mib(),

@@ -36,7 +36,7 @@ def renumbered_report(measures: int) -> str:
     out = [head]
     for number in range(1, measures + 1):
         row = rows[(number - 1) % len(rows)]
-        out.append(_NUMBER.sub(lambda m: f"{m[1]}{number}{m[2]}", row, count=1))
+        out.append(_NUMBER.sub(lambda m, number=number: f"{m[1]}{number}{m[2]}", row, count=1))
     return "".join(out)
 
 

@@ -124,7 +124,7 @@ PROBES: dict[str, Callable[[int], str]] = {
 def tiltaksgraf_server() -> tuple[int, Callable[[], None]]:
     from rdflib import Graph
 
-    from tiltaksgraf.graph.oxigraph_store import RdflibStore
+    from tiltaksgraf.graph.stores import RdflibStore
     from tiltaksgraf.queries.endpoint import make_server
 
     server = make_server(RdflibStore(Graph(), "empty"), "127.0.0.1", 0, quiet=True)

@@ -26,7 +26,7 @@ def site(
     """Write the explorer (a page per entity, measure, plan and report, with search) as static
     files that work from disk or any web server, offline."""
     from tiltaksgraf.explorer.site import write_site
-    from tiltaksgraf.graph.oxigraph_store import open_store
+    from tiltaksgraf.graph.stores import open_store
 
     with open_store(graph, "oxigraph") as store:
         count = write_site(store, out)

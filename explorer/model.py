@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from rdflib import Literal, URIRef
 
 from tiltaksgraf.entity_types import DEFINITIONS, sparql_values
-from tiltaksgraf.graph.oxigraph_store import Store
+from tiltaksgraf.graph.stores import Store
 from tiltaksgraf.names import Candidate
 from tiltaksgraf.ontology.terms import TG
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from tiltaksgraf.errors import InputError
 from tiltaksgraf.explorer.model import BASE, load_site_data
 from tiltaksgraf.explorer.render import EXPLORE, SiteRenderer
-from tiltaksgraf.graph.oxigraph_store import Store
+from tiltaksgraf.graph.stores import Store
 
 RDF_MEDIA = ("text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml",
              "application/x-turtle", "application/json+ld")

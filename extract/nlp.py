@@ -5,6 +5,9 @@ is contiguous in the source, so ``segment.start + span.start_char`` is a source 
 picks one reading among overlapping candidates: gazetteer names before learned abbreviations
 before generic patterns, longer before shorter. Before that, it learns what the report itself
 defines: its abbreviation glossary and every "Full Name (ABBR)" in the text.
+
+Over 400 lines: the pipeline's assembly and the report-level learning (glossary, "Full Name (ABBR)")
+it feeds; issue 12 changes its chunking now.
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@ footnote URLs are given to the measure whose rows surround them.
 
 Everything is done on lines that keep their source offsets, so each ``Segment`` of description
 or reporting is one contiguous range of the source text.
+
+Over 400 lines: one state machine over the lines of a report; its states share the offsets, so it
+stays whole.
 """
 
 from __future__ import annotations

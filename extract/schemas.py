@@ -99,6 +99,88 @@ class NynorskFormsLine(KnowledgeLine):
     nynorsk_forms: dict[str, str]
 
 
+Side = Literal["before", "after", "inside"]  # where a party stands from the trigger phrase
+
+
+class TriggerLine(KnowledgeLine):
+    """A line of ``relations.jsonl`` that finds one kind of relation (see ``relation_rules.py``)."""
+
+    id: str
+    kind: str
+    regex: str
+    note: str | None = None
+
+
+class CollaborationLine(TriggerLine):
+    kind: Literal["collaboration"]
+    shape: Literal["with", "between", "mutual"]
+
+
+class ConsultationLine(TriggerLine):
+    kind: Literal["consultation"]
+
+
+class CommissionLine(TriggerLine):
+    kind: Literal["commission"]
+    contractor: Side
+    commissioner: Side | None = None
+
+
+class GrantLine(TriggerLine):
+    kind: Literal["grant"]
+    funder: Side
+    recipient: Side
+
+
+class FundingLine(TriggerLine):
+    kind: Literal["funding"]
+
+
+class ParallelLine(TriggerLine):
+    kind: Literal["parallel"]
+
+
+class RefersBackLine(TriggerLine):
+    kind: Literal["refers-back"]
+
+
+TRIGGER_LINES: dict[str, type[TriggerLine]] = {
+    "collaboration": CollaborationLine, "consultation": ConsultationLine, "commission": CommissionLine,
+    "grant": GrantLine, "funding": FundingLine, "parallel": ParallelLine, "refers-back": RefersBackLine,
+}
+PatternName = Literal["amount", "year", "crossref", "coordination", "subject-lead", "clause-break", "lead-in",
+                      "passive", "reference", "budget-owner", "continues", "purpose", "joint-work",
+                      "budget-after", "funder-verb", "strengthened"]
+
+
+class NamedPatternLine(KnowledgeLine):
+    pattern: PatternName  # the name relations.py uses it by
+    regex: str
+    note: str | None = None
+
+
+class UnitsLine(KnowledgeLine):
+    units: dict[str, float]  # a word for an amount's unit → its factor ("mill." → 1e6)
+    note: str | None = None
+
+
+class UnknownLine(ValueError):
+    """A line whose kind no schema fits; ``read_lines`` adds the file and line."""
+
+
+def relation_line_model(row: dict[str, Any]) -> type[KnowledgeLine]:
+    """``relations.jsonl`` holds named patterns, the units and triggers of each relation kind."""
+    if "pattern" in row:
+        return NamedPatternLine
+    if "units" in row:
+        return UnitsLine
+    kind = row.get("kind")
+    if isinstance(kind, str) and kind in TRIGGER_LINES:
+        return TRIGGER_LINES[kind]
+    raise UnknownLine(f"kind {kind!r} is not one of {', '.join(TRIGGER_LINES)} "
+                      "(or give a line \"pattern\" or \"units\")")
+
+
 def pattern_line_model(row: dict[str, Any]) -> type[KnowledgeLine]:
     """``patterns.jsonl`` holds four kinds of line; the key that marks each picks its schema."""
     if "nynorsk_forms" in row:
@@ -129,7 +211,10 @@ def read_lines(path: Path, model: type[Line] | Callable[[dict[str, Any]], type[L
             raise DataError(f"not valid JSON: {exc}", path=str(path), line=number) from exc
         if not isinstance(row, dict):
             raise DataError("each line must be a JSON object", path=str(path), line=number)
-        schema: type[KnowledgeLine] = model if isinstance(model, type) else model(row)
+        try:
+            schema: type[KnowledgeLine] = model if isinstance(model, type) else model(row)
+        except UnknownLine as exc:
+            raise DataError(str(exc), path=str(path), line=number) from None
         try:
             out.append((number, cast(Line, schema.model_validate(row))))
         except ValidationError as exc:

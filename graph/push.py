@@ -5,7 +5,7 @@ Input: a build directory (``graph.trig``) and the server's Graph Store endpoint,
 Output: each named graph of the dataset (one per source report, plus ``derived``) replaced on the
 server by an HTTP ``PUT …?graph=IRI`` (N-Triples), so pushing again after a rebuild replaces what
 was there and leaves other graphs alone. What the build lacks of the status scheme goes in one
-more graph (``oxigraph_store.VOCABULARY_GRAPH``), as in the local stores.
+more graph (``stores.VOCABULARY_GRAPH``), as in the local stores.
 
 Queries against the server see the union of its named graphs only if it is set up so
 (``oxigraph serve --union-default-graph``; Fuseki: ``tdb2:unionDefaultGraph true``).
@@ -23,7 +23,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from tiltaksgraf.errors import TiltaksgrafError
-from tiltaksgraf.graph.oxigraph_store import VOCABULARY_GRAPH, to_oxigraph, vocabulary_graph
+from tiltaksgraf.graph.stores import VOCABULARY_GRAPH, to_oxigraph, vocabulary_graph
 from tiltaksgraf.graph.store import dataset_file
 
 __all__ = ["PushError", "PushedGraph", "push", "graph_url"]
@@ -87,7 +87,8 @@ def _named_graphs(trig: Path) -> dict[str, list[ox.Triple]]:
 
 
 def _ox_triple(triple) -> ox.Triple:
-    return ox.Triple(*(to_oxigraph(term) for term in triple))
+    s, p, o = (to_oxigraph(term) for term in triple)
+    return ox.Triple(s, p, o)  # type: ignore[arg-type]  # a build's subjects and predicates are IRIs
 
 
 def _put(url: str, iri: str, triples: list[ox.Triple], timeout: float) -> PushedGraph:

@@ -37,7 +37,7 @@ LocationOption = Annotated[Optional[Path], typer.Option(
 @app.command("queries")
 def list_queries() -> None:
     """List the named queries with their parameters."""
-    from tiltaksgraf.queries.runner import load_named_queries
+    from tiltaksgraf.queries.rq import load_named_queries
 
     for query in load_named_queries().values():
         params = ", ".join(p.usage() for p in query.params) or "no parameters"
@@ -63,8 +63,9 @@ def query(
         "--endpoint", help="Ask this SPARQL query URL instead of a local build.")] = None,
 ) -> None:
     """Run a named query (with --param) or a SPARQL query (--sparql / --file); print the results."""
-    from tiltaksgraf.graph.oxigraph_store import open_store
-    from tiltaksgraf.queries.runner import CLI_FORMATS, format_result, run_named_query, run_sparql
+    from tiltaksgraf.graph.stores import open_store
+    from tiltaksgraf.queries.formats import CLI_FORMATS, format_result
+    from tiltaksgraf.queries.runner import run_named_query, run_sparql
 
     if sum(x is not None for x in (name, sparql, file)) != 1:
         raise UsageError("give exactly one of: a query NAME, --sparql TEXT or --file PATH",
@@ -110,7 +111,7 @@ def serve(
 ) -> None:
     """Serve the graph: a SPARQL 1.1 endpoint at /sparql, a query page at /, and the explorer at
     /explore/ with a page per entity, measure, plan and report at the path of its IRI."""
-    from tiltaksgraf.graph.oxigraph_store import open_store
+    from tiltaksgraf.graph.stores import open_store
     from tiltaksgraf.queries.connections import raise_file_limit
     from tiltaksgraf.queries.endpoint import host_name, make_server
 
@@ -160,7 +161,7 @@ def push(
 def _name_hint(store, text: str) -> str | None:
     """entity-search found no name containing the text: the names spelt like it, if any."""
     from tiltaksgraf.names import NoMatch
-    from tiltaksgraf.queries.runner import find_in_store
+    from tiltaksgraf.queries.params import find_in_store
 
     found = find_in_store(store, text)
     if isinstance(found, NoMatch) and found.suggestions:
@@ -197,7 +198,7 @@ def _print_table(result) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from tiltaksgraf.queries.runner import display
+    from tiltaksgraf.queries.text_results import display
 
     # Fits the terminal; piped, a page of 160 columns (COLUMNS overrides) rather than one line per
     # row thousands of characters wide.

@@ -74,7 +74,7 @@ class DeadlineReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # type: ignore[override] - memoryview in, count out
+    def readinto(self, buffer) -> int:  # a memoryview in, the count out
         if self.deadline is None:
             return self._sock.recv_into(buffer)
         remaining = self.deadline - time.monotonic()

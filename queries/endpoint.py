@@ -1,6 +1,6 @@
 """The SPARQL endpoint: a SPARQL 1.1 Protocol server over a ``Store``, with a query page.
 
-Input: an open ``Store`` (``tiltaksgraf.graph.oxigraph_store``). Output: an HTTP server:
+Input: an open ``Store`` (``tiltaksgraf.graph.stores``). Output: an HTTP server:
 
 - ``/sparql``: the SPARQL 1.1 Protocol query operation. GET ``?query=``, POST form-encoded
   (``query=``) or POST with an ``application/sparql-query`` body. SELECT and ASK answer as JSON,
@@ -33,6 +33,9 @@ become the next request), a ``Host`` allow-list against DNS rebinding, ``nosniff
 
 The query work itself runs in worker processes (``queries/service.py``), so no query, however
 slow or large, holds a thread that answers HTTP.
+
+Over 400 lines: the HTTP handler and its routes share one request state; the connection limits are
+already in connections.py.
 """
 
 from __future__ import annotations
@@ -51,14 +54,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
 
-from tiltaksgraf.errors import QueryError
+from tiltaksgraf.errors import QueryError, UnwritableResult
 from tiltaksgraf.explorer.site import Explorer, describe_query, wants_rdf
-from tiltaksgraf.graph.oxigraph_store import QueryResult, Store
+from tiltaksgraf.graph.stores import QueryResult, Store
 from tiltaksgraf.queries.connections import Connections, DeadlineReader, Limits, connection_cap
-from tiltaksgraf.queries.runner import (
-    GRAPH_FORMATS, SELECT_FORMATS, SparqlSyntaxError, UnwritableResult, bound_text, format_result,
-    get_named_query, load_named_queries,
-)
+from tiltaksgraf.queries.check import SparqlSyntaxError
+from tiltaksgraf.queries.formats import GRAPH_FORMATS, SELECT_FORMATS, format_result
+from tiltaksgraf.queries.params import bound_text
+from tiltaksgraf.queries.rq import get_named_query, load_named_queries
 from tiltaksgraf.queries.service import DEFAULT_MEMORY_LIMIT_MB, QueryService, ServiceBusy, http_status
 
 __all__ = ["EndpointServer", "QueryService", "ServiceBusy", "error_document", "make_server"]
@@ -83,7 +86,7 @@ def error_document(status: int, message: str, **extra: Any) -> dict[str, Any]:
 def _status_of(exc: Exception) -> tuple[int, dict[str, Any]]:
     if isinstance(exc, SparqlSyntaxError):
         return 400, {"line": exc.line, "column": exc.column}
-    return http_status(exc), {}
+    return http_status(exc), {}  # type: ignore[arg-type]  # unlisted exceptions get 400 there
 
 
 def negotiate(accept: str | None, kind: str) -> str | None:
@@ -173,7 +176,8 @@ class EndpointServer(ThreadingHTTPServer):
     explorer: Explorer  # set by make_server
 
     def __init__(self, address: tuple[str, int], service: QueryService, *, quiet: bool = False,
-                 limits: Limits = Limits(), allow_hosts: Iterable[str] = ()) -> None:
+                 limits: Limits = Limits(),  # noqa: B008 -- Limits is frozen: one shared default is safe
+                 allow_hosts: Iterable[str] = ()) -> None:
         # Set before binding: a failed bind calls server_close(), which closes the service.
         self.service = service
         self.quiet = quiet
@@ -188,6 +192,7 @@ class EndpointServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host
         shown = f"[{host}]" if ":" in str(host) else host
         return f"http://{shown}:{port}/"
 
@@ -259,7 +264,7 @@ class _Handler(BaseHTTPRequestHandler):
     _body_left = 0  # bytes of the current request's body not read yet
 
     def setup(self) -> None:
-        self.timeout = self.server.limits.idle_timeout  # every recv and send: see connections.py
+        self.timeout = self.server.limits.idle_timeout  # type: ignore[misc]  # every recv and send: see connections.py
         super().setup()
         self._reader = DeadlineReader(self.connection, self.timeout)
         self.rfile = io.BufferedReader(self._reader)
@@ -270,7 +275,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._reader.deadline = None
         self._body_left = 0
         try:
-            self.rfile.peek(1)  # the next request's first byte, within the idle timeout
+            self.rfile.peek(1)  # type: ignore[attr-defined]  # a BufferedReader: the next request's first byte, within the idle timeout
         except OSError:  # TimeoutError included: an idle connection is closed without a word
             self.close_connection = True
             return

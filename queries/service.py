@@ -20,6 +20,9 @@ named queries parsed for rdflib). The zygote is single-threaded and only ever fo
 request, so each worker is a copy-on-write image of a process with no other threads: no lock
 held by a thread that does not exist in the child, no second copy of the graph, and a new
 worker in a few milliseconds. Each worker answers one query at a time over a socket pair.
+
+Over 400 lines: the zygote, the worker loop and the pool depend on each other's process protocol;
+apart they would export its internals.
 """
 
 from __future__ import annotations
@@ -41,15 +44,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from multiprocessing.connection import Connection
-from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from tiltaksgraf.errors import QueryError, TiltaksgrafError
-from tiltaksgraf.graph.oxigraph_store import QueryResult, QueryTimeout, RowLimitExceeded, Store, prepare_rdflib
-from tiltaksgraf.queries import runner
-from tiltaksgraf.queries.runner import QueryRefused, SparqlSyntaxError, run_named_query, run_sparql
+from tiltaksgraf.graph.stores import QueryResult, QueryTimeout, RowLimitExceeded, Store, prepare_rdflib
+from tiltaksgraf.queries import check, rq, runner
+from tiltaksgraf.queries.check import QueryRefused, SparqlSyntaxError
+from tiltaksgraf.queries.params import _label_index
+from tiltaksgraf.queries.runner import run_named_query, run_sparql
 
 __all__ = ["QueryService", "ServiceBusy", "QueryTooLarge", "MemoryLimitExceeded", "WorkerFailed",
            "HTTP_STATUS", "http_status", "MAX_QUERY_BYTES", "DEFAULT_MEMORY_LIMIT_MB"]
@@ -308,13 +312,13 @@ def _warm(store: Store) -> None:
     """Compute before forking what every worker would otherwise compute for itself: rdflib's
     SPARQL grammar (built on first import, ~0.5 s of CPU that a fresh worker would spend on
     its first query), the label index, and on rdflib the parsed named queries."""
-    runner.check_query("ASK {}")
+    check.check_query("ASK {}")
     if store.kind == "endpoint":  # a remote store: nothing local to warm, and no call at start-up
         return
-    runner._label_index(store)
+    _label_index(store)
     runner._name_index(store)
     if store.kind == "rdflib":
-        for query in runner.load_named_queries().values():
+        for query in rq.load_named_queries().values():
             prepare_rdflib(query.text)
 
 
@@ -366,7 +370,8 @@ def _decode_result(payload: tuple) -> QueryResult:
     for prefix, namespace in payload[2]:
         graph.bind(prefix, namespace, override=True)
     for triple in payload[1]:
-        graph.add(tuple(_term(t) for t in triple))
+        s, p, o = (_term(t) for t in triple)
+        graph.add((s, p, o))
     return QueryResult(kind, graph=graph)
 
 
@@ -381,7 +386,7 @@ def _encode_error(exc: TiltaksgrafError) -> tuple:
 
 def _decode_error(payload: tuple) -> QueryError:
     name, rendered, state = payload
-    error = Exception.__new__(_ERRORS[name])
+    error: QueryError = Exception.__new__(_ERRORS[name])
     Exception.__init__(error, rendered)
     error.__dict__.update(state)
     return error

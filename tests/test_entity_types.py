@@ -42,7 +42,7 @@ def test_entity_types_shapes_list_every_type():
 
 def test_entity_types_derived_tables_cover_exactly_the_defined_types():
     from tiltaksgraf.graph import build, index, viz
-    from tiltaksgraf.queries.runner import PARAM_TYPES
+    from tiltaksgraf.queries.rq import PARAM_TYPES
 
     iris = {d.class_iri for d in DEFINITIONS}
     assert set(build._TYPES) == set(NAMES) and set(build._TYPES.values()) == iris

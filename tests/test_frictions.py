@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from tiltaksgraf import api
 from tiltaksgraf.cli import app, main
-from tiltaksgraf.graph.oxigraph_store import OxigraphStore
+from tiltaksgraf.graph.stores import OxigraphStore
 from tiltaksgraf.pipeline import build
 
 try:  # click ≥ 8.2 keeps stderr apart; older versions need mix_stderr=False

@@ -131,7 +131,7 @@ def timeline(tmp_path_factory) -> Path:
 def test_timeline_measures_1_to_8_show_2019_and_2022(timeline):
     """p01 (Prop. 1 S, per 1 June 2019, Nynorsk) and the bundled report (2022-04) on one plan."""
     from tiltaksgraf.api import run_query
-    from tiltaksgraf.graph.oxigraph_store import open_store
+    from tiltaksgraf.graph.stores import open_store
 
     store = open_store(timeline, "oxigraph")
     rows = run_query(store, "status-history")
@@ -171,7 +171,7 @@ def test_diff_lists_changed_appeared_disappeared(capsys):
 
 def test_cross_plan_queries(plans):
     from tiltaksgraf.api import run_query
-    from tiltaksgraf.graph.oxigraph_store import open_store
+    from tiltaksgraf.graph.stores import open_store
 
     out, _store = plans
     store = open_store(out, "oxigraph")

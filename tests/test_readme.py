@@ -144,7 +144,7 @@ def test_readme_gazetteer_size_is_the_files():
 
 
 def test_readme_lists_every_named_query():
-    from tiltaksgraf.queries.runner import load_named_queries
+    from tiltaksgraf.queries.rq import load_named_queries
 
     section = README.split("### Named queries", 1)[1].split("\n#", 1)[0]
     listed = set(re.findall(r"^\| `([a-z-]+)` \|", section, re.M))

@@ -19,8 +19,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tiltaksgraf.graph.oxigraph_store import Store, open_store
-from tiltaksgraf.queries.runner import NamedQuery, load_named_queries, python_rows, run_named_query, run_sparql
+from tiltaksgraf.graph.stores import Store, open_store
+from tiltaksgraf.queries.formats import python_rows
+from tiltaksgraf.queries.rq import load_named_queries, NamedQuery
+from tiltaksgraf.queries.runner import run_named_query, run_sparql
 
 __all__ = ["find", "load", "named_queries", "run_query", "sparql", "Store", "NamedQuery"]
 
@@ -58,7 +60,7 @@ def find(store: Store, name: str, type: str | None = None) -> dict[str, str]:
     same answer ``tiltaksgraf query -p`` and ``tiltaksgraf viz`` give."""
     from tiltaksgraf.errors import QueryError
     from tiltaksgraf.names import Match
-    from tiltaksgraf.queries.runner import find_in_store
+    from tiltaksgraf.queries.params import find_in_store
 
     found = find_in_store(store, name, types=(type,) if type else None)
     if isinstance(found, Match):

@@ -53,3 +53,7 @@ class UsageError(TiltaksgrafError):
 class ParameterError(QueryError, UsageError):
     """A query parameter of the wrong kind (a word where a number goes): a usage error for the
     CLI (exit 2), and a ``QueryError`` for Python and HTTP callers."""
+
+
+class UnwritableResult(QueryError):
+    """A query result the asked-for format cannot hold (an IRI with a quote as Turtle, say)."""

@@ -6,6 +6,9 @@ leaves the previous output exactly as it was. A run killed outright (SIGKILL, SI
 remove its temporary directory; the next build into the same output removes it — only it: a build
 holds a lock on its temporary directory while it runs. Every refusal to write (permissions, a
 read-only or full disk, ``ulimit -f``, too little memory) is an ``OutputError`` naming the path.
+
+Over 400 lines: the build's stages plus its output safety (locks, temporary directories, write
+errors), which issue 12 changes now.
 """
 
 from __future__ import annotations

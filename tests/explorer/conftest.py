@@ -15,7 +15,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import SKOS
 
 from tiltaksgraf.explorer.site import write_site
-from tiltaksgraf.graph.oxigraph_store import OxigraphStore, RdflibStore
+from tiltaksgraf.graph.stores import OxigraphStore, RdflibStore
 from tiltaksgraf.ontology.terms import TG
 
 MEASURE_85 = URIRef("https://w3id.org/tiltaksgraf/id/measure/opptrappingsplan-mot-vold-og-overgrep-2017-2021/85")

@@ -189,7 +189,7 @@ def test_the_page_folds_names_as_python_does(browser, site_dir: Path, site_store
 def test_the_site_search_finds_first_what_the_cli_suggests_first(browser, site_dir: Path, site_store,
                                                                   typo: str) -> None:
     from tiltaksgraf.explorer.render import page_path
-    from tiltaksgraf.queries.runner import find_in_store
+    from tiltaksgraf.queries.params import find_in_store
 
     found = find_in_store(site_store, typo)
     first = found.suggestions[0][0].iri if not hasattr(found, "iri") else found.iri

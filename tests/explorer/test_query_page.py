@@ -10,7 +10,10 @@ import urllib.request
 
 import pytest
 
-from tiltaksgraf.queries.runner import bound_text, get_named_query, python_rows, run_named_query, run_sparql
+from tiltaksgraf.queries.formats import python_rows
+from tiltaksgraf.queries.params import bound_text
+from tiltaksgraf.queries.rq import get_named_query
+from tiltaksgraf.queries.runner import run_named_query, run_sparql
 
 
 @pytest.mark.parametrize(("name", "params"), [("trace-programme", {"programme": "Jeg vet"}),

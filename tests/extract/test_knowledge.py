@@ -52,13 +52,13 @@ def test_knowledge_bad_trigger_regex_is_named(tmp_path):
 
 @pytest.mark.parametrize("bad, message", [
     ('{"id": "x", "kind": "collaboration", "shape": "with", "regx": "a"}',
-     "unknown key 'regx' in a collaboration trigger line; the keys allowed are id, kind, note, regex, shape"),
+     "unknown key 'regx'; the keys allowed: id, kind, regex, note, shape"),
     ('{"id": "x", "kind": "commission", "regex": "a", "contractor": "behind"}',
-     "contractor 'behind' is not one of after, before, inside"),
-    ('{"id": "x", "kind": "commission", "regex": "a"}', "a commission trigger line needs contractor"),
+     "contractor 'behind' is not one of 'before', 'after' or 'inside'"),
+    ('{"id": "x", "kind": "commission", "regex": "a"}', "contractor is missing (the keys: id, kind, regex, note, contractor, commissioner)"),
     ('{"id": "x", "kind": "colaboration", "regex": "a"}', "kind 'colaboration' is not one of collaboration"),
-    ('{"pattern": "amont", "regex": "a"}', "pattern 'amont' is not one of amount"),
-    ('{"units": {"mill.": 1e6}, "unit": 1}', "unknown key 'unit' in a units line"),
+    ('{"pattern": "amont", "regex": "a"}', "pattern 'amont' is not one of 'amount', 'year'"),
+    ('{"units": {"mill.": 1e6}, "unit": 1}', "unknown key 'unit'; the keys allowed: units, note"),
 ])
 def test_knowledge_bad_relation_rule_names_file_line_and_allowed_keys(tmp_path, bad, message):
     bundled = (DATA_DIR / "relations.jsonl").read_text(encoding="utf-8")

@@ -8,6 +8,8 @@ it answers and stopped in ``finally``: a query inside Oxigraph cannot be interru
 runaway query keeps burning a core until its process ends, and killing the process is the only
 way to get the core back for the tests after it. Everything talks to 127.0.0.1 through
 ``http.client`` or a socket (no proxy settings apply), with a timeout on every read.
+
+Over 400 lines: the raw HTTP client and servers every hostile test shares.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tiltaksgraf.graph.oxigraph_store import Store
+from tiltaksgraf.graph.stores import Store
 from tiltaksgraf.queries.endpoint import EndpointServer, make_server
 
 

@@ -7,6 +7,8 @@ the server unreachable, HTTP/1.1 keep-alive and pipelining answered in order.
 that need short time limits or a small connection cap run the server in this process
 (``http_support.running``). Each request of a concurrent or pipelined test is distinct and its
 answer checked for its own value.
+
+Over 400 lines: one test per hostile HTTP behaviour, sharing the raw-socket fixtures.
 """
 
 from __future__ import annotations
@@ -108,7 +110,7 @@ def test_http_a_body_that_never_comes_closes_the_connection():
     connection is closed rather than the next bytes being taken for a new request."""
     from rdflib import Graph
 
-    from tiltaksgraf.graph.oxigraph_store import RdflibStore
+    from tiltaksgraf.graph.stores import RdflibStore
 
     with running(RdflibStore(Graph(), "empty"), request_timeout=0.5, idle_timeout=5) as server:
         with socket.create_connection((LOOPBACK, server.server_address[1]), timeout=5) as sock:
@@ -156,7 +158,7 @@ def test_http_host_header_must_be_one_and_present_in_http_1_1(endpoint):
 
 
 def test_http_allow_host_adds_names(built):
-    from tiltaksgraf.graph.oxigraph_store import open_store
+    from tiltaksgraf.graph.stores import open_store
 
     with open_store(built, "oxigraph") as store, running(store, allow_hosts=["Tiltaksgraf.Example.org"]) as server:
         port = server.server_address[1]
@@ -240,7 +242,7 @@ def _read_until_closed(sock: socket.socket, limit: float) -> bytes:
 
 @pytest.fixture(scope="module")
 def small_store(built):
-    from tiltaksgraf.graph.oxigraph_store import open_store
+    from tiltaksgraf.graph.stores import open_store
 
     with open_store(built, "oxigraph") as store:
         yield store
@@ -352,7 +354,7 @@ def test_http_a_new_connection_is_refused_only_when_every_one_is_running_a_reque
             for n in (1, 2):  # one at a time: a connection still waiting for its head may be closed
                 busy.append(socket.create_connection((LOOPBACK, port), timeout=5))
                 busy[-1].sendall(head)
-                wait_for(lambda: server.connections.running() == n, 10, f"request {n} to be under way")
+                wait_for(lambda n=n: server.connections.running() == n, 10, f"request {n} to be under way")
             with socket.create_connection((LOOPBACK, port), timeout=5) as third:
                 data = _read_until_closed(third, 5)
             assert statuses(data) == [503] and b'"ok": false' in data and b"too many open connections" in data

@@ -22,8 +22,10 @@ from rdflib.query import Result
 from typer.testing import CliRunner
 
 from http_support import running
-from tiltaksgraf.graph.oxigraph_store import OxigraphStore, RdflibStore
-from tiltaksgraf.queries.runner import UnwritableResult, format_result, run_sparql
+from tiltaksgraf.graph.stores import OxigraphStore, RdflibStore
+from tiltaksgraf.errors import UnwritableResult
+from tiltaksgraf.queries.formats import format_result
+from tiltaksgraf.queries.runner import run_sparql
 
 SCRIPT = '</literal><script xmlns="http://www.w3.org/1999/xhtml">alert(1)</script>'
 # Valid but awkward IRIs and datatypes (both stores accept them), language tags, and texts.

@@ -21,8 +21,9 @@ import http.client
 import pytest
 
 from tiltaksgraf.api import run_query
-from tiltaksgraf.graph.oxigraph_store import OxigraphStore
-from tiltaksgraf.queries.runner import python_rows, run_sparql
+from tiltaksgraf.graph.stores import OxigraphStore
+from tiltaksgraf.queries.formats import python_rows
+from tiltaksgraf.queries.runner import run_sparql
 
 pytestmark = [pytest.mark.soak, pytest.mark.server]
 

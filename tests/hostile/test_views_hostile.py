@@ -229,7 +229,7 @@ def page_server(hostile) -> Iterator[str]:
     yields its base URL."""
     import pyoxigraph as ox
 
-    from tiltaksgraf.graph.oxigraph_store import OxigraphStore, to_oxigraph
+    from tiltaksgraf.graph.stores import OxigraphStore, to_oxigraph
     from tiltaksgraf.queries.endpoint import make_server
 
     raw = ox.Store()  # the store queries its default graph, which holds a build's union graph

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from querytest_support import start_endpoint, stop_endpoint, wait_until_up
-from tiltaksgraf.graph.oxigraph_store import OxigraphStore, RdflibStore, Store
+from tiltaksgraf.graph.stores import OxigraphStore, RdflibStore, Store
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import time
 import urllib.error
 import urllib.request
 
-from tiltaksgraf.graph.oxigraph_store import Store
+from tiltaksgraf.graph.stores import Store
 from tiltaksgraf.queries.endpoint import EndpointServer, make_server
 
 # One case per named query (several for those with parameters): the parameters as a user types

@@ -26,7 +26,7 @@ except ImportError:
 
 from querytest_support import start_endpoint, stop_endpoint
 from tiltaksgraf.api import run_query
-from tiltaksgraf.graph.oxigraph_store import QueryTimeout
+from tiltaksgraf.graph.stores import QueryTimeout
 from tiltaksgraf.queries.endpoint import QueryService, ServiceBusy, negotiate
 
 pytestmark = pytest.mark.server

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tiltaksgraf.queries import runner
+from tiltaksgraf.errors import QueryError
+from tiltaksgraf.queries import params, rq, runner
 
 TEXTS = ["barnehus", "NKVTS", "tryggest", "Barne", "BUFDIR", "rvts", "senter", "lov", "plan", "helse",
          "ø", "å", "ae", "æ", "Sámi", "-", "–", "(", "Prop.", "nou", "a", "e", "zzz-nothing"]
@@ -13,8 +14,8 @@ TEXTS = ["barnehus", "NKVTS", "tryggest", "Barne", "BUFDIR", "rvts", "senter", "
 
 @pytest.mark.parametrize("text", TEXTS)
 def test_entity_search_index_gives_the_rows_of_the_query(store, text) -> None:
-    query = runner.get_named_query("entity-search")
-    bindings = runner.resolve_params(store, query, {"text": text})
+    query = rq.get_named_query("entity-search")
+    bindings = params.resolve_params(store, query, {"text": text})
     from_index = runner.run_named_query(store, "entity-search", {"text": text})
     from_engine = runner._tidy(store.query(query.text, bindings), query, bindings)
     assert from_index == from_engine
@@ -23,7 +24,7 @@ def test_entity_search_index_gives_the_rows_of_the_query(store, text) -> None:
 
 
 def test_entity_search_index_keeps_the_row_cap(store) -> None:
-    with pytest.raises(runner.QueryError):
+    with pytest.raises(QueryError):
         runner.run_named_query(store, "entity-search", {"text": "a"}, max_rows=3)
 
 

@@ -1,12 +1,13 @@
 """Ad-hoc queries on the Oxigraph store skip rdflib's parser when their text cannot hold a
-clause the check refuses (``runner._CHECKED_WORDS``); they answer as the checked path does."""
+clause the check refuses (``check._CHECKED_WORDS``); they answer as the checked path does."""
 
 from __future__ import annotations
 
 import pytest
 
-from tiltaksgraf.queries import runner
-from tiltaksgraf.queries.runner import QueryRefused, SparqlSyntaxError, check_query, run_sparql
+from tiltaksgraf.queries import check, runner
+from tiltaksgraf.queries.check import check_query, QueryRefused, SparqlSyntaxError
+from tiltaksgraf.queries.runner import run_sparql
 
 TG = "PREFIX tg: <https://w3id.org/tiltaksgraf/ontology#>\n"
 
@@ -15,14 +16,14 @@ TG = "PREFIX tg: <https://w3id.org/tiltaksgraf/ontology#>\n"
                                   "insert", "DELETE", "clear", "drop", "create", "add", "move", "copy", "with",
                                   "<urn:x:service>", '"from"', "# graph", "tg:loader", "ex:addenda"])
 def test_fast_path_any_refused_word_anywhere_takes_the_full_check(text) -> None:
-    assert runner._CHECKED_WORDS.search(f"SELECT * WHERE {{ ?s ?p ?o }} {text}")
+    assert check._CHECKED_WORDS.search(f"SELECT * WHERE {{ ?s ?p ?o }} {text}")
 
 
 def test_fast_path_is_taken_and_answers_as_rdflib_checks(oxigraph_store, rdflib_store, monkeypatch) -> None:
     queries = [TG + f"SELECT (COUNT(?m) AS ?n) WHERE {{ ?m tg:measureNumber ?x FILTER(?x > {k}) }}" for k in (0, 40, 87)]
     queries += [TG + "ASK { ?m tg:measureNumber 88 }", TG + "SELECT ?x WHERE { ?m tg:measureNumber ?x } ORDER BY ?x LIMIT 3"]
     checked: list[str] = []
-    original = runner._checked_algebra
+    original = check._checked_algebra
     monkeypatch.setattr(runner, "_checked_algebra", lambda text: checked.append(text) or original(text))
     for text in queries:
         assert run_sparql(oxigraph_store, text) == run_sparql(rdflib_store, text)

@@ -10,7 +10,9 @@ import pytest
 
 from querytest_support import CASES
 from tiltaksgraf.api import run_query
-from tiltaksgraf.queries.runner import load_named_queries, python_rows, run_named_query
+from tiltaksgraf.queries.formats import python_rows
+from tiltaksgraf.queries.rq import load_named_queries
+from tiltaksgraf.queries.runner import run_named_query
 
 NKVTS = "https://w3id.org/tiltaksgraf/id/entity/nkvts"
 
@@ -94,7 +96,7 @@ def test_named_queries_trace_programme_years_are_whole_numbers() -> None:
     from rdflib import Graph, Literal, URIRef
     import pyoxigraph as ox
 
-    from tiltaksgraf.graph.oxigraph_store import OxigraphStore, RdflibStore, vocabulary_graph
+    from tiltaksgraf.graph.stores import OxigraphStore, RdflibStore, vocabulary_graph
     from tiltaksgraf.ontology.terms import SKOS, TG, RDF
 
     base = "https://example.org/"

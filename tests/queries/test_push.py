@@ -10,9 +10,10 @@ import urllib.request
 import pytest
 
 from querytest_support import CASES
-from tiltaksgraf.graph.oxigraph_store import SparqlEndpointStore
+from tiltaksgraf.graph.stores import SparqlEndpointStore
 from tiltaksgraf.graph.push import PushError, graph_url, push
-from tiltaksgraf.queries.runner import python_rows, run_named_query
+from tiltaksgraf.queries.formats import python_rows
+from tiltaksgraf.queries.runner import run_named_query
 
 pytestmark = pytest.mark.server
 

@@ -8,7 +8,7 @@ import pytest
 
 from tiltaksgraf.api import load, named_queries, run_query, sparql
 from tiltaksgraf.errors import InputError, QueryError
-from tiltaksgraf.graph.oxigraph_store import OxigraphStore
+from tiltaksgraf.graph.stores import OxigraphStore
 
 
 def test_api_named_queries_lists_every_rq() -> None:

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tiltaksgraf.cli import app, main
-from tiltaksgraf.queries.runner import load_named_queries
+from tiltaksgraf.queries.rq import load_named_queries
 
 try:  # click ≥ 8.2 keeps stderr apart; older versions need mix_stderr=False
     runner = CliRunner(mix_stderr=False)

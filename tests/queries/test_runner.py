@@ -12,12 +12,14 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from tiltaksgraf.errors import DataError, QueryError
-from tiltaksgraf.graph.oxigraph_store import QueryResult, RdflibStore, values_clause, with_values
-from tiltaksgraf.graph.oxigraph_store import prepare_rdflib
-from tiltaksgraf.queries.runner import (
-    QueryRefused, SparqlSyntaxError, check_query, fold, format_result, load_named_queries, parse_rq,
-    python_rows, resolve_params, run_named_query, run_sparql,
-)
+from tiltaksgraf.graph.stores import QueryResult, RdflibStore, values_clause, with_values
+from tiltaksgraf.graph.stores import prepare_rdflib
+from tiltaksgraf.names import fold
+from tiltaksgraf.queries.check import check_query, QueryRefused, SparqlSyntaxError
+from tiltaksgraf.queries.formats import format_result, python_rows
+from tiltaksgraf.queries.params import resolve_params
+from tiltaksgraf.queries.rq import load_named_queries, parse_rq
+from tiltaksgraf.queries.runner import run_named_query, run_sparql
 
 NAMED = load_named_queries()
 

@@ -10,8 +10,9 @@ import pytest
 from querytest_support import CASES
 
 from tiltaksgraf.errors import QueryError
-from tiltaksgraf.graph.oxigraph_store import QueryTimeout, RowLimitExceeded
-from tiltaksgraf.queries.runner import QueryRefused, SparqlSyntaxError, run_named_query, run_sparql
+from tiltaksgraf.graph.stores import QueryTimeout, RowLimitExceeded
+from tiltaksgraf.queries.check import QueryRefused, SparqlSyntaxError
+from tiltaksgraf.queries.runner import run_named_query, run_sparql
 from tiltaksgraf.queries.service import (
     MAX_QUERY_BYTES, MemoryLimitExceeded, QueryService, QueryTooLarge, ServiceBusy, http_status,
 )

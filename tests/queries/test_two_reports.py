@@ -12,8 +12,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from tiltaksgraf.graph.oxigraph_store import OxigraphStore, RdflibStore
-from tiltaksgraf.queries.runner import python_rows, run_named_query, run_sparql
+from tiltaksgraf.graph.stores import OxigraphStore, RdflibStore
+from tiltaksgraf.queries.formats import python_rows
+from tiltaksgraf.queries.runner import run_named_query, run_sparql
 
 PREFIXES = """PREFIX tg: <https://w3id.org/tiltaksgraf/ontology#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
