@@ -68,7 +68,7 @@ def load_corrections(path: Path) -> tuple[Correction, ...]:
             raise bad("an entity cannot be merged into itself")
         if row.when is not None and not _iso(row.when):
             raise bad(f"when {row.when!r} is not an ISO date or date-time (2024-05-31 or 2024-05-31T14:00)")
-        out.append(Correction(str(path), line, row.action, row.target.strip(), row.into, row.type,  # type: ignore[arg-type]
+        out.append(Correction(str(path), line, row.action, row.target.strip(), row.into, row.type,
                               row.by, row.when, row.why))
     return tuple(out)
 
@@ -108,6 +108,7 @@ def _apply_one(extractions: list[Extraction], c: Correction) -> tuple[list[Extra
         return [_merge(ex, c.target, into) for ex in extractions], \
             CorrectionOutcome(c, True, f"entity {c.target!r} merged into {c.into!r}")
     if c.action == "retype":
+        assert c.type is not None  # the schema requires a type with retype
         return [replace(ex, entities=tuple(replace(e, type=c.type) if e.key == c.target else e for e in ex.entities))
                 for ex in extractions], CorrectionOutcome(c, True, f"entity {c.target!r} is now a {c.type}")
     if c.action == "reject-mention":
@@ -121,8 +122,8 @@ def _apply_one(extractions: list[Extraction], c: Correction) -> tuple[list[Extra
             (extractions, CorrectionOutcome(c, False, f"no mention {c.target!r} in the reports"))
     out, found = [], False
     for ex in extractions:
-        keys = relation_keys(ex.report.source.metadata.plan_key, ex.relations)
-        kept_relations = tuple(r for r in ex.relations if keys[r] != c.target)
+        relation_key = relation_keys(ex.report.source.metadata.plan_key, ex.relations)
+        kept_relations = tuple(r for r in ex.relations if relation_key[r] != c.target)
         found |= len(kept_relations) < len(ex.relations)
         out.append(replace(ex, relations=kept_relations))
     return (out, CorrectionOutcome(c, True, f"relation {c.target!r} removed")) if found else \
