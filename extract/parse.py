@@ -315,8 +315,8 @@ def _parse_measure(doc: SourceDocument, lines: list[Line], codes: frozenset[str]
     description_lines, report_lines = _move_wrapped_description(description_lines, report_lines, body)
 
     urls = tuple(dict.fromkeys(ln.text for ln in body if ln.kind is Kind.URL))
-    description_segments = [Segment("description", s, e) for s, e in _runs(description_lines, body)]
-    paragraphs = _runs(report_lines, body)
+    description_segments = [Segment("description", s, e) for s, e in consecutive_runs(description_lines)]
+    paragraphs = consecutive_runs(report_lines)
     sections = _sections(doc.text, paragraphs, codes)
     section_starts = [section.start for section in sections]
     report_segments = [Segment("report", s, e, _ministry_at(sections, section_starts, s)) for s, e in paragraphs]
@@ -397,7 +397,7 @@ def _first_paragraph(lines: list[Line], body: list[Line]) -> list[Line]:
     return paragraph
 
 
-def _runs(kept: list[Line], body: list[Line]) -> list[tuple[int, int]]:
+def consecutive_runs(kept: list[Line]) -> list[tuple[int, int]]:
     """Group kept lines into runs of consecutive source lines: (start, end) per run."""
     runs: list[tuple[int, int]] = []
     previous: Line | None = None

@@ -8,21 +8,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from tiltaksgraf import api
-from tiltaksgraf.cli import app, main
+from tiltaksgraf.cli import main
 from tiltaksgraf.graph.stores import OxigraphStore
 from tiltaksgraf.pipeline import build
+from clitools import run
 
-try:  # click ≥ 8.2 keeps stderr apart; older versions need mix_stderr=False
-    runner = CliRunner(mix_stderr=False)
-except TypeError:
-    runner = CliRunner()
-
-
-def run(*args: str):
-    return runner.invoke(app, list(args), catch_exceptions=False)
 
 
 class Ran:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tiltaksgraf.extract.parse import Line, split_lines
+from tiltaksgraf.extract.parse import Line, consecutive_runs, split_lines
 from tiltaksgraf.extract.status import StatusMatch, leading_status
 from tiltaksgraf.records import MeasureRecord, Segment, SourceDocument, Span
 
@@ -57,18 +57,6 @@ def status_in(text: str) -> tuple[StatusMatch, str] | None:
     return leading_status(text)
 
 
-def _runs(lines: list[Line]) -> list[tuple[int, int]]:
-    runs: list[tuple[int, int]] = []
-    previous: Line | None = None
-    for ln in lines:
-        if previous is not None and ln.number == previous.number + 1:
-            runs[-1] = (runs[-1][0], ln.end)
-        else:
-            runs.append((ln.start, ln.end))
-        previous = ln
-    return runs
-
-
 def _join(text: str, runs: list[tuple[int, int]]) -> str:
     return "\n\n".join(re.sub(r"\s+", " ", text[s:e]).strip() for s, e in runs)
 
@@ -82,7 +70,7 @@ def measures_from(doc: SourceDocument, drafts: list[Draft]) -> tuple[MeasureReco
     for position, d in enumerate(drafts, start=1):
         description = [ln for ln in d.description if ln.text]
         report = [ln for ln in d.report if ln.text]
-        description_runs, report_runs = _runs(description), _runs(report)
+        description_runs, report_runs = consecutive_runs(description), consecutive_runs(report)
         segments = [Segment("description", s, e) for s, e in description_runs]
         segments += [Segment("report", s, e) for s, e in report_runs]
         end = max([d.head.end, d.last, *(e for _s, e in description_runs + report_runs)])

@@ -13,19 +13,11 @@ import time
 import urllib.request
 
 import pytest
-from typer.testing import CliRunner
 
-from tiltaksgraf.cli import app, main
+from tiltaksgraf.cli import main
 from tiltaksgraf.queries.rq import load_named_queries
+from clitools import run
 
-try:  # click ≥ 8.2 keeps stderr apart; older versions need mix_stderr=False
-    runner = CliRunner(mix_stderr=False)
-except TypeError:
-    runner = CliRunner()
-
-
-def run(*args: str):
-    return runner.invoke(app, list(args), catch_exceptions=False)
 
 
 def test_commands_queries_lists_every_named_query_with_parameters() -> None:
