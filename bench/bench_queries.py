@@ -237,7 +237,8 @@ def distinct_named(count: int) -> list[str]:
         elif kind == 1:
             paths.append(f"/queries/related-measures?measure={1 + i % 88}")
         else:
-            paths.append("/queries/entity-search?" + urllib.parse.urlencode({"text": searches[i % len(searches)][:2 + i % 4]}))
+            prefix = searches[i % len(searches)][:2 + i % 4]
+            paths.append("/queries/entity-search?" + urllib.parse.urlencode({"text": prefix}))
     return paths
 
 

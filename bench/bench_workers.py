@@ -74,7 +74,8 @@ def measure(graph: Path, kind: str, workers: int) -> dict:
            "own_load_s": own.seconds, "own_load_peak_rss_mib": own.peak_rss / 2**20}
     print(f"  {graph.name} {kind}: start {start_s * 1000:.0f} ms for {workers} workers, replace "
           f"{row['spawn_ms_median']:.1f} ms; worker Pss {row['worker_pss_mib']:.0f} MiB, private "
-          f"{row['worker_private_mib']:.0f} MiB | own load {own.seconds:.2f} s, peak {row['own_load_peak_rss_mib']:.0f} MiB",
+          f"{row['worker_private_mib']:.0f} MiB | own load {own.seconds:.2f} s, "
+          f"peak {row['own_load_peak_rss_mib']:.0f} MiB",
           file=sys.stderr)
     del store
     return row

@@ -84,7 +84,8 @@ def main() -> None:
         sections.append(("Endpoint on the bundled report, one query repeated (issue 7 targets: ≥ 300 req/s, "
                          "p99 ≤ 100 ms)", bench_queries.endpoint_table(endpoint)))
         sections.append(("Endpoint with 8 clients sending distinct queries, beside `oxigraph serve` on the same "
-                         "graph and queries (targets: ≥ 500 req/s, p99 ≤ 50 ms)", bench_queries.distinct_table(distinct)))
+                         "graph and queries (targets: ≥ 500 req/s, p99 ≤ 50 ms)",
+                         bench_queries.distinct_table(distinct)))
 
         step(f"named queries on {sizes[-1]} reports")
         # Oxigraph first: rdflib's million-triple graph would leave the collector work to do
@@ -100,7 +101,8 @@ def main() -> None:
         workers = [bench_workers.measure(one, "oxigraph", 4), bench_workers.measure(one, "rdflib", 4),
                    bench_workers.measure(largest, "oxigraph", 4)]
         save("workers", {"rows": workers})
-        sections.append(("Query workers: forked from the zygote, or each loading the store", bench_workers.table(workers)))
+        sections.append(("Query workers: forked from the zygote, or each loading the store",
+                         bench_workers.table(workers)))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     minutes = (time.perf_counter() - started) / 60

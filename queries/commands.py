@@ -90,7 +90,9 @@ def query(
 @app.command()
 def serve(
     graph: GraphOption = Path("out"),
-    host: Annotated[str, typer.Option(help="Interface to listen on; 0.0.0.0 shares it with the network.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Interface to listen on; 0.0.0.0 shares it with the network.")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", "-p", help="Port; 0 picks a free one.")] = 7878,
     store: StoreOption = "oxigraph",
     location: LocationOption = None,

@@ -115,7 +115,10 @@ def evaluate(
     gold: Annotated[Path, typer.Argument(help="Gold annotations (entities JSON).")],
     graph: Annotated[Path, typer.Option("--graph", "-g", help="A build directory.")] = Path("out"),
     show_errors: Annotated[bool, typer.Option("--show-errors", help="List misses and extras per measure.")] = False,
-    relations: Annotated[Optional[Path], typer.Option("--relations", "-r", help="Relation gold for the same measures: also print the relation table (collaboration pairs, commissions, fundings).")] = None,
+    relations: Annotated[Optional[Path], typer.Option(
+        "--relations", "-r",
+        help="Relation gold for the same measures: also print the relation table "
+             "(collaboration pairs, commissions, fundings).")] = None,
 ) -> None:
     """Score the built graph's entities (and with --relations its relations) against gold annotations."""
     from tiltaksgraf.evaluate import evaluate_graph, evaluate_relations, format_relation_scores, format_scores

@@ -65,15 +65,32 @@ def load_gold(path: str | Path) -> dict[int, list[dict]]:
                          hint='expected {"measures": {"<number>": [{"type", "canonical", "aliases"}, …]}}') from exc
 
 
-def predictions(graph_path: str | Path) -> dict[int, dict[str, dict[str, set[str]]]]:
-    """Per measure, each linked entity's types and folded labels. Read with Oxigraph: the
-    same query on rdflib takes ten times as long."""
+def _load(graph_path: str | Path):
+    """The graph file in an in-memory Oxigraph store: its queries are ten times as fast as rdflib's."""
     import pyoxigraph as ox
 
     store = ox.Store()
     store.bulk_load(path=str(graph_path), format=ox.RdfFormat.TURTLE)
-    pred: dict[int, dict[str, dict[str, set[str]]]] = defaultdict(lambda: defaultdict(lambda: {"types": set(), "labels": set()}))
-    for row in store.query(_QUERY):
+    return store
+
+
+def _select(store, query: str):
+    """The solutions of a SELECT query (a scorer's queries are all SELECTs)."""
+    import pyoxigraph as ox
+
+    result = store.query(query)
+    if not isinstance(result, ox.QuerySolutions):
+        raise TypeError(f"expected a SELECT query, got {type(result).__name__}")
+    return result
+
+
+def predictions(graph_path: str | Path) -> dict[int, dict[str, dict[str, set[str]]]]:
+    """Per measure, each linked entity's types and folded labels. Read with Oxigraph: the
+    same query on rdflib takes ten times as long."""
+    store = _load(graph_path)
+    pred: dict[int, dict[str, dict[str, set[str]]]] = defaultdict(
+        lambda: defaultdict(lambda: {"types": set(), "labels": set()}))
+    for row in _select(store, _QUERY):
         ent = pred[int(row["num"].value)][row["e"].value]
         ent["types"].add(row["type"].value[len(_TG):])
         ent["labels"].add(fold(row["label"].value))
@@ -193,34 +210,35 @@ def _alts(rec: dict, key: str) -> list[str]:
 def relation_predictions(graph_path: str | Path) -> tuple[dict[str, set[str]], dict[int, dict[str, list[dict]]]]:
     """Every entity's folded labels, and per measure the collaborations, commissions and fundings
     of the graph, read as the gold's scorer reads them."""
-    import pyoxigraph as ox
-
-    store = ox.Store()
-    store.bulk_load(path=str(graph_path), format=ox.RdfFormat.TURTLE)
+    store = _load(graph_path)
     labels: dict[str, set[str]] = defaultdict(set)
-    for row in store.query(_PREFIX + "SELECT ?e ?l WHERE { { ?e skos:prefLabel ?l } UNION { ?e skos:altLabel ?l } "
+    for row in _select(store, _PREFIX + "SELECT ?e ?l WHERE { { ?e skos:prefLabel ?l } UNION { ?e skos:altLabel ?l } "
                                      "UNION { ?e rdfs:label ?l } }"):
         labels[row["e"].value].add(_gold_norm(row["l"].value))
     rel: dict[int, dict[str, list[dict]]] = defaultdict(lambda: {k: [] for k in _RELATION_KINDS})
     collabs: dict[tuple[int, str], dict] = {}
-    for row in store.query(_PREFIX + "SELECT ?n ?c ?p ?x WHERE { ?c a tg:Collaboration ; tg:measure/tg:measureNumber ?n ; "
-                                     "tg:participant ?p . OPTIONAL { ?c tg:concerns ?x } }"):
+    for row in _select(store, _PREFIX + "SELECT ?n ?c ?p ?x WHERE { ?c a tg:Collaboration ; "
+                                     "tg:measure/tg:measureNumber ?n ; tg:participant ?p . "
+                                     "OPTIONAL { ?c tg:concerns ?x } }"):
         c = collabs.setdefault((int(row["n"].value), row["c"].value), {"participants": set(), "concerns": None})
         c["participants"].add(row["p"].value)
         if row["x"] is not None and c["concerns"] is None:
             c["concerns"] = row["x"].value
     for (n, _c), c in sorted(collabs.items()):
         rel[n]["collaboration"].append(c)
-    for row in store.query(_PREFIX + "SELECT ?n ?k ?a ?b WHERE { ?k a tg:Commission ; tg:measure/tg:measureNumber ?n . "
+    for row in _select(store, _PREFIX + "SELECT ?n ?k ?a ?b WHERE { ?k a tg:Commission ; "
+                                     "tg:measure/tg:measureNumber ?n . "
                                      "OPTIONAL { ?k tg:commissioner ?a } OPTIONAL { ?k tg:contractor ?b } }"):
         rel[int(row["n"].value)]["commission"].append({
             "commissioner": row["a"].value if row["a"] is not None else None,
             "contractor": row["b"].value if row["b"] is not None else None})
     fundings: dict[tuple[int, str], dict] = {}
-    for row in store.query(_PREFIX + "SELECT ?n ?f ?amount ?y ?x WHERE { ?f a tg:Funding ; tg:measure/tg:measureNumber ?n . "
-                                     "OPTIONAL { ?f tg:amount ?amount } OPTIONAL { ?f tg:year ?y } OPTIONAL { ?f tg:funds ?x } }"):
-        f = fundings.setdefault((int(row["n"].value), row["f"].value), {
-            "amount": float(row["amount"].value) if row["amount"] is not None else None, "years": set(), "funds": set()})
+    for row in _select(store, _PREFIX + "SELECT ?n ?f ?amount ?y ?x WHERE { ?f a tg:Funding ; "
+                                     "tg:measure/tg:measureNumber ?n . OPTIONAL { ?f tg:amount ?amount } "
+                                     "OPTIONAL { ?f tg:year ?y } OPTIONAL { ?f tg:funds ?x } }"):
+        amount = float(row["amount"].value) if row["amount"] is not None else None
+        f = fundings.setdefault((int(row["n"].value), row["f"].value),
+                                {"amount": amount, "years": set(), "funds": set()})
         if row["y"] is not None and row["y"].value[:4].isdigit():
             f["years"].add(int(row["y"].value[:4]))
         if row["x"] is not None:
@@ -259,7 +277,8 @@ def _score_collaborations(num, g, pred, names, is_, label, scores: RelationScore
             prev = by_pair.get(key)
             if prev is None or (prev[2] is False and not r.get("uncertain")):
                 alt = r.get("participant_alt") or {}
-                by_pair[key] = (names.forms(a, *alt.get(a, [])), names.forms(b, *alt.get(b, [])), not r.get("uncertain"), r)
+                by_pair[key] = (names.forms(a, *alt.get(a, [])), names.forms(b, *alt.get(b, [])),
+                                not r.get("uncertain"), r)
     gold_pairs = list(by_pair.values())
     pred_pairs: set[tuple[str, str]] = set()
     concerns_of: dict[tuple[str, str], str | None] = {}
@@ -303,21 +322,25 @@ def _score_commissions(num, g, pred, names, is_, label, scores: RelationScores) 
         for i, r in enumerate(gold):
             if i in used:
                 continue
-            ok_a = r.get("commissioner") is None or is_(k["commissioner"], names.forms(r["commissioner"], *_alts(r, "commissioner_alt")))
-            ok_b = r.get("contractor") is None or is_(k["contractor"], names.forms(r["contractor"], *_alts(r, "contractor_alt")))
+            ok_a = r.get("commissioner") is None or is_(
+                k["commissioner"], names.forms(r["commissioner"], *_alts(r, "commissioner_alt")))
+            ok_b = r.get("contractor") is None or is_(
+                k["contractor"], names.forms(r["contractor"], *_alts(r, "contractor_alt")))
             if ok_a and ok_b:
                 hit = i
                 break
         if hit is None:
             counts.fp += 1
-            scores.errors.append((num, "commission extra", "%s -> %s" % (label(k["commissioner"]), label(k["contractor"]))))
+            extra = "%s -> %s" % (label(k["commissioner"]), label(k["contractor"]))
+            scores.errors.append((num, "commission extra", extra))
         else:
             used.add(hit)
             counts.tp += not gold[hit].get("uncertain")
     for i, r in enumerate(gold):
         if i not in used and not r.get("uncertain"):
             counts.fn += 1
-            scores.errors.append((num, "commission missed", "%s -> %s: %s" % (r.get("commissioner"), r.get("contractor"), r["quote"][:80])))
+            missed = "%s -> %s: %s" % (r.get("commissioner"), r.get("contractor"), r["quote"][:80])
+            scores.errors.append((num, "commission missed", missed))
 
 
 def _score_fundings(num, g, pred, names, is_, scores: RelationScores) -> None:
@@ -364,7 +387,8 @@ def evaluate_relations(gold_path: str | Path, entity_gold_path: str | Path, grap
         gold["measures"].items()
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"cannot read relation gold annotations: {exc}", path=str(gold_path),
-                         hint='expected {"measures": {"<number>": {"collaboration": […], "commission": […], "funding": […]}}}') from exc
+                         hint='expected {"measures": {"<number>": '
+                              '{"collaboration": […], "commission": […], "funding": […]}}}') from exc
     labels, rel = relation_predictions(graph_file(graph_dir))
     return score_relations(gold, _Names(entity_gold, gold.get("names")), labels, rel)
 
@@ -376,7 +400,7 @@ def format_relation_scores(scores: RelationScores, *, show_errors: bool = False)
         p, r, f = c.prf()
         lines.append("%-14s %6.3f %6.3f %6.3f   tp=%d fp=%d fn=%d" % (kind, p, r, f, c.tp, c.fp, c.fn))
     (cp, cr, _), (mp, mr, _), (fp, fr, _) = (scores.counts[k].prf() for k in _RELATION_KINDS)
-    lines.append("relations: collaboration P=%.3f R=%.3f; commission P=%.3f R=%.3f; funding P=%.3f R=%.3f; "
-                 "concerns %s, funding years %s, recipients %s"
-                 % (cp, cr, mp, mr, fp, fr, *("%d/%d" % tuple(scores.right[k]) for k in ("concerns", "years", "recipient"))))
+    concerns, years, recipients = ("{}/{}".format(*scores.right[k]) for k in ("concerns", "years", "recipient"))
+    lines.append(f"relations: collaboration P={cp:.3f} R={cr:.3f}; commission P={mp:.3f} R={mr:.3f}; "
+                 f"funding P={fp:.3f} R={fr:.3f}; concerns {concerns}, funding years {years}, recipients {recipients}")
     return "\n".join(lines)

@@ -1,14 +1,14 @@
-"""Fuzzing read → parse: random text and bytes (measures numbered from 1, near 1,000 and near 100,000), and real slices of the bundled report with lines
-deleted, duplicated, swapped, split and joined, columns swapped, long runs inserted (of digits,
-symbols, paragraphs …), files truncated, encodings mixed and random bytes inserted; and files that
-are no files (FIFOs, sockets, devices, symlinks to them, loops). Whatever
-comes in, ``read_report``/``decode_report_bytes`` and ``parse_report`` either give records that
-keep their invariants or raise one of the project's own errors (``InputError``,
+"""Fuzzing read → parse: random text and bytes (measures numbered from 1, near 1,000 and near 100,000),
+and real slices of the bundled report with lines deleted, duplicated, swapped, split and joined,
+columns swapped, long runs inserted (of digits, symbols, paragraphs …), files truncated, encodings
+mixed and random bytes inserted; and files that are no files (FIFOs, sockets, devices, symlinks to
+them, loops). Whatever comes in, ``read_report``/``decode_report_bytes`` and ``parse_report`` either
+give records that keep their invariants or raise one of the project's own errors (``InputError``,
 ``ParseError``) — never another exception, never a hang.
 
 Reproducible in CI: every test is ``derandomize=True`` with no example database, so the same
-examples run every time. 1,540 examples here (400 + 200 + 900 + 40 special files), 506 in test_fuzz_extract.py.
-``test_fuzz_extract.py`` imports the report mutations from this module.
+examples run every time. 1,540 examples here (400 + 200 + 900 + 40 special files), 506 in
+test_fuzz_extract.py. ``test_fuzz_extract.py`` imports the report mutations from this module.
 """
 
 from __future__ import annotations
@@ -139,7 +139,8 @@ def scratch_dir() -> Iterator[Path]:
 
 # Pieces of the report's grammar, so random text often looks like rows, glossaries and headers.
 TOKENS = (
-    "1.", "2.", "3.", "12.", "88.", "999.", "1000.", "1001.", "100000.", "0.", "BFD", "JD", "HOD", "KD", "ALLE", "Alle", "alle", "KUD",
+    "1.", "2.", "3.", "12.", "88.", "999.", "1000.", "1001.", "100000.", "0.",
+    "BFD", "JD", "HOD", "KD", "ALLE", "Alle", "alle", "KUD",
     "BFD /", "JD/Alle", "(alle)", "/", "Ferdig", "Påbegynt", "Påbegynt -", "Påbegynt - løpende", "løpende",
     "Ikke påbegynt", "-", "–", "—", "NR. ANSVAR REGJERINGEN VIL STATUS RAPPORTERING", "Forkortelser:",
     "Forkortinger", "BFD - Barne- og familiedepartement", "NKVTS - Nasjonalt kunnskapssenter om vold og",

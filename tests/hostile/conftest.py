@@ -123,7 +123,8 @@ class ServerProcess:
         self._log = open(log, "wb")
         # Ctrl-C works as at a terminal even when these tests run as a background job, whose
         # children inherit SIGINT ignored (then Python installs no KeyboardInterrupt handler).
-        command = [sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        command = [sys.executable, "-c",
+                   "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
                    "from tiltaksgraf.cli import main; sys.exit(main())",
                    "serve", "--graph", str(graph), "--host", LOOPBACK, "--port", "0", "--store", store,
                    "--timeout", str(timeout), "--workers", str(workers), "--max-rows", str(max_rows), "--quiet",

@@ -168,7 +168,8 @@ SMUGGLED = {
 def test_hostile_service_smuggled_past_the_check_never_calls_out(endpoint, canary, case):
     text, status = SMUGGLED[case]
     query = text.replace("{url}", canary.url + "sparql")
-    for reply in (endpoint.post("/sparql", query.encode(), QUERY_BODY), endpoint.post("/sparql", form(query=query), FORM)):
+    replies = (endpoint.post("/sparql", query.encode(), QUERY_BODY), endpoint.post("/sparql", form(query=query), FORM))
+    for reply in replies:
         assert reply.status == status, reply.body[:300]
         if status != 200:
             reply.error(status)
@@ -496,7 +497,8 @@ def test_hostile_body_shorter_than_its_content_length(endpoint):
 def test_hostile_body_longer_than_its_content_length(endpoint):
     body = b"ASK { ?s ?p ?o }"
     exchange = endpoint.raw(f"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {QUERY_BODY}\r\n"
-                            f"Content-Length: {len(body)}\r\n\r\n".encode() + body + b"<script>alert(1)</script>\r\n\r\n")
+                            f"Content-Length: {len(body)}\r\n\r\n".encode()
+                            + body + b"<script>alert(1)</script>\r\n\r\n")
     assert [r.status for r in exchange.replies] == [200, 400], exchange.data[:500]
     assert exchange.replies[0].json()["boolean"] is True
     exchange.replies[1].error(400)
@@ -557,7 +559,8 @@ def test_hostile_slow_clients_hold_up_nobody(endpoint):
     try:
         for i in range(30):
             sock = socket.create_connection(("127.0.0.1", endpoint.port), timeout=2)
-            sock.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow-" + str(i).encode() + b": ")
+            sock.sendall(b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         b"X-Slow-" + str(i).encode() + b": ")
             stalled.append(sock)
         for _ in range(10):
             endpoint.assert_healthy(within=1.0)
@@ -581,7 +584,8 @@ def test_hostile_clients_that_vanish_leave_no_trace(endpoint):
     for _ in range(20):
         endpoint.raw(b"GET /sparql?query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D HTTP/1.1\r\nHost: 127.0.0.1\r\n", reset=True)
     for _ in range(20):
-        endpoint.raw(b"GET /queries/measures-by-status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", half_close=False, reset=True)
+        endpoint.raw(b"GET /queries/measures-by-status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                     half_close=False, reset=True)
     endpoint.answers_again()  # the server has finished with the vanished clients
     endpoint.assert_healthy()
 
@@ -632,7 +636,8 @@ def test_hostile_the_page_never_reflects_input(endpoint):
     assert plain.status == 200 and plain.content_type.startswith("text/html")
     hostile_headers = {"Referer": "javascript:alert(1)", "User-Agent": SCRIPT,
                        "Cookie": "x=" + urllib.parse.quote(SCRIPT), "X-Forwarded-Host": SCRIPT}
-    for path in ("/?query=" + urllib.parse.quote(SCRIPT), "/?" + SCRIPT, "/index.html?q=%22%3E%3Csvg%20onload=alert(1)%3E",
+    for path in ("/?query=" + urllib.parse.quote(SCRIPT), "/?" + SCRIPT,
+                 "/index.html?q=%22%3E%3Csvg%20onload=alert(1)%3E",
                  "/?query=" + urllib.parse.quote("SELECT * { <x> <y> '" + SCRIPT + "' }")):
         for headers in (None, hostile_headers):
             reply = endpoint.get(path, headers)

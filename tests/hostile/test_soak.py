@@ -135,7 +135,8 @@ def check(call: Call, status: int, content_type: str, body: bytes, *, sample: bo
     return None
 
 
-def run_client(client: Client, port: int, calls: list[Call], count: int, deadline: float, stop: threading.Event) -> None:
+def run_client(client: Client, port: int, calls: list[Call], count: int, deadline: float,
+               stop: threading.Event) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         connection.connect()

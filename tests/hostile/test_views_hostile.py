@@ -36,11 +36,17 @@ window.__fired = [];
 window.__console = [];
 for (const name of ["alert", "confirm", "prompt", "print", "open"]) {
   const original = window[name];
-  window[name] = function (...args) { window.__fired.push(name + ": " + String(args[0])); return original.apply(this, args); };
+  window[name] = function (...args) {
+    window.__fired.push(name + ": " + String(args[0]));
+    return original.apply(this, args);
+  };
 }
 for (const level of ["log", "info", "warn", "error", "debug", "trace"]) {
   const original = console[level];
-  console[level] = function (...args) { window.__console.push(level + ": " + args.map(String).join(" ")); return original.apply(this, args); };
+  console[level] = function (...args) {
+    window.__console.push(level + ": " + args.map(String).join(" "));
+    return original.apply(this, args);
+  };
 }
 """
 # Elements and attributes that only injected markup would bring into these pages.
@@ -174,7 +180,8 @@ def look_at_view(seen: Visit, payloads, view: str) -> None:
         edge = page.evaluate("(id) => ({tip: edges.get(id).title.textContent, tg: edges.get(id).tg})", edge_id)
         page.evaluate("(id) => window.tg.showEdge(id)", edge_id)
         details = page.text_content("#tg-details")
-        assert squash(edge["tg"]["fromName"]) in squash(edge["tip"]) and squash(edge["tg"]["fromName"]) in squash(details)
+        source = squash(edge["tg"]["fromName"])
+        assert source in squash(edge["tip"]) and source in squash(details)
         if payloads.sentence in edge["tg"]["evidence"]:
             assert squash(payloads.sentence) in squash(details)
     seen.assert_nothing_ran()

@@ -20,8 +20,10 @@ def test_fast_path_any_refused_word_anywhere_takes_the_full_check(text) -> None:
 
 
 def test_fast_path_is_taken_and_answers_as_rdflib_checks(oxigraph_store, rdflib_store, monkeypatch) -> None:
-    queries = [TG + f"SELECT (COUNT(?m) AS ?n) WHERE {{ ?m tg:measureNumber ?x FILTER(?x > {k}) }}" for k in (0, 40, 87)]
-    queries += [TG + "ASK { ?m tg:measureNumber 88 }", TG + "SELECT ?x WHERE { ?m tg:measureNumber ?x } ORDER BY ?x LIMIT 3"]
+    queries = [TG + f"SELECT (COUNT(?m) AS ?n) WHERE {{ ?m tg:measureNumber ?x FILTER(?x > {k}) }}"
+               for k in (0, 40, 87)]
+    queries += [TG + "ASK { ?m tg:measureNumber 88 }",
+                TG + "SELECT ?x WHERE { ?m tg:measureNumber ?x } ORDER BY ?x LIMIT 3"]
     checked: list[str] = []
     original = check._checked_algebra
     monkeypatch.setattr(runner, "_checked_algebra", lambda text: checked.append(text) or original(text))

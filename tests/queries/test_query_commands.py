@@ -39,7 +39,8 @@ def test_commands_query_named_with_param_as_csv(built) -> None:
 
 @pytest.mark.parametrize("store", ["rdflib", "oxigraph"])
 def test_commands_query_json_is_sparql_results(built, store: str) -> None:
-    result = run("query", "measures-by-status", "-p", "status=Ferdig", "-g", str(built), "--store", store, "--format", "json")
+    result = run("query", "measures-by-status", "-p", "status=Ferdig", "-g", str(built), "--store", store,
+                 "--format", "json")
     data = json.loads(result.stdout)
     assert data["head"]["vars"] == ["statusLabel", "measure", "ministries", "description"]
     assert {b["statusLabel"]["value"] for b in data["results"]["bindings"]} == {"Ferdig"}
@@ -55,7 +56,8 @@ def test_commands_query_table_and_markdown(built) -> None:
 
 
 def test_commands_query_sparql_and_file(built, tmp_path) -> None:
-    text = "PREFIX tg: <https://w3id.org/tiltaksgraf/ontology#>\nSELECT (COUNT(?m) AS ?n) WHERE { ?m tg:measureNumber ?x }"
+    text = ("PREFIX tg: <https://w3id.org/tiltaksgraf/ontology#>\n"
+            "SELECT (COUNT(?m) AS ?n) WHERE { ?m tg:measureNumber ?x }")
     inline = run("query", "--sparql", text, "-g", str(built), "--store", "oxigraph", "--format", "tsv")
     path = tmp_path / "count.rq"
     path.write_text(text, encoding="utf-8")
@@ -93,8 +95,9 @@ def test_commands_push_to_a_real_oxigraph_server(built, oxigraph_server: str) ->
     result = run("push", "--endpoint", oxigraph_server + "store", "--graph", str(built))
     assert result.exit_code == 0, result.stderr
     assert "pushed" in result.stderr and result.stdout == ""
-    remote = run("query", "partners-of", "-p", "agency=NKVTS", "--endpoint", oxigraph_server + "query", "--format", "csv")
-    local = run("query", "partners-of", "-p", "agency=NKVTS", "-g", str(built), "--store", "oxigraph", "--format", "csv")
+    partners = ("query", "partners-of", "-p", "agency=NKVTS", "--format", "csv")
+    remote = run(*partners, "--endpoint", oxigraph_server + "query")
+    local = run(*partners, "-g", str(built), "--store", "oxigraph")
     assert remote.stdout == local.stdout and "Folkehelseinstituttet" in local.stdout
 
 
