@@ -17,20 +17,21 @@ schema (``extract/schemas.UserGazetteerLine``), so the file feeds straight back 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tiltaksgraf.errors import ParseError
 from tiltaksgraf.extract.gazetteer import Knowledge
 from tiltaksgraf.extract.keys import clean_label
 from tiltaksgraf.extract.nlp import abbreviation_definitions, analyse_report, head_type_of_name
-from tiltaksgraf.extract.parse import parse_report
+from tiltaksgraf.extract.layouts import parse_document
 from tiltaksgraf.extract.read import read_report
 from tiltaksgraf.extract.resolve import resolve
 from tiltaksgraf.names import fold
-from tiltaksgraf.records import EntityType, MeasureRecord, Report, Segment, SourceDocument, Span
+from tiltaksgraf.records import EntityType, MeasureRecord, Report, Segment, SourceDocument, Span, measure_order
 
 _UPPER = "A-ZÆØÅÁÉ"
 _WORD = r"[\wæøåÆØÅáéÁÉ.’'-]"
@@ -58,7 +59,7 @@ class Candidate:
     name: str
     type: EntityType  # guessed: a person edits it before feeding the line back
     count: int
-    measures: tuple[int, ...]  # () when the text has no measures the parser knows
+    measures: tuple[str, ...]  # measure ids as numbered ("14", "2.1"); () when no layout fits the text
     sentence: str  # the first sentence it occurs in
     aliases: tuple[str, ...] = ()  # the abbreviation of "Full name (ABBR)"
     shape: str = "name"  # what made it a candidate: definition, abbreviation, title, law, document, name
@@ -75,22 +76,47 @@ class _Hit:
 
 
 def read_any_report(path: str | Path) -> tuple[Report, bool]:
-    """The report parsed by its layout, or — when no layout fits — as whole text with one
-    segment per non-empty line (measure 0). The flag says whether the layout was known."""
+    """The report parsed by the layout ``build`` would choose, or — when no layout fits — as whole
+    text with one segment per non-empty line (measure 0). The flag says whether a layout fitted."""
     source = read_report(path)
     try:
-        return parse_report(source), True
+        report = parse_document(source)
     except ParseError:
         return whole_text_report(source), False
+    # The opening and headings outside the measures name plans and propositions too; a glossary
+    # is read by the build already, and a heading in capitals is page furniture.
+    newlines = [m.start() for m in re.finditer("\n", source.text)]
+    glossary = {g.line for g in report.glossary}
+    outside = tuple(s for s in _line_segments(source.text, [m.span for m in report.measures])
+                    if bisect_left(newlines, s.start) + 1 not in glossary
+                    and not _shouting(source.text[s.start:s.end]))
+    if not outside:
+        return report, True
+    return replace(report, measures=(*report.measures, _pseudo_measure(source.text, outside))), True
 
 
 def whole_text_report(source: SourceDocument) -> Report:
     """Any text as a report of one pseudo-measure (number 0) whose segments are its lines."""
-    segments = tuple(Segment("report", m.start(), m.end()) for m in re.finditer(r"[^\r\n]*\S[^\r\n]*", source.text))
-    text = source.text
-    measure = MeasureRecord(number=0, ministries=(), status="", status_raw="", description="", report_text=text,
-                            sections=(), urls=(), span=Span(0, len(text)), line=1, segments=segments)
-    return Report(source, (), (measure,))
+    return Report(source, (), (_pseudo_measure(source.text, _line_segments(source.text, [])),))
+
+
+def _line_segments(text: str, leave_out: list[Span]) -> tuple[Segment, ...]:
+    """One segment per non-blank line of ``text`` outside the spans ``leave_out``."""
+    starts = sorted(s.start for s in leave_out)
+    ends = {s.start: s.end for s in leave_out}
+
+    def inside(offset: int) -> bool:
+        i = bisect_right(starts, offset) - 1
+        return i >= 0 and offset < ends[starts[i]]
+
+    return tuple(Segment("report", m.start(), m.end()) for m in re.finditer(r"[^\r\n]*\S[^\r\n]*", text)
+                 if not inside(m.start()))
+
+
+def _pseudo_measure(text: str, segments: tuple[Segment, ...]) -> MeasureRecord:
+    """Measure number 0, which no layout gives: text read line by line, with no measure to name."""
+    return MeasureRecord(number=0, ministries=(), status="", status_raw="", description="", report_text=text,
+                         sections=(), urls=(), span=Span(0, len(text)), line=1, segments=segments)
 
 
 def find_candidates(report: Report, knowledge: Knowledge) -> list[Candidate]:
@@ -99,8 +125,9 @@ def find_candidates(report: Report, knowledge: Knowledge) -> list[Candidate]:
     mentions, _entities, _ = resolve(report, analyses, knowledge, learned)
     known = {fold(a) for e in knowledge.gazetteer + learned for a in e.aliases}
     covered = sorted((m.start, m.end) for m in mentions)
+    ids = {m.number: m.measure_id or str(m.number) for m in report.measures if m.number}
     text = report.source.text
-    groups: dict[str, list[tuple[int, _Hit, str]]] = defaultdict(list)
+    groups: dict[str, list[tuple[str, _Hit, str]]] = defaultdict(list)
     known_abbreviations = {a for e in knowledge.gazetteer + learned for a in e.aliases if a.isupper()}
     definitions: dict[str, str] = {}
     for analysis in analyses:
@@ -115,18 +142,18 @@ def find_candidates(report: Report, knowledge: Knowledge) -> list[Candidate]:
             if fold(hit.name) in known or _is_covered(hit, covered) or \
                     (hit.shape == "abbreviation" and _shouting(sentence.of(text))):
                 continue
-            groups[fold(hit.name)].append((analysis.measure, hit, clean_label(sentence.of(text))))
+            groups[fold(hit.name)].append((ids.get(analysis.measure, ""), hit, clean_label(sentence.of(text))))
     out = [_candidate(items) for items in groups.values()]
     return sorted(out, key=lambda c: (-c.count, fold(c.name)))
 
 
-def _candidate(items: list[tuple[int, _Hit, str]]) -> Candidate:
+def _candidate(items: list[tuple[str, _Hit, str]]) -> Candidate:
     hits = [h for _, h, _ in items]
     # The fullest spelling names it; the shape and type of the most telling hit.
     rank = ("definition", "document", "law", "title", "name", "abbreviation")
     best = min(hits, key=lambda h: (rank.index(h.shape), -len(h.name)))
     aliases = tuple(dict.fromkeys(h.alias for h in hits if h.alias and h.alias != best.name))
-    measures = tuple(sorted({m for m, _, _ in items if m}))
+    measures = tuple(sorted({m for m, _, _ in items if m}, key=measure_order))
     return Candidate(best.name, best.type, len(items), measures, items[0][2], aliases, best.shape)
 
 
@@ -330,7 +357,7 @@ def candidates_in_files(paths: Sequence[str | Path], knowledge: Knowledge) -> tu
     for group in merged.values():
         first = group[0]
         out.append(Candidate(first.name, first.type, sum(c.count for c in group),
-                             tuple(sorted({m for c in group for m in c.measures})), first.sentence,
+                             tuple(sorted({m for c in group for m in c.measures}, key=measure_order)), first.sentence,
                              tuple(dict.fromkeys(a for c in group for a in c.aliases)), first.shape))
     return sorted(out, key=lambda c: (-c.count, fold(c.name))), whole_text
 
@@ -340,7 +367,8 @@ def knowledge_lines(candidates: Sequence[Candidate]) -> list[dict[str, object]]:
     file is read); the note keeps the evidence for the person editing it."""
     lines: list[dict[str, object]] = []
     for c in candidates:
-        where = f"measures {', '.join(map(str, c.measures))}" if c.measures else "the text"
+        where = (("measure " if len(c.measures) == 1 else "measures ") + ", ".join(c.measures)
+                 if c.measures else "the text")
         lines.append({"type": c.type, "name": c.name, "aliases": list(c.aliases),
                       "note": f"candidate ({c.shape}), {c.count}× in {where}: {c.sentence[:200]}"})
     return lines

@@ -7,6 +7,7 @@ lines of a knowledge file to edit and feed back with ``tiltaksgraf build --knowl
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -54,11 +55,15 @@ def candidates(
     else:
         text = "".join(f"{c.count:>4}  {c.type:<9}  {c.name}"
                        + (f" ({', '.join(c.aliases)})" if c.aliases else "")
-                       + (f"  [measures {', '.join(map(str, c.measures))}]" if c.measures else "")
-                       + f"\n      {c.sentence[:160]}\n" for c in found)
+                       + (f"  [{_measures(c.measures)}]" if c.measures else "")
+                       + f"\n      {textwrap.shorten(c.sentence, 110, placeholder=' …')}\n" for c in found)
     if out is None:
         typer.echo(text, nl=False)
         err.print(f"{len(found)} candidates", highlight=False)
     else:
         out.write_text(text, encoding="utf-8")
         err.print(f"wrote {out}: {len(found)} candidates", highlight=False)
+
+
+def _measures(ids: tuple[str, ...]) -> str:
+    return ("measure " if len(ids) == 1 else "measures ") + ", ".join(ids)

@@ -16,6 +16,7 @@ stays whole.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
 from enum import Enum
@@ -397,12 +398,15 @@ def _first_paragraph(lines: list[Line], body: list[Line]) -> list[Line]:
     return paragraph
 
 
-def consecutive_runs(kept: list[Line]) -> list[tuple[int, int]]:
-    """Group kept lines into runs of consecutive source lines: (start, end) per run."""
+def consecutive_runs(kept: list[Line], alone: Collection[int] = ()) -> list[tuple[int, int]]:
+    """Group kept lines into runs of consecutive source lines: (start, end) per run. A line whose
+    number is in ``alone`` (a labelled field's value, "Ansvarlig: Bufdir") is a run of its own:
+    the text after it is no continuation of its sentence."""
     runs: list[tuple[int, int]] = []
     previous: Line | None = None
     for ln in kept:
-        if previous is not None and ln.number == previous.number + 1:
+        if previous is not None and ln.number == previous.number + 1 \
+                and ln.number not in alone and previous.number not in alone:
             runs[-1] = (runs[-1][0], ln.end)
         else:
             runs.append((ln.start, ln.end))

@@ -9,6 +9,7 @@ triple built from these records can point back to its words: ``text[start:end]``
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from typing import ClassVar, Literal, NamedTuple, Union, cast
@@ -81,6 +82,12 @@ class Section:
     start: int
     end: int
     text: str
+
+
+def measure_order(measure_id: str) -> tuple[tuple[int, int | str], ...]:
+    """A sort key that puts measure ids in reading order: "2" < "10" < "29a" < "29b", "1.2" < "1.10"."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part)
+                 for part in re.findall(r"\d+|[^\d.\s]+", measure_id))
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ the development pages; the package and its tests never read them). ``NAMES`` is 
 reading each page lists as agencies, programmes, laws, reports and plans (people and places
 left out). A name is *found* when an extracted entity has it as a label or a mention covers its
 first occurrence; a missed name is *listed* when a candidate has it as its name or an alias
-(compared with ``names.fold``). Pages no layout fits are read as whole text, as ``candidates``
-reads them.
+(compared with ``names.fold``). Pages are read as ``candidates`` reads them: measures by their
+layout, the text outside them line by line (whole text where no layout fits).
 """
 
 from __future__ import annotations

@@ -107,6 +107,7 @@ def _fields(doc: SourceDocument, draft: Draft, body: list[Line]) -> Draft:
             if value is None:
                 continue
             ln = value
+            draft.field_values.add(ln.number)
         if label in _RESPONSIBLE:
             draft.ministries = ministries_from(ln.text)
             draft.ansvar_raw = ln.text.rstrip(".")

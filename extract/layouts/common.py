@@ -29,6 +29,7 @@ class Draft:
     ansvar_raw: str = ""
     status: tuple[StatusMatch, str] | None = None
     last: int = 0  # offset just after its last line
+    field_values: set[int] = field(default_factory=set)  # numbers of lines holding "Label: value"
 
 
 def text_is_cut(text: str) -> bool:
@@ -70,7 +71,7 @@ def measures_from(doc: SourceDocument, drafts: list[Draft]) -> tuple[MeasureReco
     for position, d in enumerate(drafts, start=1):
         description = [ln for ln in d.description if ln.text]
         report = [ln for ln in d.report if ln.text]
-        description_runs, report_runs = consecutive_runs(description), consecutive_runs(report)
+        description_runs, report_runs = consecutive_runs(description), consecutive_runs(report, d.field_values)
         segments = [Segment("description", s, e) for s, e in description_runs]
         segments += [Segment("report", s, e) for s, e in report_runs]
         end = max([d.head.end, d.last, *(e for _s, e in description_runs + report_runs)])

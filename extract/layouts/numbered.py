@@ -70,12 +70,14 @@ def _measure(doc: SourceDocument, head: Line, body: list[Line]) -> Draft:
         if (r := _RESPONSIBLE.match(ln.text)) or (r := _TRANSFERRED.match(ln.text)):
             draft.ministries = ministries_from(r["value"])
             draft.ansvar_raw = r["value"].strip().rstrip(".")
+            draft.field_values.add(ln.number)
         if (s := _STATUS_LABEL.match(ln.text)) and (s.end() == len(ln.text) or ln.text[s.end() - 1:s.end()] in ": "):
             after_label = True
             rest = ln.text[s.end():]
             if not rest:
                 continue
             ln = sub_line(ln, ln.start + s.end(), doc.text)
+            draft.field_values.add(ln.number)
         if after_label and draft.status is None:
             draft.status = status_in(ln.text)
             after_label = False

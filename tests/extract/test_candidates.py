@@ -16,7 +16,8 @@ from tiltaksgraf.pipeline import extract
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 
-# A page in no layout the parser knows: candidates reads it line by line.
+# A page of the "blocks" layout (``Tiltak N:`` and labelled fields): candidates reads it as build
+# does, so every name comes with its measure.
 PAGE = """Tiltak 3: Skogvern i kommunene
 Ansvarlig: Bufdir
 Skeiv Verden Norge (SVN) har på oppdrag fra Helsedirektoratet deltatt i «Skogdagene 2021».
@@ -27,6 +28,10 @@ Rapporten fra SVN ble lagt fram i 2021, og QQX deltok.
 """
 
 
+# The same names in prose no layout fits: read line by line, with no measure.
+PROSE = PAGE.split("\n", 2)[2]
+
+
 @pytest.fixture(scope="module")
 def page(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("page") / "skog.txt"
@@ -35,9 +40,16 @@ def page(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def prose(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("prose") / "skog-prosa.txt"
+    path.write_text(PROSE, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
 def found(page):
     candidates, whole_text = candidates_in_files([page], load_knowledge())
-    assert whole_text == [page]
+    assert whole_text == []
     return {c.name: c for c in candidates}
 
 
@@ -53,7 +65,14 @@ def found(page):
 def test_candidates_each_shape_with_a_guessed_type(found, name, typ, shape, count):
     c = found[name]
     assert (c.type, c.shape, c.count) == (typ, shape, count)
-    assert c.measures == () and name.split()[0] in c.sentence
+    assert c.measures == ("3",) and name.split()[0] in c.sentence
+
+
+def test_candidates_of_text_no_layout_fits_have_no_measure(prose):
+    candidates, whole_text = candidates_in_files([prose], load_knowledge())
+    assert whole_text == [prose]
+    assert {c.name for c in candidates} >= {"Skeiv Verden Norge", "Skeiv Skog", "QQX"}
+    assert all(c.measures == () for c in candidates)
 
 
 def test_candidates_definition_carries_its_abbreviation(found):
@@ -97,10 +116,10 @@ def test_candidates_jsonl_feeds_back_as_knowledge(page, tmp_path, capsys):
     assert "SVN" in entities["Skeiv Verden Norge"].alt_labels
 
 
-def test_candidates_cli_text_and_whole_text_notice(page, tmp_path, capsys):
+def test_candidates_cli_text_and_whole_text_notice(prose, tmp_path, capsys):
     folder = tmp_path / "plan"
     folder.mkdir()
-    shutil.copy(page, folder / "skog.txt")
+    shutil.copy(prose, folder / "skog.txt")
     (folder / "knowledge").mkdir()
     (folder / "knowledge" / "mine.jsonl").write_text('{"type": "Agency", "name": "Skeiv Skog"}\n', encoding="utf-8")
     assert main(["candidates", str(folder / "skog.txt"), "--top", "2"]) == 0
@@ -110,4 +129,18 @@ def test_candidates_cli_text_and_whole_text_notice(page, tmp_path, capsys):
     assert main(["candidates", str(folder / "skog.txt")]) == 0
     names = [line for line in capsys.readouterr().out.splitlines() if not line.startswith("      ")]
     assert len(names) == 6 and not any(line.endswith("Skeiv Skog") for line in names)  # knowledge/ is read
-    assert main(["candidates", str(page), "--format", "xml"]) == 2
+    assert main(["candidates", str(prose), "--format", "xml"]) == 2
+
+
+def test_candidates_read_the_opening_outside_the_measures(tmp_path):
+    # The plan's name stands in the page's opening, before any measure; a heading in capitals
+    # there is page furniture, not names.
+    path = tmp_path / "opening.txt"
+    path.write_text("Status for Handlingsplan mot skogbrann (2021–2024)\nNORSK SKOGVERN STATUS TABELL\n\n"
+                    "Tiltak 1: Skogvern\nAnsvarlig: Bufdir\nSkogforum Nord har deltatt.\n", encoding="utf-8")
+    report, known_layout = read_any_report(path)
+    assert known_layout and [m.measure_id for m in report.measures if m.number] == ["1"]
+    found = {e.pref_label: e.type for e in extract(report, load_knowledge()).entities}
+    assert found.get("Handlingsplan mot skogbrann (2021–2024)") == "Plan"
+    candidates, _ = candidates_in_files([path], load_knowledge())
+    assert [(c.name, c.measures) for c in candidates] == [("Skogforum Nord", ("1",))]

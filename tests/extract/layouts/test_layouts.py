@@ -181,3 +181,18 @@ def test_layouts_goal_numbering_restarts_per_goal(tmp_path):
         assert [m.measure_id for m in report.measures] == ids
         assert [m.status_class for m in report.measures] == ["Done", "NotStarted"]
         assert [m.ministries for m in report.measures] == [("DFD",), ("JD",)]
+
+
+@pytest.mark.parametrize("text", [
+    "Tiltak 3: Skogvern\nAnsvarlig: Bufdir\nSkeiv Verden Norge har deltatt i kurset.\n",
+    "1. Skogvern\nAnsvarlig: JD\nSkeiv Verden Norge har deltatt i kurset.\n",
+])
+def test_layouts_a_field_value_is_no_part_of_the_next_sentence(tmp_path, text):
+    # "Bufdir" followed on the next line by "Skeiv Verden Norge …" read as one run made the
+    # candidate "Bufdir Skeiv Verden Norge": a labelled value ends where its line ends.
+    path = tmp_path / "page.txt"
+    path.write_text(text, encoding="utf-8")
+    report = parse_document(read_report(path))
+    pieces = [report.source.text[s.start:s.end] for m in report.measures for s in m.segments]
+    assert any(p.startswith("Skeiv Verden Norge") for p in pieces), pieces
+    assert not any("\nSkeiv" in p for p in pieces), pieces
