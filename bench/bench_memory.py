@@ -42,10 +42,11 @@ def run(sizes_mb: list[int], views: bool = True) -> dict:
                          "seconds": measured.seconds, "ms_per_measure": 1000 * measured.seconds / measures,
                          "peak_rss": measured.peak_rss, "times_input": measured.peak_rss / input_bytes})
             report.unlink()
-            print(f"  {size} MB: {measures} measures, {measured.seconds:.1f} s, peak {measured.peak_rss / 2**20:.0f} MiB",
-                  file=sys.stderr)
+            print(f"  {size} MB: {measures} measures, {measured.seconds:.1f} s, "
+                  f"peak {measured.peak_rss / 2**20:.0f} MiB", file=sys.stderr)
     for previous, row in zip(rows, rows[1:]):
-        row["marginal_bytes_per_byte"] = (row["peak_rss"] - previous["peak_rss"]) / (row["input_bytes"] - previous["input_bytes"])
+        grown = row["peak_rss"] - previous["peak_rss"]
+        row["marginal_bytes_per_byte"] = grown / (row["input_bytes"] - previous["input_bytes"])
     largest = rows[-1]
     per_measure = [r["ms_per_measure"] for r in rows]
     verdicts = {
@@ -61,10 +62,12 @@ def table(result: dict) -> str:
     for r in result["rows"]:
         marginal = f"{r['marginal_bytes_per_byte']:.1f}" if "marginal_bytes_per_byte" in r else "—"
         lines.append(f"| {r['input_bytes'] / MB:.1f} MB | {r['measures']} | {r['seconds']:.1f} s | "
-                     f"{r['ms_per_measure']:.1f} ms | {r['peak_rss'] / 2**20:.0f} MiB | {r['times_input']:.1f}× | {marginal} |")
+                     f"{r['ms_per_measure']:.1f} ms | {r['peak_rss'] / 2**20:.0f} MiB | {r['times_input']:.1f}× | "
+                     f"{marginal} |")
     v = result["verdicts"]
     lines.append("")
-    lines.append(f"peak ≤ {TARGET_TIMES_INPUT}× the input at the largest size: {'yes' if v['under_20x_at_largest'] else 'NO'}; "
+    lines.append(f"peak ≤ {TARGET_TIMES_INPUT}× the input at the largest size: "
+                 f"{'yes' if v['under_20x_at_largest'] else 'NO'}; "
                  f"time per measure flat within {FLAT_WITHIN:.0%}: {'yes' if v['time_per_measure_flat'] else 'NO'}")
     return "\n".join(lines)
 

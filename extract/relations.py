@@ -36,6 +36,7 @@ from tiltaksgraf.records import (
 )
 
 _WINDOW = 90  # characters between a trigger and the name it points at
+_Group = tuple[tuple[str, ...], str, tuple[int, int]]  # (partner keys, rule id, (start, end) of the trigger)
 
 
 # --- per report ------------------------------------------------------------------------------------
@@ -226,7 +227,8 @@ def _keys(ctx: _Context, chain: list[Mention], *, types: tuple[str, ...] = ("Age
     """Entity keys of a chain, each once, without a generic name beside a specific one of its kind
     ("Helse Vest / RHF") or an organisation beside its own unit ("NOVA/OsloMet")."""
     keys = tuple(dict.fromkeys(m.entity_key for m in chain if ctx.types.get(m.entity_key) in types))
-    return tuple(k for k in keys if not any(ctx.parents.get(o) == k for o in keys) and not _generic_beside(ctx, k, keys, chain))
+    return tuple(k for k in keys
+                 if not any(ctx.parents.get(o) == k for o in keys) and not _generic_beside(ctx, k, keys, chain))
 
 
 def _generic_beside(ctx: _Context, key: str, keys: tuple[str, ...], chain: list[Mention]) -> bool:
@@ -242,7 +244,7 @@ def _collaborations(ctx: _Context, agencies: list[Mention], mentions: list[Menti
                     excluded: set[str | None]) -> list[Collaboration]:
     partnerish = [m for m in mentions if ctx.types.get(m.entity_key) in ("Agency", "Programme")]
     parallel = ctx.rules.matches("parallel", ctx.text)
-    groups: list[tuple[tuple[str, ...], str, tuple[int, int]]] = []  # partners, rule, where the trigger is
+    groups: list[_Group] = []  # partners, rule, where the trigger is
     for trig in ctx.rules.of("collaboration"):
         for hit in trig.regex.finditer(ctx.text):
             start, end = trig.span(hit)
@@ -256,7 +258,8 @@ def _collaborations(ctx: _Context, agencies: list[Mention], mentions: list[Menti
             subjects = tuple(k for k in subjects if k not in excluded and k not in objects)
             objects = tuple(k for k in objects if k not in excluded)
             if parallel and len(subjects) > 1 and objects:
-                groups += [((s, *objects), trig.id, (start, end)) for s in subjects]  # each with the others, not with each other
+                # each with the others, not with each other
+                groups += [((s, *objects), trig.id, (start, end)) for s in subjects]
             elif not (parallel and shape == "mutual"):
                 groups.append((tuple(dict.fromkeys(subjects + objects)), trig.id, (start, end)))
     if not groups and not parallel:
@@ -267,12 +270,13 @@ def _collaborations(ctx: _Context, agencies: list[Mention], mentions: list[Menti
     kept = _drop_contained(groups)
     out = []
     for partners, rule, (start, end) in kept:
-        clause = [m for m in mentions if _clause_start(ctx, start) <= ctx.at(m)[0] and ctx.at(m)[1] <= _clause_end(ctx, end)]
+        first, last = _clause_start(ctx, start), _clause_end(ctx, end)
+        clause = [m for m in mentions if first <= ctx.at(m)[0] and ctx.at(m)[1] <= last]
         out.append(Collaboration(ctx.measure, partners, ctx.evidence, rule, _concerns(ctx, clause, partners)))
     return out
 
 
-def _drop_contained(groups: list[tuple[tuple[str, ...], str, tuple[int, int]]]) -> list[tuple[tuple[str, ...], str, tuple[int, int]]]:
+def _drop_contained(groups: list[_Group]) -> list[_Group]:
     """One record per distinct party list: a list inside a larger one found by another trigger
     in the same sentence ("A, B og C deltok …, sammen med D") says nothing more."""
     kept = []
@@ -444,7 +448,8 @@ def _years_of(hit: re.Match[str], next_amount: int, years: list[tuple[int, int, 
 def _funder(ctx: _Context, hit: re.Match[str], agencies: list[Mention]) -> str | None:
     for a in agencies:
         start = ctx.at(a)[0]
-        if hit.end() <= start < min(hit.end() + _WINDOW, _clause_end(ctx, hit.end())) and ctx.rules.patterns["budget-owner"].search(ctx.text[hit.end():start]):
+        near = hit.end() <= start < min(hit.end() + _WINDOW, _clause_end(ctx, hit.end()))
+        if near and ctx.rules.patterns["budget-owner"].search(ctx.text[hit.end():start]):
             return a.entity_key  # "… kroner årlig fra KD", "… over KMDs budsjett"
     clause = _clause_start(ctx, hit.start())
     verb = ctx.rules.patterns["funder-verb"].search(ctx.text, clause, hit.start())

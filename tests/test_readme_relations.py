@@ -55,8 +55,9 @@ def test_readme_relation_example_is_in_the_readme(query):
 
 def test_readme_consultations_name_who_consulted_whom(store):
     rows = _rows(store, CONSULTED)
+    m25 = next(r for r in rows if r["measure"] == "25")
     assert {"measure": "25", "who": "Barne-, ungdoms- og familiedirektoratet",
-            "consulted": "Barne- og familiedepartementet"}.items() <= next(r for r in rows if r["measure"] == "25").items()
+            "consulted": "Barne- og familiedepartementet"}.items() <= m25.items()
     assert {r["consulted"] for r in rows if r["measure"] == "28"} == {"Helsedirektoratet", "Utdanningsdirektoratet"}
 
 
@@ -70,5 +71,6 @@ def test_readme_grants_keep_every_year_and_the_funder(store):
 
 def test_readme_passive_commissions_have_no_commissioner(store):
     rows = _rows(store, COMMISSIONED)
-    assert any(r["measure"] == "7" and r["commissioner"] is None and r["rule"] == "commission-fatt-i-oppdrag" for r in rows)
+    assert any(r["measure"] == "7" and r["commissioner"] is None and r["rule"] == "commission-fatt-i-oppdrag"
+               for r in rows)
     assert any(r["measure"] == "7" and r["commissioner"] == "Justis- og beredskapsdepartementet" for r in rows)

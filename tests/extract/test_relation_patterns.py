@@ -69,7 +69,8 @@ def test_patterns_m46_owner_and_m27_parallel_in_the_report(bundled_extraction):
 
 def test_patterns_parallel_subjects_each_work_with_the_partner(tmp_path):
     # m71: "NKVTS og RVTSene viderefører sine innsatser … i samarbeid med …": no NKVTS–RVTS pair
-    found = pairs(relations(tmp_path, "NKVTS og RVTSene viderefører sine innsatser i samarbeid med Bufdir.", Collaboration))
+    found = pairs(relations(tmp_path, "NKVTS og RVTSene viderefører sine innsatser i samarbeid med Bufdir.",
+                            Collaboration))
     assert found == {frozenset({"nkvts", "bufdir"}), frozenset({"rvts", "bufdir"})}
 
 
@@ -98,8 +99,8 @@ def test_patterns_m28_and_m25_consultations_in_the_report(bundled_extraction):
 # --- 3. grouping ------------------------------------------------------------------------------
 
 def test_patterns_two_between_clauses_are_two_records(tmp_path):
-    found = relations(tmp_path, "Det er etablert et samarbeid mellom Bufdir og Udir, og et samarbeid mellom Hdir og Bufdir.",
-                      Collaboration)
+    found = relations(tmp_path, "Det er etablert et samarbeid mellom Bufdir og Udir, "
+                                "og et samarbeid mellom Hdir og Bufdir.", Collaboration)
     assert pairs(found) == {frozenset({"bufdir", "udir"}), frozenset({"hdir", "bufdir"})}  # no invented Udir–Hdir
 
 
@@ -114,7 +115,8 @@ def test_patterns_network_after_the_trigger_is_a_partner_and_generic_rhf_is_drop
 def test_patterns_m71_in_the_report(bundled_extraction):
     found = pairs(_in(bundled_extraction, Collaboration, 71))
     assert frozenset({"nkvts", "rvts"}) not in found
-    assert {frozenset({"nkvts", "nasjonalt-klinisk-nettverk-ssa"}), frozenset({"rvts", "nasjonalt-klinisk-nettverk-ssa"}),
+    assert {frozenset({"nkvts", "nasjonalt-klinisk-nettverk-ssa"}),
+            frozenset({"rvts", "nasjonalt-klinisk-nettverk-ssa"}),
             frozenset({"helse-vest-rhf", "rhf"})} <= found
 
 
@@ -127,7 +129,8 @@ def test_patterns_glued_sentences_join_no_partners(tmp_path):
     glued = Span(reporting.sentences[0].start, reporting.sentences[1].end)
     analyses = [dataclasses.replace(a, sentences=[glued]) if a is reporting else a for a in analyses]
     mentions = [dataclasses.replace(m, sentence=glued) if glued.start <= m.start < glued.end else m for m in mentions]
-    found = [r for r in extract_relations(report, analyses, mentions, entities, knowledge) if isinstance(r, Collaboration)]
+    found = [r for r in extract_relations(report, analyses, mentions, entities, knowledge)
+             if isinstance(r, Collaboration)]
     assert [r.evidence.start for r in found] == [glued.start]  # it really read one glued sentence
     assert pairs(found) == {frozenset({"udir", "hdir"})}
 
@@ -150,7 +153,8 @@ def test_patterns_m67_m69_grants_in_the_report(bundled_extraction, measure):
 # --- 5. "A/B" contractors keep both sides ---------------------------------------------------------
 
 def test_patterns_slash_contractors_keep_both(tmp_path):
-    found = relations(tmp_path, "Nordlandsforskning/KUN fikk i oppdrag fra Bufdir å skrive en kunnskapsoversikt.", Commission)
+    found = relations(tmp_path, "Nordlandsforskning/KUN fikk i oppdrag fra Bufdir å skrive en kunnskapsoversikt.",
+                      Commission)
     assert {(r.contractor, r.commissioner) for r in found} == {("nordlandsforskning", "bufdir"), ("kun", "bufdir")}
 
 
@@ -166,7 +170,8 @@ def test_patterns_m5_m59_slash_contractors_in_the_report(bundled_extraction, mea
     ("I fjor har Udir fått i oppdrag å lage en veileder.", {"udir"}),
     ("Etter evalueringen har NKVTS fått i oppdrag å revidere nettressursen.", {"nkvts"}),
     ("Statsforvalterne har fått i oppdrag å følge opp kommunene.", {"statsforvalteren"}),
-    ("Det er lagt inn i RVTS'enes og statsforvalterens oppdrag å gjøre veilederen kjent.", {"rvts", "statsforvalteren"}),
+    ("Det er lagt inn i RVTS'enes og statsforvalterens oppdrag å gjøre veilederen kjent.",
+     {"rvts", "statsforvalteren"}),
 ])
 def test_patterns_passive_and_possessive_commissions(tmp_path, text, contractors):
     found = relations(tmp_path, text, Commission)
@@ -183,7 +188,8 @@ def test_patterns_m7_m28_m57_commissions_in_the_report(bundled_extraction):
 # --- 7. fundings: every year, the recipient, never the budget --------------------------------------
 
 @pytest.mark.parametrize("text, amount, years", [
-    ("I tråd med dette ble det i 2019, 2020 og 2021 bevilget om lag 3 mill. kroner til Dinutvei.no.", 3e6, (2019, 2020, 2021)),
+    ("I tråd med dette ble det i 2019, 2020 og 2021 bevilget om lag 3 mill. kroner til Dinutvei.no.",
+     3e6, (2019, 2020, 2021)),
     ("Tilskuddet er styrket med 7 mill. kroner både i 2017 og 2018.", 7e6, (2017, 2018)),
     ("I revidert nasjonalbudsjett 2020 ble det bevilget 5 mill. kroner til Dinutvei.no.", 5e6, (2020,)),
     ("Det ble bevilget 19 mill. kroner i 2019 til utbygging av et tilbud, og 38. mill. kroner i budsjettet for 2020.",
@@ -207,7 +213,8 @@ def test_patterns_funding_for_running_something_funds_it(tmp_path):
 
 
 def test_patterns_funding_recipient_named_before_the_sum(tmp_path):
-    [f] = relations(tmp_path, "Bevilgningen til ACT/FACT og FACT ung ble styrket med 95,5 millioner kroner i 2022.", Funding)
+    [f] = relations(tmp_path, "Bevilgningen til ACT/FACT og FACT ung ble styrket med 95,5 millioner kroner i 2022.",
+                    Funding)
     assert set(f.recipients) == {"act-team", "fact-team", "fact-ung"} and f.amount_nok == pytest.approx(95.5e6)
 
 
@@ -232,9 +239,12 @@ def test_patterns_parents_come_from_the_knowledge_given(tmp_path):
     dropped as NOVA's parent; given knowledge without that parent, both stay."""
     text = "NOVA/OsloMet har i samarbeid med Bufdir laget en rapport."
     report, analyses, mentions, entities, knowledge = _stages(tmp_path, text)
-    bundled = [r for r in extract_relations(report, analyses, mentions, entities, knowledge) if isinstance(r, Collaboration)]
-    orphans = dataclasses.replace(knowledge, gazetteer=tuple(dataclasses.replace(e, parent=None) for e in knowledge.gazetteer))
-    given = [r for r in extract_relations(report, analyses, mentions, entities, orphans) if isinstance(r, Collaboration)]
+    bundled = [r for r in extract_relations(report, analyses, mentions, entities, knowledge)
+               if isinstance(r, Collaboration)]
+    orphans = dataclasses.replace(knowledge, gazetteer=tuple(dataclasses.replace(e, parent=None)
+                                                             for e in knowledge.gazetteer))
+    given = [r for r in extract_relations(report, analyses, mentions, entities, orphans)
+             if isinstance(r, Collaboration)]
     assert set(bundled[0].partners) == {"nova", "bufdir"}
     assert set(given[0].partners) == {"nova", "oslomet", "bufdir"}
 
@@ -250,7 +260,8 @@ def _entities(tmp_path, text):
 @pytest.mark.parametrize("text, surface, key", [
     # a definite or prefixed form resolves to the node the gazetteer knows
     ("Rammeplanen for barnehagen er blitt tydeligere.", "Rammeplanen for barnehagen", "rammeplan-barnehage"),
-    ("Organisasjonen Stine Sofies Stiftelse holder kurs.", "Organisasjonen Stine Sofies Stiftelse", "stine-sofies-stiftelse"),
+    ("Organisasjonen Stine Sofies Stiftelse holder kurs.", "Organisasjonen Stine Sofies Stiftelse",
+     "stine-sofies-stiftelse"),
 ])
 def test_patterns_definite_and_prefixed_forms_resolve_to_known_nodes(tmp_path, text, surface, key):
     assert (surface, key) in [(s, e.key) for s, e in _entities(tmp_path, text)]
@@ -265,13 +276,14 @@ def test_patterns_titles_end_before_a_verb_or_a_change(tmp_path, text, bad_word)
 
 
 def test_patterns_deliverable_in_the_measures_own_words_is_no_entity(tmp_path):
-    text = "Politiet skal etablere retningslinjer for samarbeid med barnevernet, og arbeider med utvikling av strategi for avdekking av vold."
+    text = ("Politiet skal etablere retningslinjer for samarbeid med barnevernet, "
+            "og arbeider med utvikling av strategi for avdekking av vold.")
     assert not [e for _s, e in _entities(tmp_path, text) if e.type == "Plan"]
 
 
 def test_patterns_hyphen_broken_study_is_one_report(tmp_path):
-    [(surface, entity)] = [(s, e) for s, e in _entities(tmp_path, "Arbeidet belyses gjennom BarneVold- studien fra 2021.")
-                           if e.type == "Report"]
+    found = _entities(tmp_path, "Arbeidet belyses gjennom BarneVold- studien fra 2021.")
+    [(surface, entity)] = [(s, e) for s, e in found if e.type == "Report"]
     assert entity.pref_label == "BarneVold-studien"
 
 
@@ -287,5 +299,6 @@ def test_patterns_funding_recipient_of_one_sum_is_not_the_funder_of_the_next(tmp
 
 
 def test_patterns_funding_subject_strengthened_over_a_period(tmp_path):
-    [f] = relations(tmp_path, "Alternativ til Vold er styrket med om lag 39 mill. kroner i perioden 2017-2021.", Funding)
+    [f] = relations(tmp_path, "Alternativ til Vold er styrket med om lag 39 mill. kroner i perioden 2017-2021.",
+                    Funding)
     assert f.recipients == ("atv",) and f.years == (2017, 2018, 2019, 2020, 2021)
