@@ -8,10 +8,13 @@ candidates is the NLP stage's job.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import cast
 
 import spacy
 from spacy.language import Language
+from spacy.pipeline import SpanRuler
 from spacy.symbols import ORTH
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 from spacy.util import compile_infix_regex
 
@@ -74,10 +77,11 @@ _ABBREVIATIONS = ("Prop.", "Meld.", "Innst.", "Dok.", "kap.", "pkt.", "Ot.prp.",
 
 def blank_norwegian() -> Language:
     nlp = spacy.blank("nb")
-    infixes = list(nlp.Defaults.infixes) + list(_EXTRA_INFIXES)
-    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    infixes = list(nlp.Defaults.infixes or ()) + list(_EXTRA_INFIXES)
+    tokenizer = cast(Tokenizer, nlp.tokenizer)  # spaCy types it as any callable; blank() makes a Tokenizer
+    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     for abbreviation in _ABBREVIATIONS:
-        nlp.tokenizer.add_special_case(abbreviation, [{ORTH: abbreviation}])
+        tokenizer.add_special_case(abbreviation, [{ORTH: abbreviation}])
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("tg_number_period_boundaries")
     return nlp
@@ -94,8 +98,8 @@ def build_pipeline(knowledge: Knowledge, extra_entries: tuple[GazetteerEntry, ..
         ("patterns", {}, [{"label": p.label, "pattern": p.pattern, "id": p.id} for p in knowledge.patterns]),
     ]
     for name, config, patterns in rulers:
-        ruler = nlp.add_pipe("span_ruler", name=name,
-                             config={"spans_key": CANDIDATES, "validate": True, "overwrite": False, **config})
+        ruler = cast(SpanRuler, nlp.add_pipe(
+            "span_ruler", name=name, config={"spans_key": CANDIDATES, "validate": True, "overwrite": False, **config}))
         # Phrase patterns need only the tokenizer; by default the ruler runs them through every
         # component before it (the sentencizer, the other rulers), which tripled start-up time.
         with nlp.select_pipes(enable=[]):

@@ -14,7 +14,7 @@ labels) must be shared.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from functools import lru_cache
 
@@ -70,6 +70,10 @@ def entity_iri(key: str) -> URIRef:
     return mint_iri("entity", key)
 
 
+_Subject = ox.NamedNode | ox.BlankNode  # the build makes no quoted triples
+_Object = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
 class BuiltGraph:
     """The built knowledge graph as Oxigraph terms — cheap to make and to serialise — with
     rdflib views on demand (``dataset()``, ``union()``) for code that wants rdflib.
@@ -80,13 +84,13 @@ class BuiltGraph:
     build's memory on a large report.)"""
 
     def __init__(self) -> None:
-        self._groups: dict[tuple[ox.NamedNode, object], dict[tuple[object, object], None]] = {}
+        self._groups: dict[tuple[ox.NamedNode, _Subject], dict[tuple[ox.NamedNode, _Object], None]] = {}
         self._evidence: set[URIRef] = set()
 
     def graph(self, name: URIRef) -> "_GraphSink":
         return _GraphSink(self, _node(name))
 
-    def _add(self, graph: ox.NamedNode, s, p, o) -> None:
+    def _add(self, graph: ox.NamedNode, s: _Subject, p: ox.NamedNode, o: _Object) -> None:
         group = self._groups.get((graph, s))
         if group is None:
             group = self._groups[(graph, s)] = {}
@@ -110,7 +114,7 @@ class BuiltGraph:
 
     def iter_triples_sorted(self) -> Iterator[ox.Triple]:
         """Every distinct triple (a triple in several graphs once), grouped by subject IRI."""
-        graphs_of: dict[object, list[ox.NamedNode]] = {}
+        graphs_of: dict[_Subject, list[ox.NamedNode]] = {}
         for g, s in self._groups:
             graphs_of.setdefault(s, []).append(g)
         for s in sorted(graphs_of, key=lambda t: t.value):
@@ -295,11 +299,11 @@ def _add_source(g: _GraphSink, ex: Extraction) -> None:
         # The sentence is stored once, on its evidence node; the mention points to it (a copy on
         # every mention made one sentence naming n agencies cost n × its length).
         ev = _evidence_node(g, src, doc, mention.sentence.start, mention.sentence.end)
-        measure = measure_iri(meta.plan_key, ids.get(mention.measure, mention.measure))
+        measure_node = measure_iri(meta.plan_key, ids.get(mention.measure, mention.measure))
         entity = entity_iri(mention.entity_key)
-        g.add((measure, TG.mentions, entity))
+        g.add((measure_node, TG.mentions, entity))
         g.add((m, RDF.type, TG.Mention))
-        g.add((m, TG.measure, measure))
+        g.add((m, TG.measure, measure_node))
         g.add((m, TG.entity, entity))
         g.add((m, OA.hasBody, entity))
         g.add((m, OA.hasTarget, ev))
@@ -309,9 +313,9 @@ def _add_source(g: _GraphSink, ex: Extraction) -> None:
         g.add((m, TG.end, lit(mention.end)))
         g.add((m, TG.field, lit(mention.field)))
         g.add((m, TG.rule, lit(mention.rule_id)))
-    for entity in ex.entities:
-        e = entity_iri(entity.key)
-        for alt in entity.alt_labels:
+    for found in ex.entities:
+        e = entity_iri(found.key)
+        for alt in found.alt_labels:
             g.add((e, SKOS.altLabel, lit(alt, lang=meta.language)))
     types = {e.key: e.type for e in ex.entities}
     relation_stable = relation_keys(meta.plan_key, ex.relations)
@@ -360,9 +364,9 @@ def _add_measure(g: _GraphSink, ex: Extraction, measure: MeasureRecord, src: URI
         g.add((s, TG.start, lit(section.start)))
         g.add((s, TG.end, lit(section.end)))
         if section.ministry:
-            key = _section_ministry(mentions_at, measure, section.ministry, entities)
-            if key:
-                g.add((s, TG.ministry, entity_iri(key)))
+            ministry = _section_ministry(mentions_at, measure, section.ministry, entities)
+            if ministry:
+                g.add((s, TG.ministry, entity_iri(ministry)))
 
 
 def _section_ministry(mentions_at: dict[int, list[Mention]], measure: MeasureRecord, code: str,
@@ -415,7 +419,7 @@ def _evidence_node(g: _GraphSink, src: URIRef, doc: SourceDocument, start: int, 
 
 
 def _add_relation(g: _GraphSink, src: URIRef, doc: SourceDocument, plan_key: str, rel: Relation,
-                  types: dict[str, str], ids: dict[int, str], stable_key: str) -> None:
+                  types: Mapping[str, str], ids: dict[int, str], stable_key: str) -> None:
     """One relation node of its kind's class, with its measure, evidence sentence and rule, the
     parties in their roles, and the direct agency-to-agency links it implies."""
     ev = _add_evidence(g, src, doc, rel.evidence)

@@ -39,7 +39,7 @@ from tiltaksgraf.extract.layouts import parse_document
 from tiltaksgraf.extract.read import read_report
 from tiltaksgraf.extract.relations import extract_relations
 from tiltaksgraf.extract.resolve import resolve
-from tiltaksgraf.records import Extraction, Report
+from tiltaksgraf.records import Extraction, Report, Responsibility
 
 BUNDLED_REPORT_NAME = "opptrappingsplan-mot-vold-og-overgrep-2017-2021-status.txt"
 
@@ -61,7 +61,7 @@ def extract(report: Report, knowledge: Knowledge | None = None) -> Extraction:
         mentions=tuple(mentions),
         entities=tuple(entities),
         relations=tuple(relations),
-        responsible=tuple((n, tuple(keys)) for n, keys in sorted(responsible.items())),
+        responsible=tuple(Responsibility(n, tuple(keys)) for n, keys in sorted(responsible.items())),
     )
 
 
