@@ -66,6 +66,7 @@ def query(
     from tiltaksgraf.graph.stores import open_store
     from tiltaksgraf.queries.formats import CLI_FORMATS, format_result
     from tiltaksgraf.queries.runner import run_named_query, run_sparql
+    from tiltaksgraf.queries.text_results import short_names
 
     if sum(x is not None for x in (name, sparql, file)) != 1:
         raise UsageError("give exactly one of: a query NAME, --sparql TEXT or --file PATH",
@@ -79,8 +80,9 @@ def query(
     with open_store(endpoint or graph, store, location=location) as opened:
         result = run_named_query(opened, name, params) if name else run_sparql(opened, text or "")
         hint = _name_hint(opened, params.get("text", "")) if name == "entity-search" and not result.rows else None
+        short = short_names(opened) if fmt == "table" and result.graph is None and result.rows else {}
     if fmt == "table" and result.graph is None:
-        _print_table(result)
+        _print_table(result, short)
     else:
         typer.echo(format_result(result, fmt), nl=False)
     if hint:
@@ -195,12 +197,14 @@ def _read_query(path: Path) -> str:
         raise InputError(f"cannot read the query: {exc.strerror}", path=str(path)) from exc
 
 
-def _print_table(result) -> None:
+def _print_table(result, short: dict[str, str]) -> None:
+    """The result as a table that fits the terminal, names shortened as the views draw them
+    (``short``: full name → short name; the other formats keep the full names)."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    from tiltaksgraf.queries.text_results import display
+    from tiltaksgraf.queries.text_results import display, shortened
 
     # Fits the terminal; piped, a page of 160 columns (COLUMNS overrides) rather than one line per
     # row thousands of characters wide.
@@ -208,16 +212,22 @@ def _print_table(result) -> None:
     if result.kind == "ASK":
         console.print("true" if result.boolean else "false")
         return
+    def cell(term) -> str:  # the PDF's line breaks inside a sentence are no breaks to keep here
+        return shortened(" ".join(display(term).split()), short)
+
     shown = _table_columns(result)
     table = Table(show_lines=False, header_style="bold")
+    # A column is never narrower than its longest word, so words wrap whole — up to an equal share
+    # of the console (each column costs 3 characters of border and padding), so the table is
+    # never wider than the console and rich never crops a column away.
+    share = max(8, (console.width - 1) // max(len(shown), 1) - 3)
     for i in shown:
-        texts = [display(row[i]) for row in result.rows]
+        texts = [cell(row[i]) for row in result.rows]
         longest_word = max((len(w) for t in texts for w in t.split()), default=0)
-        # A column is never narrower than its longest word (up to 24): words wrap whole.
-        width = min(max(longest_word, len(result.vars[i])), 24)
+        width = min(max(longest_word, len(result.vars[i])), 24, share)
         table.add_column(result.vars[i], overflow="fold", min_width=width)
     for row in result.rows:
-        table.add_row(*(Text(display(row[i])) for i in shown))  # Text: no markup in data
+        table.add_row(*(Text(cell(row[i])) for i in shown))  # Text: no markup in data
     console.print(table)
     hidden = [result.vars[i] for i in range(len(result.vars)) if i not in shown]
     note = f"; left out, IRIs only: {', '.join(hidden)} (--format csv has them)" if hidden else ""

@@ -1,6 +1,8 @@
-"""Query results for people: Markdown tables and terms with the project's IRIs shortened.
+"""Query results for people: Markdown tables, terms with the project's IRIs shortened, and the
+short names people read (Bufdir, NKVTS) in place of full names.
 
-Input: a ``QueryResult`` or a term. Output: Markdown (``md``), ``display`` text (``id:entity/nkvts``).
+Input: a ``QueryResult``, a term, or a store. Output: Markdown (``md``), ``display`` text
+(``id:entity/nkvts``), ``short_names`` (full name → short name) and ``shortened`` cell text.
 """
 
 from __future__ import annotations
@@ -9,9 +11,11 @@ from __future__ import annotations
 from rdflib import URIRef
 from rdflib.term import Node
 
-from tiltaksgraf.queries.csv_results import _plain
-from tiltaksgraf.graph.stores import QueryResult
+from tiltaksgraf.graph.index import short_label
+from tiltaksgraf.graph.stores import QueryResult, Store
 from tiltaksgraf.ontology.terms import TG
+from tiltaksgraf.queries.csv_results import _plain
+
 
 def _results_markdown(result: QueryResult) -> str:
     if result.kind == "ASK":
@@ -38,3 +42,45 @@ def display(term: Node | None) -> str:
             if str(term).startswith(long):
                 return short + str(term)[len(long):]
     return _plain(term)
+
+
+_NAMES = """PREFIX tg: <https://w3id.org/tiltaksgraf/ontology#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?e ?name ?alt WHERE { ?e tg:entityKey ?key ; skos:prefLabel ?name . OPTIONAL { ?e skos:altLabel ?alt } }"""
+
+# Separators of the lists named queries aggregate (GROUP_CONCAT): each item is shortened alone.
+_LIST_SEPARATORS = (" | ", "; ", ", ")
+
+
+def short_names(store: Store) -> dict[str, str]:
+    """Each entity's full name → the short name drawn in the views (``graph.index.short_label``:
+    "Barne-, ungdoms- og familiedirektoratet" → "Bufdir"), for names that differ from it and that
+    only one entity has."""
+    names: dict[str, str] = {}
+    alts: dict[str, set[str]] = {}
+    for entity, name, alt in store.query(_NAMES).rows:
+        names[str(entity)] = str(name)
+        if alt is not None:
+            alts.setdefault(str(entity), set()).add(str(alt))
+    owners: dict[str, set[str]] = {}
+    for entity, name in names.items():
+        owners.setdefault(name, set()).add(entity)
+    out = {}
+    for name, entities in owners.items():
+        if len(entities) == 1:
+            short = short_label(name, sorted(alts.get(next(iter(entities)), ())))
+            if short != name and not short.endswith("…"):
+                out[name] = short
+    return out
+
+
+def shortened(text: str, short: dict[str, str]) -> str:
+    """``text`` with a full name that makes up the whole cell, or one item of a list, replaced by
+    its short name."""
+    if text in short:
+        return short[text]
+    for separator in _LIST_SEPARATORS:
+        items = text.split(separator)
+        if len(items) > 1 and any(item in short for item in items):
+            return separator.join(short.get(item, item) for item in items)
+    return text

@@ -3,6 +3,8 @@ trying the README and every command."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import shutil
 from pathlib import Path
@@ -63,6 +65,26 @@ def test_a_piped_table_is_a_page_wide_and_leaves_iri_columns_out(built) -> None:
     assert "left out, IRIs only: status" in result.stderr
     # words wrap whole: every word of the descriptions appears unbroken somewhere in the table
     assert "kvalitetsreformen" in result.stdout
+
+
+@pytest.mark.parametrize("columns", [80, 120, 200])
+def test_a_table_shows_short_names_fits_the_width_and_breaks_no_word(built, columns: int) -> None:
+    from clitools import runner
+    from tiltaksgraf.cli import app
+
+    argv = ["query", "partners-of", "-p", "agency=NKVTS", "-g", str(built)]
+    table = runner.invoke(app, argv, env={"COLUMNS": str(columns)}, catch_exceptions=False)
+    csv_rows = list(csv.DictReader(io.StringIO(run(*argv, "--format", "csv").stdout)))
+    assert table.exit_code == 0 and csv_rows
+    assert max(len(line) for line in table.stdout.splitlines()) <= columns
+    # the names people read in the table; CSV keeps the full names
+    assert {"FHI", "NOVA", "NTNU", "RVTS"} <= set(re.findall(r"\w+", table.stdout))
+    assert "Folkehelseinstituttet" not in table.stdout
+    assert "Folkehelseinstituttet" in {r["partnerLabel"] for r in csv_rows}
+    # every word of every sentence stands whole in some line of the table (none cut mid-word)
+    words = {w for r in csv_rows for w in r["sentence"].split() if len(w) <= 16}
+    shown = {w for line in table.stdout.splitlines() for w in re.findall(r"[^\s│|]+", line)}
+    assert words <= shown, sorted(words - shown)[:10]
 
 
 def test_build_keeps_what_viz_and_exports_wrote_and_no_views_keeps_the_standard_views(tmp_path: Path,
