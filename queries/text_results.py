@@ -58,14 +58,14 @@ def short_names(store: Store) -> dict[str, str]:
     only one entity has."""
     names: dict[str, str] = {}
     alts: dict[str, set[str]] = {}
-    for entity, name, alt in store.query(_NAMES).rows:
-        names[str(entity)] = str(name)
-        if alt is not None:
-            alts.setdefault(str(entity), set()).add(str(alt))
+    for entity_term, name_term, alt_term in store.query(_NAMES).rows:
+        names[str(entity_term)] = str(name_term)
+        if alt_term is not None:
+            alts.setdefault(str(entity_term), set()).add(str(alt_term))
     owners: dict[str, set[str]] = {}
     for entity, name in names.items():
         owners.setdefault(name, set()).add(entity)
-    out = {}
+    out: dict[str, str] = {}
     for name, entities in owners.items():
         if len(entities) == 1:
             short = short_label(name, sorted(alts.get(next(iter(entities)), ())))
