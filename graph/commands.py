@@ -28,6 +28,8 @@ def register(cli_app: typer.Typer) -> None:
 GraphDir = Annotated[Path, typer.Option("--graph", "-g", help="A build directory.")]
 PlanOption = Annotated[Optional[str], typer.Option(
     "--plan", help="Only this plan's measures (its key or title), in a graph of several plans.")]
+ViewLanguage = Annotated[str, typer.Option(
+    "--lang", help="The views' interface language: nb (Norwegian Bokmål, as the reports) or en.")]
 
 
 def _load(graph: Path, plan: str | None):
@@ -89,12 +91,15 @@ def viz(
         "--out", "-o", help="HTML file to write; default: VIEW[-NAME].html in the build directory.")] = None,
     radius: Annotated[int, typer.Option(min=1, max=4, help="Steps around the measure or entity to include.")] = 1,
     plan: PlanOption = None,
+    lang: ViewLanguage = "nb",
 ) -> None:
     """Write an interactive network view as one HTML file that works offline."""
-    from tiltaksgraf.graph.viz import check_view, default_view_path, write_view
+    from tiltaksgraf.graph.viz import check_language, check_view, default_view_path, write_view
 
     check_view(view, target)
-    path = write_view(_load(graph, plan), view, out or default_view_path(graph, view, target), target, radius=radius)
+    check_language(lang)
+    path = write_view(_load(graph, plan), view, out or default_view_path(graph, view, target), target, radius=radius,
+                      lang=lang)
     err.print(f"wrote {path}")
 
 
@@ -126,6 +131,7 @@ def screenshot(
     width: Annotated[int, typer.Option(min=400, help="Viewport width in pixels.")] = 1400,
     height: Annotated[int, typer.Option(min=300, help="Viewport height in pixels.")] = 900,
     chromium: Annotated[Optional[str], typer.Option(help="Chromium executable; default: chromium on PATH.")] = None,
+    lang: ViewLanguage = "nb",
 ) -> None:
     """Render a PNG of a network view with headless Chromium (for the README)."""
     from tiltaksgraf.graph.store import load_graph
@@ -133,7 +139,8 @@ def screenshot(
 
     # Not into docs/img by default: that picture is tracked, and a user's run should not change it.
     target = out if out is not None else Path(graph) / f"{view}.png"
-    path = render_screenshot(load_graph(graph), target, view=view, width=width, height=height, chromium=chromium)
+    path = render_screenshot(load_graph(graph), target, view=view, width=width, height=height, chromium=chromium,
+                             lang=lang)
     err.print(f"wrote {path} ({path.stat().st_size // 1024} KB)")
 
 

@@ -8,11 +8,13 @@ Content-Security-Policy forbids every request. Text from the report reaches the 
 JSON (escaped by ``|tojson``) and is put into the document with ``textContent`` (see
 ``assets/view.js``), so a label ``<script>`` shows as those characters.
 
-Views: ``collaboration``, ``programme NAME``, ``measure N``, ``entity NAME``, ``overview``.
+Views: ``collaboration``, ``programme NAME``, ``measure N``, ``entity NAME``, ``overview``. Their
+words are in Norwegian Bokmål by default and in English with ``lang="en"`` (``assets/view-text.json``).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import tempfile
 from collections import Counter
@@ -37,11 +39,13 @@ from tiltaksgraf.records import STATUSES
 
 __all__ = [
     "CHROMIUM_ARGS", "DEFAULT_VIEWS", "EXPORT_FORMATS", "EXPORT_NETWORKS", "STYLES", "VIEWS", "VIEWS_WITH_TARGET",
-    "Style", "View", "check_export", "check_view", "default_view_path", "export_network", "find_chromium",
+    "LANGUAGES", "Style", "View", "check_export", "check_language", "check_view", "default_view_path",
+    "export_network", "find_chromium",
     "project", "render_html", "render_screenshot", "screenshot", "write_default_views", "write_view",
 ]
 
 VIEWS = ("collaboration", "programme", "measure", "entity", "overview")
+LANGUAGES = ("nb", "en")  # the interface's; the data stays as the report wrote it
 VIEWS_WITH_TARGET = ("programme", "measure", "entity")
 DEFAULT_VIEWS = ("collaboration", "overview")
 
@@ -86,33 +90,46 @@ class View:
     centre: str | None = None
 
 
-def project(data: TripleSource, view: str, target: str | None = None, *, radius: int = 1) -> View:
-    """The network behind one view, with its heading. ``target`` is the programme or entity name,
-    or the measure number, for the views that need one."""
+def project(data: TripleSource, view: str, target: str | None = None, *, radius: int = 1, lang: str = "nb") -> View:
+    """The network behind one view, with its heading in ``lang``. ``target`` is the programme or
+    entity name, or the measure number, for the views that need one."""
     check_view(view, target)
+    check_language(lang)
     g = nw.as_graph(data)
+
+    def heading(G: nx.Graph, centre: str | None = None, **fill: object) -> View:
+        title, subtitle, weight_note = (part.format(**fill) for part in view_text(lang)["views"][view])
+        return View(G, title, subtitle, weight_note, centre)
+
     if view == "collaboration":
-        return View(nw.collaboration_network(g), "Collaboration between agencies",
-                    "agencies the report says work together (\u00abi samarbeid med\u00bb, \u00absammen med\u00bb …)",
-                    "number of measures they work together in")
+        return heading(nw.collaboration_network(g))
     if view == "overview":
-        return View(nw.overview_network(g), "All measures of the plan",
-                    "measures, their ministries, the entities their text names, cross-references",
-                    "number of mentions")
+        return heading(nw.overview_network(g))
     if view == "measure":
         number = _measure_number(str(target))
         G = nw.measure_neighbourhood(g, number, radius=radius)
-        return View(G, f"Measure {number}", "its ministries, the entities it names, the measures it refers to",
-                    "number of mentions", G.graph.get("centre"))
+        return heading(G, G.graph.get("centre"), number=number)
     if view == "programme":
         G = nw.programme_trace(g, str(target))
-        name = G.nodes[G.graph["centre"]]["name"]
-        return View(G, f"Programme: {name}", "the measures that name it and their agencies",
-                    "number of measures", G.graph["centre"])
+        return heading(G, G.graph["centre"], name=G.nodes[G.graph["centre"]]["name"])
     G = nw.neighbourhood(g, str(target), radius=radius)
     centre = G.graph.get("centre") or next(iter(G))
-    return View(G, f"Neighbourhood: {G.nodes[centre]['name']}",
-                f"everything within {radius} step{'s' if radius != 1 else ''} of it", "number of mentions", centre)
+    return heading(G, centre, name=G.nodes[centre]["name"], radius=radius)
+
+
+def check_language(lang: str) -> None:
+    if lang not in LANGUAGES:
+        raise UsageError(f"unknown interface language {lang!r}", hint=f"choose one of {', '.join(LANGUAGES)}")
+
+
+@lru_cache(maxsize=None)
+def view_text(lang: str) -> dict[str, dict]:
+    """The views' words in ``lang``: ``ui`` (the page and its script), ``kinds``, ``relations``
+    and ``views`` (headings); entity types are named as the ontology labels them."""
+    check_language(lang)
+    text = json.loads(_asset_text(_assets() / "view-text.json"))[lang]
+    types = {d.name: d.label_nb if lang == "nb" else d.label_en for d in ENTITY_TYPE_DEFS}
+    return {**text, "kinds": {**types, "Agency": types["Agency"], **text["kinds"]}}
 
 
 def check_view(view: str, target: str | None) -> None:
@@ -138,8 +155,9 @@ def _measure_number(text: str) -> int:
 # --- HTML ---------------------------------------------------------------------------------------------
 
 
-def render_html(view: View) -> str:
-    """The view as one self-contained HTML page."""
+def render_html(view: View, lang: str = "nb") -> str:
+    """The view as one self-contained HTML page, its interface in ``lang``."""
+    text = view_text(lang)
     Network = pyvis_network()
     from pyvis.edge import Edge
     from pyvis.node import Node
@@ -148,6 +166,9 @@ def render_html(view: View) -> str:
     net = Network(height="100%", width="100%", directed=G.is_directed(), heading=view.title, cdn_resources="in_line")
     degree = dict(G.degree())
     for n, attrs in G.nodes(data=True):
+        if attrs.get("type") == "Measure":  # "Tiltak 12" / "Measure 12"
+            attrs = {**attrs, "label": f"{text['ui']['measure']} {attrs.get('key', '')}".strip()}
+            attrs["name"] = attrs["label"]
         node = Node(n, **_vis_node(n, attrs, degree[n])).options  # add_node scans a list per node
         net.nodes.append(node)
         net.node_ids.append(n)
@@ -161,7 +182,9 @@ def render_html(view: View) -> str:
     net.path = "view.html"
     net.templateEnv.globals["tg"] = {
         "title": view.title, "subtitle": view.subtitle, "weight_note": view.weight_note,
-        "meta": _meta(view), "vis_js": _asset_text(_vis_files()[0]), "vis_css": _asset_text(_vis_files()[1]),
+        "lang": lang, "ui": text["ui"],
+        "meta": {**_meta(view), "text": {k: text[k] for k in ("ui", "kinds", "relations")}},
+        "vis_js": _asset_text(_vis_files()[0]), "vis_css": _asset_text(_vis_files()[1]),
         "view_js": _asset_text(_assets() / "view.js"), "view_css": _asset_text(_assets() / "view.css"),
     }
     return net.generate_html()
@@ -287,20 +310,21 @@ def _template_env() -> Environment:
     return env
 
 
-def write_view(data: TripleSource, view: str, out: str | Path, target: str | None = None, *, radius: int = 1) -> Path:
-    """Render one view into ``out`` (an .html file), atomically."""
+def write_view(data: TripleSource, view: str, out: str | Path, target: str | None = None, *, radius: int = 1,
+               lang: str = "nb") -> Path:
+    """Render one view into ``out`` (an .html file), atomically, its interface in ``lang``."""
     path = Path(out)
-    html = render_html(project(data, view, target, radius=radius))
+    html = render_html(project(data, view, target, radius=radius, lang=lang), lang)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, html)
     return path
 
 
-def write_default_views(data: TripleSource, out_dir: str | Path) -> list[Path]:
+def write_default_views(data: TripleSource, out_dir: str | Path, lang: str = "nb") -> list[Path]:
     """``collaboration.html`` and ``overview.html`` in ``out_dir`` (what ``tiltaksgraf build``
     writes); ``data`` may be the build's ``TripleIndex`` or ``BuiltGraph``, or an rdflib graph."""
     g = nw.as_graph(data)
-    return [write_view(g, view, Path(out_dir) / f"{view}.html") for view in DEFAULT_VIEWS]
+    return [write_view(g, view, Path(out_dir) / f"{view}.html", lang=lang) for view in DEFAULT_VIEWS]
 
 
 def default_view_path(graph_dir: str | Path, view: str, target: str | None = None) -> Path:
@@ -312,8 +336,8 @@ def default_view_path(graph_dir: str | Path, view: str, target: str | None = Non
 
 
 def render_screenshot(data: TripleSource, png: str | Path, *, view: str = "collaboration", target: str | None = None,
-                      width: int = 1400, height: int = 900, chromium: str | None = None) -> Path:
+                      width: int = 1400, height: int = 900, chromium: str | None = None, lang: str = "nb") -> Path:
     """A PNG of one view (by default the collaboration network, for the README)."""
     with tempfile.TemporaryDirectory(prefix="tiltaksgraf-shot-") as tmp:
-        page = write_view(data, view, Path(tmp) / "view.html", target)
+        page = write_view(data, view, Path(tmp) / "view.html", target, lang=lang)
         return screenshot(page, png, width=width, height=height, chromium=chromium)

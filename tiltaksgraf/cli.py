@@ -44,6 +44,7 @@ def build(
     out: Annotated[Path, typer.Option(
         "--out", "-o", help="Output directory (replaced only when the build succeeds).")] = Path("out"),
     views: Annotated[bool, typer.Option(help="Also write the HTML network views.")] = True,
+    lang: graph_commands.ViewLanguage = "nb",
     layout: Annotated[Optional[str], typer.Option(
         "--layout", help="Read every report as this layout (table, budget-table, blocks, numbered, tagged); "
                          "default: detected per report.")] = None,
@@ -59,6 +60,10 @@ def build(
 
     from tiltaksgraf.pipeline import build as run_build
 
+    if views:  # the views' module imports networkx: not for a build without them
+        from tiltaksgraf.graph.viz import check_language
+
+        check_language(lang)
     paths = list(reports or [])
 
     def note(message: str) -> None:
@@ -68,10 +73,11 @@ def build(
         with Progress(console=err, transient=True) as progress:
             task = progress.add_task("building", total=len(paths))
             result = run_build(paths, out, on_report=lambda p: progress.advance(task), on_note=note,
-                               write_views=views, layout=layout, knowledge=knowledge or [], corrections=corrections)
+                               write_views=views, layout=layout, knowledge=knowledge or [], corrections=corrections,
+                               views_lang=lang)
     else:
         result = run_build(paths, out, on_note=note, write_views=views, layout=layout, knowledge=knowledge or [],
-                           corrections=corrections)
+                           corrections=corrections, views_lang=lang)
     for warning in result.warnings:
         err.print(f"warning: {escape(warning)}")
     err.print(f"built {result.out_dir}/: {result.reports} report(s), {result.measures} measures, "

@@ -106,7 +106,7 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
           on_report: Callable[[Path], None] | None = None,
           on_note: Callable[[str], None] | None = None,
           write_views: bool = True, layout: str | None = None, knowledge: Sequence[str | Path] = (),
-          corrections: str | Path | None = None) -> BuildResult:
+          corrections: str | Path | None = None, views_lang: str = "nb") -> BuildResult:
     """Build the knowledge graph of ``reports`` into ``out_dir`` (replaced only on success), each
     report read with ``layout`` (None: the layout that fits), the bundled knowledge extended by the
     user's ``knowledge`` files and the build corrected by the ``corrections`` file (or the ones
@@ -148,7 +148,7 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
                     # the views need only their index: the records and quads go before they render
                     # (on a large report, that is the peak of the build)
                     del dataset, extractions
-                    _write_views(index, tmp)
+                    _write_views(index, tmp, views_lang)
                 _keep_what_others_wrote(out, tmp)
                 _swap_in(tmp, out)
             except BaseException:
@@ -386,11 +386,11 @@ def _view_index(built):
     return TripleIndex(built.iter_quads(), without=UNREAD_PREDICATES)
 
 
-def _write_views(index, out: Path) -> None:
-    """The HTML networks (collaboration, overview) beside the graph."""
+def _write_views(index, out: Path, lang: str) -> None:
+    """The HTML networks (collaboration, overview) beside the graph, their interface in ``lang``."""
     from tiltaksgraf.graph.viz import write_default_views
 
-    write_default_views(index, out)
+    write_default_views(index, out, lang)
 
 
 def _write_measures_json(path: Path, extractions: list[Extraction]) -> None:

@@ -28,6 +28,13 @@
   }
 
   var meta = readJSON("tg-meta");
+  // The interface's words (Norwegian by default, English with --lang en): assets/view-text.json.
+  var T = meta.text.ui;
+  function kindName(kind) { return meta.text.kinds[kind] || kind; }
+  function relationName(relation) { return meta.text.relations[relation] || relation; }
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_m, key) { return String(values[key]); });
+  }
   var rawNodes = readJSON("tg-nodes");
   var rawEdges = readJSON("tg-edges");
   var TIP_SENTENCES = 2;
@@ -49,17 +56,17 @@
 
   function measureText(numbers) {
     if (!numbers || !numbers.length) return "";
-    return (numbers.length === 1 ? "Measure " : "Measures ") + numbers.join(", ");
+    return (numbers.length === 1 ? T.measure : T.measures) + " " + numbers.join(", ");
   }
 
   function nodeTip(n) {
     var t = n.tg, box = el("div", "tg-tip");
     box.appendChild(el("strong", null, t.name));
-    var sub = t.type === "Agency" ? "Agency · " + t.kind : t.type;
+    var sub = t.type === "Agency" ? kindName("Agency") + " · " + kindName(t.kind) : kindName(t.type);
     if (t.status) sub += " · " + t.status;
     box.appendChild(el("div", "tg-sub", sub));
     if (t.type !== "Measure" && t.measures.length) box.appendChild(el("div", null, measureText(t.measures)));
-    if (t.ministries.length) box.appendChild(el("div", null, "Responsible: " + joinList(t.ministries)));
+    if (t.ministries.length) box.appendChild(el("div", null, T.responsible + ": " + joinList(t.ministries)));
     if (t.description) box.appendChild(el("div", null, clip(t.description)));
     var sentences = nodeEvidence[n.id] || [];
     sentences.slice(0, TIP_SENTENCES).forEach(function (s) { box.appendChild(el("q", null, clip(s))); });
@@ -72,9 +79,10 @@
   function edgeTip(e) {
     var t = e.tg, box = el("div", "tg-tip");
     box.appendChild(el("strong", null, t.fromName + " — " + t.toName));
-    box.appendChild(el("div", "tg-sub", joinList(t.relation) + " · weight " + t.weight));
+    box.appendChild(el("div", "tg-sub", joinList((t.relation || []).map(relationName)) + " · "
+                       + T.weight.toLowerCase() + " " + t.weight));
     if (t.measures.length) box.appendChild(el("div", null, measureText(t.measures)));
-    if (t.programmes.length) box.appendChild(el("div", null, "Concerns: " + joinList(t.programmes)));
+    if (t.programmes.length) box.appendChild(el("div", null, T.concerns + ": " + joinList(t.programmes)));
     t.evidence.slice(0, TIP_SENTENCES).forEach(function (s) { box.appendChild(el("q", null, clip(s))); });
     if (t.evidence.length > TIP_SENTENCES) {
       box.appendChild(el("div", "tg-sub", "… " + (t.evidence.length - TIP_SENTENCES) + " more sentences: click for all"));
@@ -120,8 +128,7 @@
   function updateCount() {
     var c = visibleCounts();
     var text = c.nodes === c.allNodes && c.edges === c.allEdges
-      ? c.allNodes + " nodes, " + c.allEdges + " edges"
-      : "showing " + c.nodes + " of " + c.allNodes + " nodes, " + c.edges + " of " + c.allEdges + " edges";
+      ? fill(T.count_all, c) : fill(T.count_some, c);
     document.getElementById("tg-count").textContent = text;
   }
   function applyFilter() {
@@ -145,7 +152,7 @@
     symbol.style.color = k.color;
     label.appendChild(box);
     label.appendChild(symbol);
-    label.appendChild(el("span", null, k.kind));
+    label.appendChild(el("span", null, kindName(k.kind)));
     label.appendChild(el("span", "tg-n", k.count));
     kindBox.appendChild(label);
   });
@@ -156,7 +163,7 @@
     var sample = el("span", "tg-line");
     sample.style.borderTop = "3px " + (r.dashed ? "dashed " : "solid ") + r.color;
     line.appendChild(sample);
-    line.appendChild(el("span", null, r.relation + (r.arrow ? " (arrow: from the referring measure)" : "")));
+    line.appendChild(el("span", null, relationName(r.relation) + (r.arrow ? " (" + T.arrow + ")" : "")));
     relationBox.appendChild(line);
   });
   relationBox.hidden = meta.relations.length === 0;
@@ -169,8 +176,8 @@
     select.addEventListener("change", function () { state[key] = select.value; applyFilter(); });
     return select;
   }
-  var ministrySelect = fillSelect("tg-ministry", "All ministries", meta.ministries, "ministry");
-  var statusSelect = fillSelect("tg-status", "All statuses", meta.statuses, "status");
+  var ministrySelect = fillSelect("tg-ministry", T.all_ministries, meta.ministries, "ministry");
+  var statusSelect = fillSelect("tg-status", T.all_statuses, meta.statuses, "status");
 
   document.getElementById("tg-reset").addEventListener("click", function () {
     kindBox.querySelectorAll("input").forEach(function (box) { box.checked = true; state.kinds[box.value] = true; });
@@ -209,7 +216,7 @@
   var details = document.getElementById("tg-details");
   function clearDetails() {
     while (details.firstChild) details.removeChild(details.firstChild);
-    details.appendChild(el("h2", null, "Details"));
+    details.appendChild(el("h2", null, T.details));
   }
   function row(dl, term, value) {
     if (value === undefined || value === null || value === "" || (Array.isArray(value) && !value.length)) return;
@@ -218,22 +225,22 @@
   }
   function sentences(list) {
     if (!list.length) return;
-    details.appendChild(el("h3", null, list.length === 1 ? "Sentence from the report" : list.length + " sentences from the report"));
+    details.appendChild(el("h3", null, list.length === 1 ? T.one_sentence : list.length + " " + T.sentences));
     list.forEach(function (s) { details.appendChild(el("blockquote", null, String(s).replace(/\s+/g, " ").trim())); });
   }
   function showNode(id) {
     var n = nodes.get(id), t = n.tg, dl = el("dl");
     clearDetails();
     details.appendChild(el("h3", "tg-name", t.name));
-    row(dl, "Type", t.type === "Agency" ? "Agency (" + t.kind + ")" : t.type);
-    row(dl, "Also called", t.altLabels);
-    row(dl, "Status", t.status);
-    row(dl, "Description", t.description);
-    row(dl, "Measures", t.type === "Measure" ? "" : t.measures);
-    row(dl, "Responsible ministries", t.ministries);
-    row(dl, "Links", network.getConnectedEdges(id).length);
+    row(dl, T.type, t.type === "Agency" ? kindName("Agency") + " (" + kindName(t.kind) + ")" : kindName(t.type));
+    row(dl, T.also_called, t.altLabels);
+    row(dl, T.status, t.status);
+    row(dl, T.description, t.description);
+    row(dl, T.measures, t.type === "Measure" ? "" : t.measures);
+    row(dl, T.responsible_ministries, t.ministries);
+    row(dl, T.links, network.getConnectedEdges(id).length);
     row(dl, "IRI", t.iri);
-    row(dl, "Key", t.key);  // what a corrections file names (reject-entity, merge, retype)
+    row(dl, T.key, t.key);  // what a corrections file names (reject-entity, merge, retype)
     details.appendChild(dl);
     sentences(nodeEvidence[id] || []);
   }
@@ -241,12 +248,12 @@
     var e = edges.get(id), t = e.tg, dl = el("dl");
     clearDetails();
     details.appendChild(el("h3", "tg-name", t.fromName + " — " + t.toName));
-    row(dl, "Relation", t.relation);
-    row(dl, "Weight", String(t.weight));
-    row(dl, "Measures", t.measures);
-    row(dl, "Concerns", t.programmes);
-    row(dl, "Responsible ministries", t.ministries);
-    row(dl, "Keys", t.keys);  // the relations' stable keys, for reject-relation
+    row(dl, T.relation, (t.relation || []).map(relationName));
+    row(dl, T.weight, String(t.weight));
+    row(dl, T.measures, t.measures);
+    row(dl, T.concerns, t.programmes);
+    row(dl, T.responsible_ministries, t.ministries);
+    row(dl, T.keys, t.keys);  // the relations' stable keys, for reject-relation
     details.appendChild(dl);
     sentences(t.evidence || []);
   }

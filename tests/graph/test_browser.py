@@ -85,7 +85,8 @@ def _drawn(page) -> dict[str, int]:
 def _hover_and_click(seen: Visit, G: nx.Graph, node_id: str) -> tuple[str, str]:
     page = seen.page
     point = point_of(page, node_id)
-    name = G.nodes[point["at"]]["name"]
+    at = G.nodes[point["at"]]
+    name = f"Tiltak {at['key']}" if at["type"] == "Measure" else at["name"]  # the views' words are Norwegian
     page.mouse.move(point["x"] - 5, point["y"] - 5)
     page.mouse.move(point["x"], point["y"], steps=3)
     page.wait_for_selector("div.vis-tooltip", state="visible", timeout=5000)
@@ -106,7 +107,7 @@ def test_browser_view_draws_the_projection_offline(visit, pages, kg, tmp_path, v
     assert drawn["edges"] == drawn["edgeIndices"] == G.number_of_edges()
     hub = max(G, key=lambda n: (G.degree(n), n))
     tooltip, details = _hover_and_click(seen, G, hub)
-    assert "sentence" in details
+    assert "fra rapporten" in details  # "Setning fra rapporten", "3 setninger fra rapporten"
     shot = tmp_path / f"{view}.png"
     seen.page.screenshot(path=str(shot))
     assert shot.stat().st_size > 10_000
@@ -157,7 +158,7 @@ def test_browser_shows_html_in_labels_as_text(visit, tiny, evil, tmp_path):
     assert " ".join(evil.sentence.split()) in details
     assert page.evaluate("() => document.querySelectorAll('#tg-panel img, #tg-panel b, #tg-panel script').length") == 0
     assert page.evaluate("() => window.__pwned === undefined")
-    assert page.title().startswith("Collaboration")
+    assert page.title().startswith("Samarbeid")
     assert seen.dialogs == [] and seen.console_errors == [] and seen.outside_requests() == []
 
 
@@ -212,3 +213,47 @@ def test_views_draw_links_only_in_legend_colours_and_name_measures(kg):
         assert {colours["color"], colours["highlight"], colours["hover"]} <= legend
     labels = [a["label"] for _n, a in G.nodes(data=True) if a["type"] == "Measure"]
     assert labels and all(label.startswith("Tiltak ") for label in labels)
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_browser_views_speak_norwegian_by_default_and_english_on_request(visit, kg, tmp_path, lang):
+    # Issue 17: the views' interface was in English while the data is Norwegian.
+    import json
+
+    path = viz.write_view(kg, "overview", tmp_path / f"overview-{lang}.html", lang=lang)
+    seen = visit(path)
+    page = seen.page
+    G = nw.overview_network(kg)
+    page.evaluate("(id) => window.tg.showNode(id)", max(G, key=lambda n: (G.degree(n), n)))
+    page.evaluate("() => window.tg.showEdge(edges.getIds()[0])")
+    page.evaluate("(id) => window.tg.showNode(id)", max(G, key=lambda n: (G.degree(n), n)))
+    # the page's own words, not the data's ("Alle departementer" is also an agency's name)
+    shown = "\n".join(page.eval_on_selector_all(
+        "#tg-panel h2, #tg-panel h3:not(.tg-name), #tg-panel dt, #tg-panel legend, #tg-panel label, "
+        "#tg-panel button, #tg-panel option[value=''], #tg-count, #tg-panel .tg-note, #tg-panel .tg-hint",
+        "els => els.map(e => e.classList.contains('tg-select') ? e.firstChild.textContent : e.textContent)"))
+    texts = json.loads((Path(viz.__file__).parent / "assets" / "view-text.json").read_text("utf-8"))
+    own, other = texts[lang]["ui"], texts["en" if lang == "nb" else "nb"]["ui"]
+    assert page.evaluate("() => document.documentElement.lang") == lang
+    for key in ("legend", "show_all", "details", "all_ministries", "all_statuses"):
+        assert own[key] in shown, key
+    # none of the other language's words where the two differ (the page's own text, not the data)
+    leaks = [other[k] for k in other if other[k] != own[k] and len(other[k]) > 6 and other[k] in shown]
+    assert leaks == []
+    kinds = page.eval_on_selector_all("#tg-kinds .tg-kind span:nth-child(3)", "s => s.map(x => x.textContent)")
+    names = viz.view_text(lang)["kinds"]
+    assert kinds and set(kinds) <= set(names.values())
+    counted = page.text_content("#tg-count")
+    assert ("noder" in counted) == (lang == "nb") and ("nodes" in counted) == (lang == "en")
+    assert page.title().startswith("Alle tiltakene" if lang == "nb" else "All measures")
+    assert seen.console_errors == [] and seen.outside_requests() == []
+
+
+def test_views_language_is_checked_on_the_command_line(built, tmp_path):
+    from tiltaksgraf.cli import main
+
+    view = ["viz", "collaboration", "-g", str(built), "--out"]
+    assert main([*view, str(tmp_path / "de.html"), "--lang", "de"]) == 2 and not (tmp_path / "de.html").exists()
+    assert main([*view, str(tmp_path / "en.html"), "--lang", "en"]) == 0
+    assert '<html lang="en">' in (tmp_path / "en.html").read_text("utf-8")
+    assert main(["build", "--out", str(tmp_path / "out"), "--lang", "de"]) == 2 and not (tmp_path / "out").exists()

@@ -155,3 +155,12 @@ def test_viz_export_rejects_unknown_format_and_network(kg, tmp_path):
         viz.export_network(kg, "pdf", tmp_path)
     with pytest.raises(UsageError, match="unknown network"):
         viz.export_network(kg, "csv", tmp_path, network="everything")
+
+
+@pytest.mark.parametrize("lang", viz.LANGUAGES)
+def test_views_name_every_kind_relation_and_view_in_each_language(lang):
+    text = viz.view_text(lang)
+    assert set(viz.STYLES) | {"Agency", "Entity"} <= set(text["kinds"])
+    assert set(viz.RELATION_STYLES) <= set(text["relations"])
+    assert set(viz.VIEWS) == set(text["views"]) and all(len(v) == 3 for v in text["views"].values())
+    assert set(text["ui"]) == set(viz.view_text("en")["ui"])
