@@ -185,8 +185,8 @@ def _term(t):
 def lit(value, *, lang: str | None = None, datatype: URIRef | None = None) -> ox.Literal:
     """A literal, typed as rdflib would type the Python value (int → xsd:integer, Decimal →
     xsd:decimal), made directly as an Oxigraph term."""
-    if isinstance(value, bool):
-        raise TypeError("no booleans in this graph")
+    if isinstance(value, bool):  # before int: a bool is an int to Python
+        return ox.Literal("true" if value else "false", datatype=_node(str(XSD.boolean)))
     if isinstance(value, int):
         return ox.Literal(str(value), datatype=_XSD_INTEGER)
     if isinstance(value, Decimal):
@@ -353,6 +353,8 @@ def _add_measure(g: _GraphSink, ex: Extraction, measure: MeasureRecord, src: URI
         g.add((assessment, TG.status, status_concept(measure.status)))
         g.add((assessment, TG.statusRaw, lit(measure.status_raw)))
     g.add((assessment, TG.reportedIn, src))
+    if measure.truncated:  # the page ends inside it: what it reports is incomplete
+        g.add((assessment, TG.truncated, lit(True)))
     g.add((assessment, TG.reportText, lit(measure.report_text, lang=lang)))
     if doc.metadata.date:
         g.add((assessment, DCTERMS.date, lit(doc.metadata.date)))

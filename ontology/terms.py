@@ -137,6 +137,7 @@ class TG(DefinedNamespace):
     measureNumber: URIRef  # xsd:integer ≥ 1
     reportText: URIRef  # rdf:langString, the whole reporting text
     statusRaw: URIRef  # xsd:string, the status as written
+    truncated: URIRef  # xsd:boolean on a status assessment: its text ends inside the measure
     footnoteUrl: URIRef  # xsd:anyURI
     surfaceForm: URIRef  # xsd:string, == source text[start:end]
     start: URIRef  # xsd:integer, character offset into the source text as read

@@ -21,6 +21,7 @@ from tiltaksgraf.errors import ParameterError, QueryError
 from tiltaksgraf.names import Candidate, Match, NameIndex, NoMatch, find_entity
 from tiltaksgraf.graph.stores import Store
 from tiltaksgraf.ontology.terms import TG
+from tiltaksgraf.records import measure_order
 
 # --- parameters --------------------------------------------------------------------------------
 
@@ -76,6 +77,18 @@ def _check_measure_number(store: Store, number: int) -> None:
     if number not in numbers:
         span = f"{numbers[0]}–{numbers[-1]}" if numbers else "none"
         raise QueryError(f"measure: no measure number {number} in the graph", hint=f"measures present: {span}")
+
+
+def _check_measure_id(store: Store, measure_id: str) -> None:
+    """A measure id the graph has ("5", "29a", "2.1"), or an error listing the ids it has."""
+    ids = store.cache.get("measure-ids")
+    if ids is None:
+        rows = store.query(f"PREFIX tg: <{TG._NS}> SELECT DISTINCT ?id WHERE {{ ?m tg:measureId ?id }}").rows
+        ids = store.cache["measure-ids"] = sorted({str(i) for (i,) in rows if i is not None}, key=measure_order)
+    if measure_id not in ids:
+        shown = ", ".join(ids[:3] + ["…"] + ids[-2:]) if len(ids) > 6 else ", ".join(ids) or "none"
+        raise QueryError(f"measure: no measure {measure_id!r} in the graph",
+                         hint=f"measures present ({len(ids)}): {shown}")
 
 
 def find_in_store(store: Store, text: str, *, types: tuple[str, ...] | None = None) -> Match | NoMatch:
@@ -136,6 +149,12 @@ def _term_for(store: Store, query: NamedQuery, param: Param, value: Any) -> Node
             _check_measure_number(store, int(number))
         return number
     if param.type == "text":
+        if param.name == "measure":
+            measure_id = str(value).strip()
+            if not re.fullmatch(r"\d+([a-z]|\.\d+)?", measure_id):
+                raise ParameterError(f"measure must be a measure id as numbered (5, 29a, 2.1), not {value!r}")
+            _check_measure_id(store, measure_id)
+            return Literal(measure_id)
         return Literal(str(value))
     allowed = tuple(_TYPE_NAMES[t] for t in PARAM_TYPES[param.type] or ())
     found = find_entity(_label_index(store), str(value), types=allowed)

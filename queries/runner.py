@@ -10,7 +10,6 @@ SPARQL leaves the order inside a group open, so every store gives the same rows.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import replace
 from functools import lru_cache
@@ -27,6 +26,7 @@ from tiltaksgraf.errors import QueryError
 from tiltaksgraf.names import fold
 from tiltaksgraf.graph.stores import EngineSyntaxError, QueryResult, Store
 from tiltaksgraf.ontology.terms import TG
+from tiltaksgraf.records import measure_order
 
 def run_sparql(store: Store, text: str, *, max_rows: int | None = None,
                deadline: float | None = None) -> QueryResult:
@@ -147,7 +147,7 @@ def _sorted_list(value: str, separator: str, numeric: bool) -> Literal | None:
     if not items:
         return None
     if numeric:
-        ordered = sorted(items, key=lambda x: (float(x) if re.fullmatch(r"-?\d+(\.\d+)?", x) else float("inf"), x))
+        ordered = sorted(items, key=lambda x: (measure_order(x), x))  # "2" < "10" < "29a" < "29b"
     else:
         ordered = sorted(items, key=lambda x: (fold(x), x))
     return Literal(separator.join(ordered))

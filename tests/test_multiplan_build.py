@@ -224,3 +224,37 @@ def test_views_show_measures_numbered_29a_and_2_1(plans):
     labels = {d["label"] for _n, d in G.nodes(data=True) if d.get("type") == "Measure"}
     assert {f"Tiltak {i}" for i in ("29a", "29b", "1.1", "4c", "88")} <= labels
     assert sum(1 for _n, d in G.nodes(data=True) if d.get("type") == "Measure") == 125
+
+
+def test_listing_queries_give_every_plans_measures_by_id(plans):
+    # Issue 15: the older named queries joined on tg:measureNumber, which only plain numbers
+    # have, and so left out "29a", "4b", "1.1"; and grouped by that number across plans.
+    from tiltaksgraf.api import run_query
+    from tiltaksgraf.graph.stores import open_store
+
+    out, store = plans
+    opened = open_store(out, "oxigraph")
+    with_status = _rows(store, "SELECT DISTINCT ?m ?s WHERE { ?m a tg:Measure ; tg:measureId ?id ; tg:status ?s }")
+    listed = run_query(opened, "measures-by-status")
+    assert len(listed) == len(with_status)
+    ids = {str(r["measure"]) for r in listed}
+    assert {"1.1", "4a", "4b", "29a"} <= ids
+    assert {str(r["measure"]) for r in run_query(opened, "measures-by-ministry")} >= {"1.1", "29a"}
+    bufdir = [str(r["measure"]) for r in run_query(opened, "trace-entity", entity="Bufdir")]
+    assert {"1a", "4a", "29a"} <= set(bufdir) and bufdir.index("4a") < bufdir.index("29a")
+    # measure 1 of each plan is its own measure: one row per plan that names a law in it
+    ones = _rows(store, "SELECT DISTINCT ?m WHERE { ?x tg:entity ?law ; tg:measure ?m . ?law a tg:Law . "
+                        "?m tg:measureId '1' }")
+    assert len(run_query(opened, "laws-by-measure", measure="1")) >= len(ones)
+
+
+def test_a_page_cut_inside_its_last_measure_says_so_in_the_graph(plans):
+    # Issue 15: tg:truncated was only in measures.json; the graph said nothing of it.
+    out, store = plans
+    sources = json.loads((out / "measures.json").read_text(encoding="utf-8"))["sources"]
+    cut = {(s["name"], m["measure_id"]) for s in sources for m in s["measures"] if m.get("truncated")}
+    flagged = _rows(store, "SELECT ?file ?id ?t WHERE { ?a tg:truncated ?t ; tg:measure/tg:measureId ?id ; "
+                           "tg:reportedIn/tg:fileName ?file }")
+    assert {(f, i) for f, i, _t in flagged} == cut and len(cut) == 11  # each page's last measure
+    assert {t for _f, _i, t in flagged} == {"true"}
+    assert not any(f.startswith("opptrappingsplan") for f, _i, _t in flagged)  # the whole report is whole

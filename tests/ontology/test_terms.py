@@ -87,7 +87,7 @@ OBJECT_PROPERTIES = {
 }
 
 DATATYPE_PROPERTIES = {
-    "measureNumber": XSD.integer, "reportText": RDF.langString, "statusRaw": XSD.string,
+    "measureNumber": XSD.integer, "reportText": RDF.langString, "statusRaw": XSD.string, "truncated": XSD.boolean,
     "footnoteUrl": XSD.anyURI, "surfaceForm": XSD.string, "start": XSD.integer,
     "end": XSD.integer, "sentence": XSD.string, "field": XSD.string, "rule": XSD.string,
     "sha256": XSD.string, "fileName": XSD.string, "encoding": XSD.string,

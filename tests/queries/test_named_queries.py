@@ -10,9 +10,11 @@ import pytest
 
 from querytest_support import CASES
 from tiltaksgraf.api import run_query
+from tiltaksgraf.errors import QueryError
 from tiltaksgraf.queries.formats import python_rows
 from tiltaksgraf.queries.rq import load_named_queries
 from tiltaksgraf.queries.runner import run_named_query
+from tiltaksgraf.records import measure_order
 
 NKVTS = "https://w3id.org/tiltaksgraf/id/entity/nkvts"
 
@@ -105,6 +107,7 @@ def test_named_queries_trace_programme_years_are_whole_numbers() -> None:
     g.add((programme, RDF.type, TG.Programme))
     g.add((programme, SKOS.prefLabel, Literal("Piloten", lang="nb")))
     g.add((measure, TG.measureNumber, Literal(7)))
+    g.add((measure, TG.measureId, Literal("7")))
     g.add((measure, TG.mentions, programme))
     g.add((mention, TG.entity, programme))
     g.add((mention, TG.measure, measure))
@@ -168,13 +171,13 @@ def test_named_queries_status_per_ministry(ask) -> None:
 
 def test_named_queries_laws_by_measure(ask) -> None:
     # "5. BFD Utrede endringer i krisesenterloven med sikte på å klargjøre kommunenes ansvar …"
-    rows = ask("laws-by-measure", measure=5)
+    rows = ask("laws-by-measure", measure="5")
     assert any("krisesenterlov" in r["lawLabel"].lower() for r in rows)
     assert all(r["mentions"] >= 1 for r in rows)
     everything = ask("laws-by-measure")
-    numbers = [r["measure"] for r in everything]
-    assert numbers == sorted(numbers)
-    assert [r for r in everything if r["measure"] == 5] == [{"measure": 5, **r} for r in rows]
+    ids = [r["measure"] for r in everything]
+    assert ids == sorted(ids, key=measure_order)  # ids as numbered, in reading order ("3" before "14")
+    assert [r for r in everything if r["measure"] == "5"] == [{"measure": "5", **r} for r in rows]
 
 
 def test_named_queries_laws_by_measure_without_laws_is_empty(ask) -> None:
@@ -211,9 +214,9 @@ def test_named_queries_commissioned_by_bufdir(ask) -> None:
 def test_named_queries_related_measures_both_ways(ask) -> None:
     # "Viser til tiltak 5. Nordlandsforskning/KUN fikk i oppdrag fra Bufdir …" (reporting on 59)
     to_five = ask("related-measures", measure=5)
-    assert {(r["direction"], r["related"]) for r in to_five} >= {("referred to by", 59)}
-    from_59 = ask("related-measures", measure=59)
-    row = next(r for r in from_59 if r["related"] == 5)
+    assert {(r["direction"], r["related"]) for r in to_five} >= {("referred to by", "59")}
+    from_59 = ask("related-measures", measure="59")
+    row = next(r for r in from_59 if r["related"] == "5")
     assert row["direction"] == "refers to" and "tiltak 5" in row["sentence"]
     assert row["status"] == "Påbegynt" and "krisesenterloven" in row["description"]
 
@@ -221,7 +224,7 @@ def test_named_queries_related_measures_both_ways(ask) -> None:
 def test_named_queries_related_measures_needs_a_number(ask) -> None:
     from tiltaksgraf.errors import QueryError
 
-    with pytest.raises(QueryError, match="whole number"):
+    with pytest.raises(QueryError, match="measure id as numbered"):
         ask("related-measures", measure="fem")
     with pytest.raises(QueryError, match="needs the parameter measure"):
         ask("related-measures")
@@ -234,7 +237,8 @@ def test_named_queries_status_history_one_report(ask) -> None:
     three = ask("status-history", measure="3")
     assert [(r["status"], r["statusClass"], r["statusRaw"]) for r in three] == [("Ferdig", "Done", "Ferdig")]
     assert three[0]["plan"] == "opptrappingsplan-mot-vold-og-overgrep-2017-2021"
-    assert ask("status-history", measure="89") == []
+    with pytest.raises(QueryError, match="no measure '89'"):
+        ask("status-history", measure="89")
 
 
 def test_named_queries_plan_overview_agrees_with_status_per_ministry(ask) -> None:

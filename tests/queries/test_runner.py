@@ -291,13 +291,13 @@ def test_runner_ambiguous_label_lists_the_candidates() -> None:
 def test_runner_measure_parameter_must_name_a_measure(oxigraph_store) -> None:
     from tiltaksgraf.errors import ParameterError, UsageError
 
-    with pytest.raises(ParameterError, match="measure must be a whole number, not 'abc'") as caught:
+    with pytest.raises(ParameterError, match="measure must be a measure id as numbered .*, not 'abc'") as caught:
         resolve_params(oxigraph_store, NAMED["related-measures"], {"measure": "abc"})
     assert isinstance(caught.value, UsageError)  # the CLI exits 2 for it
-    with pytest.raises(QueryError, match="no measure number 200 in the graph") as caught:
+    with pytest.raises(QueryError, match="no measure '200' in the graph") as caught:
         resolve_params(oxigraph_store, NAMED["related-measures"], {"measure": "200"})
-    assert caught.value.hint == "measures present: 1–88"
-    assert resolve_params(oxigraph_store, NAMED["related-measures"], {"measure": " 12 "}) == {"measure": Literal(12)}
+    assert caught.value.hint == "measures present (88): 1, 2, 3, …, 87, 88"
+    assert resolve_params(oxigraph_store, NAMED["related-measures"], {"measure": " 12 "}) == {"measure": Literal("12")}
 
 
 def test_runner_cli_exit_codes_for_parameter_and_file_errors(built, tmp_path, capsys) -> None:
@@ -306,7 +306,7 @@ def test_runner_cli_exit_codes_for_parameter_and_file_errors(built, tmp_path, ca
     fast = ["-g", str(built), "--store", "oxigraph"]
     assert main(["query", "related-measures", "-p", "measure=abc", *fast]) == 2
     assert main(["query", "related-measures", "-p", "measure=200", *fast]) == 1
-    assert "measures present: 1–88" in capsys.readouterr().err
+    assert "measures present (88): 1, 2, 3, …, 87, 88" in capsys.readouterr().err
     assert main(["query", "--file", str(tmp_path / "nope.rq"), *fast]) == 1
     err = capsys.readouterr().err
     assert "nope.rq: no such file" in err and "Errno" not in err
