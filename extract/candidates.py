@@ -299,6 +299,19 @@ def _head_end(chunk: str, words: list[re.Match[str]], i: int, knowledge: Knowled
     return i
 
 
+def _place_end(chunk: str, words: list[re.Match[str]], j: int) -> int:
+    """The last word of a place name starting at ``j`` ("Vestland", "Troms og Finnmark"), or 0."""
+    last = 0
+    while j < len(words) and not _gap(chunk, words, j).strip():
+        word = words[j][0].rstrip(".")
+        if word[:1].isupper():
+            last = j
+        elif not (word == "og" and last):
+            break
+        j += 1
+    return last
+
+
 def _complement_end(chunk: str, words: list[re.Match[str]], end: int, knowledge: Knowledge) -> int:
     """After a head noun, its complement: "Senter for sjeldne diagnoser", "… for selvmordsforskning
     og -forebygging", "… mot tvangsekteskap" (up to punctuation, a capital or a stop word)."""
@@ -311,11 +324,13 @@ def _complement_end(chunk: str, words: list[re.Match[str]], end: int, knowledge:
     if j >= len(words) or words[j][0].lower() not in {"for", "mot", "i"} or _gap(chunk, words, j).strip():
         return end
     stops = knowledge.title_stop_words
+    if words[j][0].lower() == "i":  # "Statsforvaltaren i Vestland": a place, not "… i oppdrag å …"
+        return _place_end(chunk, words, j + 1) or end
     last = end
     j += 1
     while j < len(words) and j - end < 10 and not _gap(chunk, words, j).strip():
         word = words[j][0]
-        if word.lower() in stops or word[:1].isupper():
+        if word.lower() in stops or word.lower() == "å" or word[:1].isupper():  # "å": a verb follows
             break
         if word.lower() not in _CONNECTORS:
             last = j

@@ -7,6 +7,7 @@ candidates is the NLP stage's job.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import cast
 
@@ -46,15 +47,38 @@ def alias_variants(alias: str) -> list[str]:
     return [alias, *(alias + s for s in _WORD_SUFFIXES)]
 
 
-def _gazetteer_patterns(entries: tuple[GazetteerEntry, ...], *, exact: bool) -> list[dict]:
+def nynorsk_spelling(name: str, forms: tuple[tuple[str, str], ...]) -> str:
+    """A Bokmål name as Nynorsk writes it ("Statsforvalteren" → "Statsforvaltaren", "Nasjonalt
+    kunnskapssenter om vold …" → "… om vald …", "krisesenterloven" → "krisesenterlova"): the word
+    parts of ``forms`` (Nynorsk → Bokmål, ``patterns.jsonl``) read the other way. A name with no
+    such part comes back unchanged."""
+    words = []
+    for word in re.split(r"(\W+)", name):
+        lower = word.lower()
+        for nn, nb in forms:
+            if nb.startswith("-") and lower.endswith(nb[1:]) and len(lower) > len(nb) + 2:
+                lower = lower[: -len(nb) + 1] + nn.lstrip("-")
+            elif not nb.startswith("-") and nb in lower:
+                lower = lower.replace(nb, nn)
+        if lower != word.lower() and word[:1].isupper():
+            lower = lower[:1].upper() + lower[1:]
+        words.append(word if lower == word.lower() else lower)
+    return "".join(words)
+
+
+def _gazetteer_patterns(entries: tuple[GazetteerEntry, ...], *, exact: bool,
+                        nynorsk: tuple[tuple[str, str], ...] = ()) -> list[dict]:
     patterns = []
     for entry in entries:
         for alias in entry.aliases:
             wants_exact = entry.exact_case or is_acronym(alias)
             if wants_exact != exact:
                 continue
-            for variant in alias_variants(alias):
-                patterns.append({"label": entry.type, "pattern": variant, "id": entry.key})
+            # Bokmål and, where it differs, the Nynorsk spelling: one node for both
+            spellings = dict.fromkeys((alias, nynorsk_spelling(alias, nynorsk) if nynorsk else alias))
+            for spelling in spellings:
+                for variant in alias_variants(spelling):
+                    patterns.append({"label": entry.type, "pattern": variant, "id": entry.key})
     return patterns
 
 
@@ -94,7 +118,8 @@ def build_pipeline(knowledge: Knowledge, extra_entries: tuple[GazetteerEntry, ..
     entries = knowledge.gazetteer + extra_entries
     rulers = [
         ("gazetteer_exact", {"phrase_matcher_attr": "ORTH"}, _gazetteer_patterns(entries, exact=True)),
-        ("gazetteer_folded", {"phrase_matcher_attr": "LOWER"}, _gazetteer_patterns(entries, exact=False)),
+        ("gazetteer_folded", {"phrase_matcher_attr": "LOWER"},
+         _gazetteer_patterns(entries, exact=False, nynorsk=knowledge.nynorsk_forms)),
         ("patterns", {}, [{"label": p.label, "pattern": p.pattern, "id": p.id} for p in knowledge.patterns]),
     ]
     for name, config, patterns in rulers:

@@ -144,3 +144,12 @@ def test_candidates_read_the_opening_outside_the_measures(tmp_path):
     assert found.get("Handlingsplan mot skogbrann (2021–2024)") == "Plan"
     candidates, _ = candidates_in_files([path], load_knowledge())
     assert [(c.name, c.measures) for c in candidates] == [("Skogforum Nord", ("1",))]
+
+
+def test_candidates_a_name_followed_by_i_takes_a_place_not_a_clause(tmp_path):
+    path = tmp_path / "i.txt"
+    path.write_text("Tiltak 1: Kurs\nAnsvarlig: KD\nKunnskapsdepartementet har gitt Skoledirektoratet i oppdrag å "
+                    "lage eit kurs. Statskontoret i Vestland og Troms deltok.\n", encoding="utf-8")
+    names = {c.name for c in candidates_in_files([path], load_knowledge())[0]}
+    assert "Statskontoret i Vestland" in names
+    assert not any("oppdrag" in n for n in names)  # was "Skoledirektoratet i oppdrag å lage eit kurs"

@@ -27,7 +27,7 @@ def resolver() -> Resolver:
     ("tannhelsetenestelova", "tannhelsetjenesteloven", "Law"),
     ("krisesenterlova", "krisesenterloven", "Law"),
     ("barnevernlova", "barnevernloven", "Law"),
-    ("handlingsplanar mot vald", "handlingsplaner mot vald", "Plan"),
+    ("handlingsplanar mot vald", "handlingsplaner mot vold", "Plan"),
 ])
 def test_nynorsk_name_has_the_bokmal_node(resolver, nynorsk, bokmal, label):
     assert resolver.bokmal(nynorsk) == bokmal
@@ -55,3 +55,29 @@ def test_nynorsk_forms_line_is_validated(tmp_path):
     bad.write_text('{"nynorsk_forms": {"lova": 3}}\n', encoding="utf-8")
     with pytest.raises(DataError, match="patterns.jsonl:1"):
         load_nynorsk_forms(bad)
+
+
+def test_nynorsk_spellings_of_known_names_are_found_as_their_nodes(tmp_path):
+    # Issue 15: a Nynorsk text names known bodies in its own spelling ("Statsforvaltaren",
+    # "… om vald og traumatisk stress"): the matcher looks for those spellings too.
+    from tiltaksgraf.extract.read import read_report
+    from tiltaksgraf.extract.layouts import parse_document
+    from tiltaksgraf.pipeline import extract
+
+    page = tmp_path / "nn.txt"
+    page.write_text("Tiltak 1: Styrkje arbeidet\nAnsvarleg departement: BFD\nStatus: Byrja\n"
+                    "Statsforvaltaren og Nasjonalt kunnskapssenter om vald og traumatisk stress har laga "
+                    "ein rettleiar. Helsedirektoratet har gitt Utdanningsdirektoratet i oppdrag å lage eit kurs.\n",
+                    encoding="utf-8")
+    found = {(m.surface, m.entity_key) for m in extract(parse_document(read_report(page)), load_knowledge()).mentions}
+    assert {("Statsforvaltaren", "statsforvalteren"),
+            ("Nasjonalt kunnskapssenter om vald og traumatisk stress", "nkvts")} <= found
+
+
+def test_nynorsk_spelling_reads_the_forms_the_other_way():
+    from tiltaksgraf.extract.components import nynorsk_spelling
+
+    forms = load_knowledge().nynorsk_forms
+    assert nynorsk_spelling("Statsforvalteren", forms) == "Statsforvaltaren"
+    assert nynorsk_spelling("krisesenterloven", forms) == "krisesenterlova"
+    assert nynorsk_spelling("Helsedirektoratet", forms) == "Helsedirektoratet"  # the same in both
