@@ -21,6 +21,7 @@ from spacy.tokens import Doc, Span as SpacySpan
 
 from tiltaksgraf.extract.components import CANDIDATES, build_pipeline, is_acronym
 from tiltaksgraf.extract.gazetteer import GazetteerEntry, Knowledge, load_knowledge
+from tiltaksgraf.names import fold
 from tiltaksgraf.records import EntityType, MeasureRecord, Mention, Report, Segment, Span
 
 _QUOTES = {"«": "»", "“": "”", '"': '"'}
@@ -48,6 +49,7 @@ def analyse_report(report: Report, knowledge: Knowledge | None = None
     nlp = build_pipeline(knowledge, learned)
     gazetteer_keys = {e.key for e in knowledge.gazetteer}
     learned_keys = {e.key for e in learned}
+    known_names = KnownNames.of(knowledge)
     text = report.source.text
     out: list[SegmentAnalysis] = []
     # A generator, so only one batch of folded texts (and their offset lists) is alive at a time.
@@ -61,7 +63,7 @@ def analyse_report(report: Report, knowledge: Knowledge | None = None
             if current is not None:
                 out.append(SegmentAnalysis(current[0].number, current[1], tuple(current[2]), tuple(current[3])))
             current = (measure, segment, [], [])
-        spans = _choose(doc, knowledge, gazetteer_keys, learned_keys)
+        spans = _choose(doc, knowledge, gazetteer_keys, learned_keys, known_names)
         sentences = _sentences(doc, spans)
         sentence_starts = [a for a, _b in sentences]
         current[2].extend(_mention(measure, segment, text, offsets, span,
@@ -165,7 +167,8 @@ def _priority(span: SpacySpan, gazetteer_keys: set[str], learned_keys: set[str])
     return 2
 
 
-def _choose(doc: Doc, knowledge: Knowledge, gazetteer_keys: set[str], learned_keys: set[str]) -> list[SpacySpan]:
+def _choose(doc: Doc, knowledge: Knowledge, gazetteer_keys: set[str], learned_keys: set[str],
+            known_names: KnownNames) -> list[SpacySpan]:
     extend = {p.id for p in knowledge.patterns if p.extend == "title"}
     candidates = []
     for span in doc.spans[CANDIDATES]:
@@ -189,7 +192,61 @@ def _choose(doc: Doc, knowledge: Knowledge, gazetteer_keys: set[str], learned_ke
             used[i] = True
         taken.append(span)
     taken += _agencies_inside_titles(candidates, taken)
+    taken += _coordinated_heads(doc, taken, known_names)
     return sorted(taken, key=lambda s: (s.start, -s.end))
+
+
+_MAX_MODIFIER_TOKENS = 3
+
+
+def _coordinated_heads(doc: Doc, taken: list[SpacySpan], known: KnownNames) -> list[SpacySpan]:
+    """The first of two names sharing one head noun: "Sør-Øst og Øst politidistrikter" names
+    Sør-Øst politidistrikt too, "Helse Sør-Øst og Helse Vest RHF" Helse Sør-Øst RHF. The words
+    before "og" with the found name's head read as a known name of the same type become a mention
+    of their own (over those words only: the source says no more)."""
+    used = {i for s in taken for i in range(s.start, s.end)}
+    out = []
+    for span in taken:
+        if span.label_ != "Agency" or len(span) < 2 or span.start < 2 or doc[span.start - 1].lower_ != "og":
+            continue
+        head = span[-1].text
+        first = span.start - 1
+        while first > span.start - 1 - _MAX_MODIFIER_TOKENS and first > 0 and doc[first - 1].text[:1].isupper() \
+                and first - 1 not in used:
+            first -= 1
+        if first == span.start - 1:
+            continue
+        words = doc[first:span.start - 1].text
+        for alias_head in _head_forms(head, known.aliases.get(span.id_, ())):
+            key = known.names.get(fold(f"{words} {alias_head}"))
+            if key is not None and key[1] == span.label_:
+                out.append(SpacySpan(doc, first, span.start - 1, label=span.label_, span_id=key[0]))
+                used.update(range(first, span.start - 1))
+                break
+    return out
+
+
+def _head_forms(head: str, aliases: tuple[str, ...]) -> list[str]:
+    """The head noun as the known names write it: "Politidistrikter" → "politidistrikt" (the
+    last word of an alias of the found entity that the head starts with), else as written."""
+    forms = [a.split()[-1] for a in aliases if a.split() and fold(head).startswith(fold(a.split()[-1]))]
+    return sorted(set(forms), key=len, reverse=True) + [head]
+
+
+@dataclass(frozen=True)
+class KnownNames:
+    """The gazetteer by name: every folded alias → (key, type), and each key's aliases."""
+
+    names: dict[str, tuple[str, str]]
+    aliases: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def of(cls, knowledge: Knowledge) -> KnownNames:
+        names: dict[str, tuple[str, str]] = {}
+        for entry in knowledge.gazetteer:
+            for alias in entry.aliases:
+                names.setdefault(fold(alias), (entry.key, entry.type))
+        return cls(names, {entry.key: entry.aliases for entry in knowledge.gazetteer})
 
 
 def _agencies_inside_titles(candidates: list[SpacySpan], taken: list[SpacySpan]) -> list[SpacySpan]:

@@ -136,7 +136,7 @@ def test_every_internal_link_of_the_served_site_resolves(served: str) -> None:
             raise AssertionError(f"{url}: {error.code}") from None
         if media.startswith("text/html"):
             todo.extend(urllib.parse.urljoin(url, t) for t in _links(body))
-    assert len(seen) == 384
+    assert len(seen) == 385
 
 
 def test_no_outside_request_and_no_console_error_on_each_kind_of_page(browser, site_dir: Path) -> None:

@@ -172,4 +172,4 @@ def test_corrections_keys_are_in_the_views_details(built):
     node, node_attrs = next(iter(net.nodes(data=True)))
     assert _vis_node(node, node_attrs, 1)["tg"]["key"] == node.rsplit("/", 1)[-1]
     view_js = (Path(__file__).resolve().parents[2] / "graph" / "assets" / "view.js").read_text("utf-8")
-    assert 'row(dl, "Keys", t.keys)' in view_js and 'row(dl, "Key", t.key)' in view_js
+    assert 'row(dl, T.keys, t.keys)' in view_js and 'row(dl, T.key, t.key)' in view_js

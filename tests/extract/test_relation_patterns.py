@@ -302,3 +302,21 @@ def test_patterns_funding_subject_strengthened_over_a_period(tmp_path):
     [f] = relations(tmp_path, "Alternativ til Vold er styrket med om lag 39 mill. kroner i perioden 2017-2021.",
                     Funding)
     assert f.recipients == ("atv",) and f.years == (2017, 2018, 2019, 2020, 2021)
+
+
+@pytest.mark.parametrize("text, expected", [
+    # m80: "… nedsatte en arbeidsgruppe med Sør-Øst og Øst Politidistrikter."
+    ("Kripos nedsatte en arbeidsgruppe med Sør-Øst og Øst Politidistrikter.",
+     {("Sør-Øst", "sor-ost-politidistrikt"), ("Øst Politidistrikter", "ost-politidistrikt")}),
+    ("Bufdir samarbeider med Helse Sør-Øst og Helse Vest RHF om kurs.",
+     {("Helse Sør-Øst", "helse-sor-ost-rhf"), ("Helse Vest RHF", "helse-vest-rhf")}),
+])
+def test_patterns_two_names_sharing_one_head_are_two_nodes(tmp_path, text, expected):
+    # issue 14 item 6: the first name of "A og B <head>" was lost (only B <head> was found)
+    assert expected <= {(s, e.key) for s, e in _entities(tmp_path, text)}
+
+
+def test_patterns_a_shared_head_needs_a_known_name(tmp_path):
+    # "Nordre og Østre politidistrikter" names no district the gazetteer knows: nothing is invented
+    found = _entities(tmp_path, "Kripos arbeider med Nordre og Øst Politidistrikter.")
+    assert {e.key for _s, e in found} == {"kripos", "ost-politidistrikt"}
