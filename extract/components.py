@@ -47,6 +47,7 @@ def alias_variants(alias: str) -> list[str]:
     return [alias, *(alias + s for s in _WORD_SUFFIXES)]
 
 
+@lru_cache(maxsize=8192)  # an alias is spelt once per pipeline, and pipelines are built per report
 def nynorsk_spelling(name: str, forms: tuple[tuple[str, str], ...]) -> str:
     """A Bokmål name as Nynorsk writes it ("Statsforvalteren" → "Statsforvaltaren", "Nasjonalt
     kunnskapssenter om vold …" → "… om vald …", "krisesenterloven" → "krisesenterlova"): the word

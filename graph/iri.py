@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from rdflib import URIRef
 
@@ -13,12 +14,27 @@ ID_BASE = "https://w3id.org/tiltaksgraf/id/"
 _FOLD = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "Æ": "ae", "Ø": "o", "Å": "a", "ß": "ss"})
 
 
+_DASHES = re.compile(r"[\u2010-\u2015\u2212]")
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
 def slug(text: str | int) -> str:
     """'Barne-, ungdoms- og familiedirektoratet' → 'barne-ungdoms-og-familiedirektoratet'."""
-    dashed = re.sub(r"[\u2010-\u2015\u2212]", "-", str(text))
+    if type(text) is int and text >= 0:
+        return str(text)
+    text = str(text)
+    if _SLUG.fullmatch(text):  # keys, hashes and numbers are slugs already: most calls of a build
+        return text
+    return _slug_of(text)
+
+
+@lru_cache(maxsize=65536)  # the same names recur thousands of times in a build (every mention's entity)
+def _slug_of(text: str) -> str:
+    dashed = _DASHES.sub("-", text)
     folded = unicodedata.normalize("NFKD", dashed.translate(_FOLD))
     ascii_only = folded.encode("ascii", "ignore").decode("ascii").lower()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-") or "x"
+    return _NOT_SLUG.sub("-", ascii_only).strip("-") or "x"
 
 
 def mint_iri(kind: str, *keys: str | int) -> URIRef:
