@@ -53,14 +53,21 @@ def nynorsk_spelling(name: str, forms: tuple[tuple[str, str], ...]) -> str:
     kunnskapssenter om vold …" → "… om vald …", "krisesenterloven" → "krisesenterlova"): the word
     parts of ``forms`` (Nynorsk → Bokmål, ``patterns.jsonl``) read the other way. A name with no
     such part comes back unchanged."""
+    return respell(name, tuple((nb, nn) for nn, nb in forms))
+
+
+def respell(name: str, parts: tuple[tuple[str, str], ...]) -> str:
+    """``name`` with each word part ``a`` of ``parts`` written ``b``: anywhere in a word, or, for
+    ``("-a", "-b")``, at its end; a word's capital kept. Both directions between Nynorsk and
+    Bokmål use it (``nynorsk_spelling`` here, ``Resolver.bokmal``)."""
     words = []
     for word in re.split(r"(\W+)", name):
         lower = word.lower()
-        for nn, nb in forms:
-            if nb.startswith("-") and lower.endswith(nb[1:]) and len(lower) > len(nb) + 2:
-                lower = lower[: -len(nb) + 1] + nn.lstrip("-")
-            elif not nb.startswith("-") and nb in lower:
-                lower = lower.replace(nb, nn)
+        for a, b in parts:
+            if a.startswith("-") and lower.endswith(a[1:]) and len(lower) > len(a) + 2:
+                lower = lower[: -len(a) + 1] + b.lstrip("-")
+            elif not a.startswith("-") and a in lower:
+                lower = lower.replace(a, b)
         if lower != word.lower() and word[:1].isupper():
             lower = lower[:1].upper() + lower[1:]
         words.append(word if lower == word.lower() else lower)

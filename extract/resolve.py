@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import replace
 from typing import NamedTuple
 
+from tiltaksgraf.extract.components import respell
 from tiltaksgraf.extract.gazetteer import GazetteerEntry, Knowledge
 from tiltaksgraf.extract.keys import clean_label, mint_key
 from tiltaksgraf.extract.nlp import SegmentAnalysis
@@ -48,18 +49,7 @@ class Resolver:
     def bokmal(self, surface: str) -> str:
         """A Nynorsk name in its Bokmål form ("spesialisthelsetenestelova" → "spesialisthelsetjenesteloven"),
         so both find one node; a Bokmål name comes back unchanged."""
-        words = []
-        for word in re.split(r"(\W+)", surface):
-            lower = word.lower()
-            for nn, nb in self.nynorsk_forms:
-                if nn.startswith("-") and lower.endswith(nn[1:]) and len(lower) > len(nn) + 2:
-                    lower = lower[: -len(nn) + 1] + nb.lstrip("-")
-                elif not nn.startswith("-") and nn in lower:
-                    lower = lower.replace(nn, nb)
-            if lower != word.lower() and word[:1].isupper():
-                lower = lower[:1].upper() + lower[1:]
-            words.append(word if lower == word.lower() else lower)
-        return "".join(words)
+        return respell(surface, self.nynorsk_forms)
 
     def ministry_key(self, code: str, glossary: dict[str, str]) -> str:
         if code.upper() == ALL_MINISTRIES:
