@@ -192,8 +192,11 @@ def render_html(view: View, lang: str = "nb") -> str:
 
 def _vis_node(n: str, attrs: dict, degree: int) -> dict[str, object]:
     style = STYLES.get(str(attrs.get("group")), _FALLBACK)
+    label = str(attrs.get("label", n))
+    if attrs.get("type") == "Measure" and attrs.get("description"):
+        label = f"{label}: {short_title(str(attrs['description']))}"  # "Tiltak 12: Kompetanse om vold…"
     return {
-        "label": str(attrs.get("label", n)), "shape": style.shape, "value": degree + 1,
+        "label": label, "shape": style.shape, "value": degree + 1,
         "color": {"background": style.color, "border": _darker(style.color),
                   "highlight": {"background": style.color, "border": "#111111"},
                   "hover": {"background": style.color, "border": "#111111"}},
@@ -203,6 +206,17 @@ def _vis_node(n: str, attrs: dict, degree: int) -> dict[str, object]:
                "measures": list(attrs.get("measures", ())), "ministries": list(attrs.get("ministries", ())),
                "statuses": list(attrs.get("statuses", ())), "key": attrs.get("key", "")},
     }
+
+
+def short_title(text: str, limit: int = 30) -> str:
+    """The first words of a measure's description, cut at a word boundary within ``limit``
+    characters, so a measure in a network reads as more than its number."""
+    title = ""
+    for word in text.split():
+        if len(title) + len(word) + (1 if title else 0) > limit:
+            return (title or word[:limit]).rstrip(",.;:") + "…"
+        title = f"{title} {word}" if title else word
+    return title
 
 
 def _vis_edge(i: int, attrs: dict, directed: bool) -> dict[str, object]:

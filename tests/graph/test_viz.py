@@ -164,3 +164,14 @@ def test_views_name_every_kind_relation_and_view_in_each_language(lang):
     assert set(viz.RELATION_STYLES) <= set(text["relations"])
     assert set(viz.VIEWS) == set(text["views"]) and all(len(v) == 3 for v in text["views"].values())
     assert set(text["ui"]) == set(viz.view_text("en")["ui"])
+
+
+def test_viz_names_a_measure_by_its_id_and_a_short_title(kg):
+    # Issue 17: measures were bare numbers in the networks.
+    assert viz.short_title("Kompetanse om vold og overgrep i alle relevante utdanninger") == (
+        "Kompetanse om vold og overgrep…")
+    assert viz.short_title("Kort tittel") == "Kort tittel"
+    assert viz.short_title("Ettveldigsammensattordsomikkefårplassidet") == "Ettveldigsammensattordsomikkef…"
+    G = nw.overview_network(kg)
+    labels = [viz._vis_node(n, a, 1)["label"] for n, a in G.nodes(data=True) if a["type"] == "Measure"]
+    assert labels and all(re.fullmatch(r"Tiltak [^:]+: \S.{0,30}", label) for label in labels)
