@@ -11,11 +11,14 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import cast
 
 import spacy
 from spacy.language import Language
+from spacy.pipeline import SpanRuler
 from spacy.schemas import validate_token_pattern
 from spacy.symbols import ORTH
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 from spacy.util import compile_infix_regex
 
@@ -78,10 +81,11 @@ _ABBREVIATIONS = ("Prop.", "Meld.", "Innst.", "Dok.", "kap.", "pkt.", "Ot.prp.",
 
 def blank_norwegian() -> Language:
     nlp = spacy.blank("nb")
-    infixes = list(nlp.Defaults.infixes) + list(_EXTRA_INFIXES)
-    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    infixes = list(nlp.Defaults.infixes or ()) + list(_EXTRA_INFIXES)
+    tokenizer = cast(Tokenizer, nlp.tokenizer)  # typed as any callable; blank("nb") makes a Tokenizer
+    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     for abbreviation in _ABBREVIATIONS:
-        nlp.tokenizer.add_special_case(abbreviation, [{ORTH: abbreviation}])
+        tokenizer.add_special_case(abbreviation, [{ORTH: abbreviation}])
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("tg_number_period_boundaries")
     return nlp
@@ -100,8 +104,8 @@ def build_pipeline(knowledge: Knowledge, extra_entries: tuple[GazetteerEntry, ..
     for name, config, patterns in rulers:
         # The token patterns were validated in their written form by ``_token_patterns``; their
         # compiled form uses lexeme flags, which spaCy's pattern schema does not know.
-        ruler = nlp.add_pipe("span_ruler", name=name, config={
-            "spans_key": CANDIDATES, "validate": name != "patterns", "overwrite": False, **config})
+        ruler = cast(SpanRuler, nlp.add_pipe("span_ruler", name=name, config={
+            "spans_key": CANDIDATES, "validate": name != "patterns", "overwrite": False, **config}))
         # Phrase patterns need only the tokenizer; by default the ruler runs them through every
         # component before it (the sentencizer, the other rulers), which tripled start-up time.
         with nlp.select_pipes(enable=[]):
@@ -130,8 +134,8 @@ def report_pipeline(knowledge: Knowledge, learned: tuple[GazetteerEntry, ...]) -
             patterns = _gazetteer_patterns(learned, exact=exact)
             if not patterns:
                 continue
-            ruler = nlp.add_pipe("span_ruler", name=name, after=after, config={
-                "spans_key": CANDIDATES, "validate": True, "overwrite": False, **config})
+            ruler = cast(SpanRuler, nlp.add_pipe("span_ruler", name=name, after=after, config={
+                "spans_key": CANDIDATES, "validate": True, "overwrite": False, **config}))
             added.append(name)
             with nlp.select_pipes(enable=[]):
                 ruler.add_patterns(patterns)

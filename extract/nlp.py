@@ -413,10 +413,10 @@ def learn_entities(report: Report, knowledge: Knowledge) -> tuple[GazetteerEntry
             for abbr, long_form in _definitions(text[seg.start:seg.end]):
                 if abbr in known or abbr in learned or long_form.casefold() in known_folded:
                     continue
-                typ = head_type_of_name(long_form, knowledge.type_heads)
-                if typ is None:
+                defined_type = head_type_of_name(long_form, knowledge.type_heads)
+                if defined_type is None:
                     continue
-                learned[abbr] = GazetteerEntry(_learned_key(abbr), typ, long_form, (long_form, abbr))
+                learned[abbr] = GazetteerEntry(_learned_key(abbr), defined_type, long_form, (long_form, abbr))
     return tuple(learned.values())
 
 
@@ -475,7 +475,7 @@ def head_type_of_name(name: str, heads: dict[str, EntityType]) -> EntityType | N
     first preposition ('institutt'), or the last word when there is none."""
     words = re.findall(r"[\wæøåÆØÅ-]+", name)
     prepositions = {"for", "i", "om", "av", "mot", "til", "på", "med", "ved", "and", "of"}
-    head_words = []
+    head_words: list[str] = []
     for w in words:
         if w.lower() in prepositions and head_words:
             break
