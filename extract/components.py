@@ -8,7 +8,7 @@ candidates is the NLP stage's job.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import cast
@@ -182,7 +182,7 @@ def _with_flags(nlp: Language, token: dict, flags: dict[tuple[str, str], int]) -
     return out
 
 
-def _flag_getter(attr: str, regex: str):
+def _flag_getter(attr: str, regex: str) -> Callable[[str], bool]:
     compiled = re.compile(regex)
     if attr == "LOWER":
         return lambda text: compiled.search(text.lower()) is not None
