@@ -120,14 +120,14 @@ def test_nlp_reused_pipeline_finds_what_a_fresh_one_finds(monkeypatch):
     names could leak into the next) give what a pipeline built afresh for each gives."""
     from contextlib import contextmanager
 
-    from conftest import GOLDEN
+    from pathlib import Path
 
     from tiltaksgraf.extract import components, nlp
     from tiltaksgraf.extract.parse import parse_report
     from tiltaksgraf.extract.read import read_report
     from tiltaksgraf.pipeline import bundled_report
 
-    mini = GOLDEN / "mini-report.txt"
+    mini = Path(__file__).resolve().parents[1] / "golden" / "mini-report.txt"
     reports = [parse_report(read_report(p)) for p in (mini, bundled_report(), mini)]
     reused = [nlp.analyse_report(r) for r in reports]
     assert reused[0][1], "the mini report defines abbreviations: the learned rulers are exercised"
