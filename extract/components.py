@@ -8,18 +8,21 @@ candidates is the NLP stage's job.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import cast
 
 import spacy
 from spacy.language import Language
 from spacy.pipeline import SpanRuler
+from spacy.schemas import validate_token_pattern
 from spacy.symbols import ORTH
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 from spacy.util import compile_infix_regex
 
-from tiltaksgraf.extract.gazetteer import GazetteerEntry, Knowledge, load_knowledge
+from tiltaksgraf.extract.gazetteer import GazetteerEntry, Knowledge, SpanPattern, load_knowledge
 
 CANDIDATES = "tg_candidates"
 
@@ -128,16 +131,94 @@ def build_pipeline(knowledge: Knowledge, extra_entries: tuple[GazetteerEntry, ..
         ("gazetteer_exact", {"phrase_matcher_attr": "ORTH"}, _gazetteer_patterns(entries, exact=True)),
         ("gazetteer_folded", {"phrase_matcher_attr": "LOWER"},
          _gazetteer_patterns(entries, exact=False, nynorsk=knowledge.nynorsk_forms)),
-        ("patterns", {}, [{"label": p.label, "pattern": p.pattern, "id": p.id} for p in knowledge.patterns]),
+        ("patterns", {}, _token_patterns(nlp, knowledge.patterns)),
     ]
     for name, config, patterns in rulers:
-        ruler = cast(SpanRuler, nlp.add_pipe(
-            "span_ruler", name=name, config={"spans_key": CANDIDATES, "validate": True, "overwrite": False, **config}))
+        # The token patterns were validated in their written form by ``_token_patterns``; their
+        # compiled form uses lexeme flags, which spaCy's pattern schema does not know.
+        ruler = cast(SpanRuler, nlp.add_pipe("span_ruler", name=name, config={
+            "spans_key": CANDIDATES, "validate": name != "patterns", "overwrite": False, **config}))
         # Phrase patterns need only the tokenizer; by default the ruler runs them through every
         # component before it (the sentencizer, the other rulers), which tripled start-up time.
         with nlp.select_pipes(enable=[]):
             ruler.add_patterns(patterns)
     return nlp
+
+
+# The pipeline of each Knowledge in use, built once per process (keyed by identity: Knowledge holds
+# lists; the reference kept here also keeps its id from being reused). Building one tokenises the
+# gazetteer's ~4,800 phrase patterns, ~0.2 s, which a build of many reports paid per report.
+_BASE_PIPELINES: dict[int, tuple[Knowledge, Language]] = {}
+_MAX_BASE_PIPELINES = 2
+
+
+@contextmanager
+def report_pipeline(knowledge: Knowledge, learned: tuple[GazetteerEntry, ...]) -> Iterator[Language]:
+    """The pipeline for one report: the process's pipeline for ``knowledge`` plus two rulers for
+    the entities learned from the report, which are removed again on exit. Finds the same
+    candidates as ``build_pipeline(knowledge, learned)`` (tested); not for use by two threads."""
+    nlp = _base_pipeline(knowledge)
+    added = []
+    try:
+        for name, after, config, exact in (
+                ("learned_exact", "gazetteer_exact", {"phrase_matcher_attr": "ORTH"}, True),
+                ("learned_folded", "gazetteer_folded", {"phrase_matcher_attr": "LOWER"}, False)):
+            patterns = _gazetteer_patterns(learned, exact=exact, nynorsk=() if exact else knowledge.nynorsk_forms)
+            if not patterns:
+                continue
+            ruler = cast(SpanRuler, nlp.add_pipe("span_ruler", name=name, after=after, config={
+                "spans_key": CANDIDATES, "validate": True, "overwrite": False, **config}))
+            added.append(name)
+            with nlp.select_pipes(enable=[]):
+                ruler.add_patterns(patterns)
+        yield nlp
+    finally:
+        for name in added:
+            nlp.remove_pipe(name)
+
+
+def _base_pipeline(knowledge: Knowledge) -> Language:
+    if id(knowledge) not in _BASE_PIPELINES:
+        if len(_BASE_PIPELINES) >= _MAX_BASE_PIPELINES:
+            del _BASE_PIPELINES[next(iter(_BASE_PIPELINES))]
+        _BASE_PIPELINES[id(knowledge)] = (knowledge, build_pipeline(knowledge))
+    return _BASE_PIPELINES[id(knowledge)][1]
+
+
+def _token_patterns(nlp: Language, patterns: tuple[SpanPattern, ...]) -> list[dict]:
+    """The span ruler's rows for the generic patterns, each ``REGEX`` on ``TEXT`` or ``LOWER``
+    compiled to a lexeme flag. spaCy's matcher runs a ``REGEX`` in Python for every token a pattern
+    is tried at (~0.3 s of the bundled report's build); a flag is computed once per distinct word
+    and tested in C. Same matches: the flag is ``re.search`` on the same string the predicate reads."""
+    errors = {p.id: validate_token_pattern(p.pattern) for p in patterns if not isinstance(p.pattern, str)}
+    if bad := {pid: e for pid, e in errors.items() if e}:
+        raise ValueError(f"invalid token patterns in patterns.jsonl: {bad}")
+    flags: dict[tuple[str, str], int] = {}
+    return [{"label": p.label, "id": p.id,
+             "pattern": p.pattern if isinstance(p.pattern, str)
+             else [_with_flags(nlp, token, flags) for token in p.pattern]}
+            for p in patterns]
+
+
+def _with_flags(nlp: Language, token: dict, flags: dict[tuple[str, str], int]) -> dict:
+    """One pattern token with every ``{"TEXT"|"LOWER": {"REGEX": …}}`` replaced by its flag."""
+    out: dict = {}
+    for attr, value in token.items():
+        if isinstance(value, dict) and set(value) == {"REGEX"} and attr.upper() in ("TEXT", "ORTH", "LOWER"):
+            key = ("LOWER" if attr.upper() == "LOWER" else "TEXT", value["REGEX"])
+            if key not in flags:
+                flags[key] = nlp.vocab.add_flag(_flag_getter(*key))
+            out[flags[key]] = True
+        else:
+            out[attr] = value
+    return out
+
+
+def _flag_getter(attr: str, regex: str) -> Callable[[str], bool]:
+    compiled = re.compile(regex)
+    if attr == "LOWER":
+        return lambda text: compiled.search(text.lower()) is not None
+    return lambda text: compiled.search(text) is not None
 
 
 @lru_cache(maxsize=2)

@@ -17,9 +17,10 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from spacy.language import Language
 from spacy.tokens import Doc, Span as SpacySpan
 
-from tiltaksgraf.extract.components import CANDIDATES, build_pipeline, is_acronym
+from tiltaksgraf.extract.components import CANDIDATES, is_acronym, report_pipeline
 from tiltaksgraf.extract.gazetteer import GazetteerEntry, Knowledge, load_knowledge
 from tiltaksgraf.names import fold
 from tiltaksgraf.records import EntityType, MeasureRecord, Mention, Report, Segment, Span
@@ -46,7 +47,12 @@ def analyse_report(report: Report, knowledge: Knowledge | None = None
     """Return every segment's analysis and the entities learned from the report itself."""
     knowledge = knowledge or load_knowledge()
     learned = learn_entities(report, knowledge)
-    nlp = build_pipeline(knowledge, learned)
+    with report_pipeline(knowledge, learned) as nlp:
+        return _analyse(nlp, report, knowledge, learned), learned
+
+
+def _analyse(nlp: Language, report: Report, knowledge: Knowledge,
+             learned: tuple[GazetteerEntry, ...]) -> list[SegmentAnalysis]:
     gazetteer_keys = {e.key for e in knowledge.gazetteer}
     learned_keys = {e.key for e in learned}
     known_names = KnownNames.of(knowledge)
@@ -72,7 +78,7 @@ def analyse_report(report: Report, knowledge: Knowledge | None = None
         current[3].extend(Span(offsets[a], offsets[b - 1] + 1) for a, b in sentences)
     if current is not None:
         out.append(SegmentAnalysis(current[0].number, current[1], tuple(current[2]), tuple(current[3])))
-    return out, learned
+    return out
 
 
 # spaCy refuses texts over ``nlp.max_length`` (1,000,000 characters, error E088), and the costs

@@ -112,3 +112,31 @@ def test_nlp_acronym_inflections():
     assert is_acronym("NKVTS") and is_acronym("IMDi") and not is_acronym("Bufdir")
     assert {"RVTSene", "RVTS’enes", "RVTS-enes", "RVTSs"} <= set(alias_variants("RVTS"))
     assert "Stortingets" in alias_variants("Stortinget")
+
+
+def test_nlp_reused_pipeline_finds_what_a_fresh_one_finds(monkeypatch):
+    """A process reuses one pipeline for all reports and swaps only the rulers of each report's
+    learned entities in and out: reports analysed one after the other (so a report's learned
+    names could leak into the next) give what a pipeline built afresh for each gives."""
+    from contextlib import contextmanager
+
+    from pathlib import Path
+
+    from tiltaksgraf.extract import components, nlp
+    from tiltaksgraf.extract.parse import parse_report
+    from tiltaksgraf.extract.read import read_report
+    from tiltaksgraf.pipeline import bundled_report
+
+    mini = Path(__file__).resolve().parents[1] / "golden" / "mini-report.txt"
+    reports = [parse_report(read_report(p)) for p in (mini, bundled_report(), mini)]
+    reused = [nlp.analyse_report(r) for r in reports]
+    assert reused[0][1], "the mini report defines abbreviations: the learned rulers are exercised"
+    base = components._base_pipeline(components.load_knowledge())
+    assert not {"learned_exact", "learned_folded"} & set(base.pipe_names)
+
+    @contextmanager
+    def fresh(knowledge, learned):
+        yield components.build_pipeline(knowledge, learned)
+
+    monkeypatch.setattr(nlp, "report_pipeline", fresh)
+    assert [nlp.analyse_report(r) for r in reports] == reused

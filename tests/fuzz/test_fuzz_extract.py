@@ -4,11 +4,9 @@ abbreviation definitions, quotes, amounts, cross-references) spliced into their 
 parses must extract without any exception but the project's own, and every mention's surface
 and every relation's evidence must be the exact source text at its offsets.
 
-Speed: ``analyse_report`` builds a spaCy pipeline per report (the report's learned entities
-become patterns), ~0.5 s each, which would make these 500 examples take over 4 minutes. Here
-the pipeline builder is memoised by its arguments (knowledge, learned entities): the pipeline is
-a pure function of those, so the extraction is the same, which
-``test_fuzz_extract_memoised_pipeline_changes_nothing`` checks on the bundled report. 506
+Speed: a process builds its spaCy pipeline once and swaps in only each report's learned
+entities (``components.report_pipeline``; tests/extract/test_nlp.py checks it finds what a pipeline
+built afresh per report finds), so the examples need no memoised pipeline of their own. 506
 examples here (6 of them with a line or paragraph over a million characters), 1,540 in
 test_fuzz_parser.py.
 """
@@ -17,7 +15,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from hypothesis import event, example, given
 from hypothesis import strategies as st
 from test_fuzz_parser import (  # the report mutations and invariants (tests/fuzz is on sys.path)
@@ -36,7 +33,6 @@ from test_fuzz_parser import (  # the report mutations and invariants (tests/fuz
 )
 
 from tiltaksgraf.errors import TiltaksgrafError
-from tiltaksgraf.extract import components, nlp
 from tiltaksgraf.pipeline import extract
 from tiltaksgraf.records import Extraction
 
@@ -56,7 +52,7 @@ PHRASES = TOKENS + (
     "(SFT)", "SFT’s", "handlingsplanen (HP)",
 )
 # Definitions of entities the gazetteer does not know: the report's learned entities (and so the
-# spaCy pipeline built for it) vary with them. Few names, so the memoised pipelines get reused.
+# rulers swapped into the spaCy pipeline for it) vary with them.
 DEFINITIONS = st.one_of(
     st.tuples(st.sampled_from(("Senter for fuzzing og testing", "Direktoratet for eksempler",
                                "Programmet for trygg oppvekst", "Utvalget for tester")),
@@ -126,30 +122,6 @@ def check_extraction(extraction: Extraction) -> None:
     assert {n for n, _keys in extraction.responsible} == numbers
 
 
-# --- the pipeline, memoised ---------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module", autouse=True)
-def memoised_pipeline():
-    """Memoise ``build_pipeline`` where ``analyse_report`` looks it up (see the module docstring)."""
-    original = nlp.build_pipeline
-    built: dict[tuple[int, tuple], object] = {}
-
-    def cached(knowledge, extra_entries=()):
-        # Knowledge holds lists (spaCy patterns), so it is keyed by identity: load_knowledge()
-        # is itself cached and returns the same object every time.
-        key = (id(knowledge), tuple(extra_entries))
-        if key not in built:
-            built[key] = original(knowledge, extra_entries)
-        return built[key]
-
-    nlp.build_pipeline = cached
-    try:
-        yield cached
-    finally:
-        nlp.build_pipeline = original
-
-
 def extract_or_refuse(text: str) -> Extraction | None:
     report, outcome = parse_text(text)
     event(outcome)
@@ -161,18 +133,6 @@ def extract_or_refuse(text: str) -> Extraction | None:
     except TiltaksgrafError as exc:
         event(f"extraction refused: {type(exc).__name__}")
         return None
-
-
-def test_fuzz_extract_memoised_pipeline_changes_nothing(memoised_pipeline):
-    report, _ = parse_text(REPORT_TEXT)
-    assert report is not None
-    with_memo = extract(report)
-    nlp.build_pipeline = components.build_pipeline
-    try:
-        fresh = extract(report)
-    finally:
-        nlp.build_pipeline = memoised_pipeline
-    assert with_memo == fresh  # frozen dataclasses: compares every mention, entity and relation
 
 
 @given(parsable_texts())
