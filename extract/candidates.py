@@ -377,13 +377,17 @@ def candidates_in_files(paths: Sequence[str | Path], knowledge: Knowledge) -> tu
     return sorted(out, key=lambda c: (-c.count, fold(c.name))), whole_text
 
 
+def measures_phrase(ids: Sequence[str]) -> str:
+    """Where a candidate occurs, as the table and the notes say it: "measure 14", "measures 2, 29a"."""
+    return ("measure " if len(ids) == 1 else "measures ") + ", ".join(ids)
+
+
 def knowledge_lines(candidates: Sequence[Candidate]) -> list[dict[str, object]]:
     """Each candidate as a line of a knowledge file (no key: it is minted from the name when the
     file is read); the note keeps the evidence for the person editing it."""
     lines: list[dict[str, object]] = []
     for c in candidates:
-        where = (("measure " if len(c.measures) == 1 else "measures ") + ", ".join(c.measures)
-                 if c.measures else "the text")
+        where = measures_phrase(c.measures) if c.measures else "the text"
         lines.append({"type": c.type, "name": c.name, "aliases": list(c.aliases),
                       "note": f"candidate ({c.shape}), {c.count}× in {where}: {c.sentence[:200]}"})
     return lines

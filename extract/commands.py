@@ -39,7 +39,7 @@ def candidates(
 ) -> None:
     """List what looks like a name but resolves to nothing (most frequent first), with a guessed
     type, the count, the measures and one sentence; --format jsonl writes a knowledge file."""
-    from tiltaksgraf.extract.candidates import candidates_in_files, knowledge_lines
+    from tiltaksgraf.extract.candidates import candidates_in_files, knowledge_lines, measures_phrase
     from tiltaksgraf.extract.gazetteer import user_knowledge
 
     if fmt not in FORMATS:
@@ -55,7 +55,7 @@ def candidates(
     else:
         text = "".join(f"{c.count:>4}  {c.type:<9}  {c.name}"
                        + (f" ({', '.join(c.aliases)})" if c.aliases else "")
-                       + (f"  [{_measures(c.measures)}]" if c.measures else "")
+                       + (f"  [{measures_phrase(c.measures)}]" if c.measures else "")
                        + f"\n      {textwrap.shorten(c.sentence, 110, placeholder=' …')}\n" for c in found)
     if out is None:
         typer.echo(text, nl=False)
@@ -63,7 +63,3 @@ def candidates(
     else:
         out.write_text(text, encoding="utf-8")
         err.print(f"wrote {out}: {len(found)} candidates", highlight=False)
-
-
-def _measures(ids: tuple[str, ...]) -> str:
-    return ("measure " if len(ids) == 1 else "measures ") + ", ".join(ids)

@@ -41,7 +41,7 @@ _STATUS_CLASS = URIRef("http://www.w3.org/2004/02/skos/core#Concept")
 _TYPE_NAMES = {**{d.class_iri: d.name for d in ENTITY_TYPE_DEFS}, _STATUS_CLASS: "Status"}
 
 
-def _label_index(store: Store) -> NameIndex:
+def label_index(store: Store) -> NameIndex:
     """The store's entities and status concepts as ``names`` candidates (cached on the store)."""
     index = store.cache.get("labels")
     if index is None:
@@ -67,18 +67,6 @@ def _label_index(store: Store) -> NameIndex:
     return index
 
 
-def _check_measure_number(store: Store, number: int) -> None:
-    """A measure number the graph has, or an error giving the range it has (as ``viz measure``
-    does): otherwise the query would answer 0 rows and leave the user guessing."""
-    numbers = store.cache.get("measure-numbers")
-    if numbers is None:
-        rows = store.query(f"PREFIX tg: <{TG._NS}> SELECT DISTINCT ?n WHERE {{ ?m tg:measureNumber ?n }}").rows
-        numbers = store.cache["measure-numbers"] = sorted({int(str(n)) for (n,) in rows if n is not None})
-    if number not in numbers:
-        span = f"{numbers[0]}–{numbers[-1]}" if numbers else "none"
-        raise QueryError(f"measure: no measure number {number} in the graph", hint=f"measures present: {span}")
-
-
 def _check_measure_id(store: Store, measure_id: str) -> None:
     """A measure id the graph has ("5", "29a", "2.1"), or an error listing the ids it has."""
     ids = store.cache.get("measure-ids")
@@ -94,7 +82,7 @@ def _check_measure_id(store: Store, measure_id: str) -> None:
 def find_in_store(store: Store, text: str, *, types: tuple[str, ...] | None = None) -> Match | NoMatch:
     """``names.find_entity`` over the store's entities: what ``query -p``, the API and the
     ``entity-search`` hint use, so each says the same about the same text."""
-    return find_entity(_label_index(store), text, types=types)
+    return find_entity(label_index(store), text, types=types)
 
 
 def _type_order(name: str) -> int:
@@ -145,24 +133,22 @@ def _term_for(store: Store, query: NamedQuery, param: Param, value: Any) -> Node
             number = Literal(int(str(value).strip()))
         except ValueError:
             raise ParameterError(f"{param.name} must be a whole number, not {value!r}") from None
-        if param.name == "measure":
-            _check_measure_number(store, int(number))
         return number
+    if param.type == "measure":
+        measure_id = str(value).strip()
+        if not re.fullmatch(r"\d+([a-z]|\.\d+)?", measure_id):
+            raise ParameterError(f"{param.name} must be a measure id as numbered (5, 29a, 2.1), not {value!r}")
+        _check_measure_id(store, measure_id)
+        return Literal(measure_id)
     if param.type == "text":
-        if param.name == "measure":
-            measure_id = str(value).strip()
-            if not re.fullmatch(r"\d+([a-z]|\.\d+)?", measure_id):
-                raise ParameterError(f"measure must be a measure id as numbered (5, 29a, 2.1), not {value!r}")
-            _check_measure_id(store, measure_id)
-            return Literal(measure_id)
         return Literal(str(value))
     allowed = tuple(_TYPE_NAMES[t] for t in PARAM_TYPES[param.type] or ())
-    found = find_entity(_label_index(store), str(value), types=allowed)
+    found = find_entity(label_index(store), str(value), types=allowed)
     if isinstance(found, Match):
         return URIRef(found.iri)
     search = "search a part of the name with: tiltaksgraf query entity-search --param text=PART"
     if param.type == "status":  # a handful: list them rather than send the user searching
-        statuses = sorted({c.name for c in _label_index(store).by_iri.values() if "Status" in c.types})
+        statuses = sorted({c.name for c in label_index(store).by_iri.values() if "Status" in c.types})
         search = "the statuses: " + ", ".join(statuses)
     if found.other_type and query.name == "trace-programme":  # the one trace that asks for a type
         raise QueryError(f"{param.name}: {found.message(param.type)}",

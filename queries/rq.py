@@ -43,6 +43,7 @@ PARAM_TYPES: dict[str, tuple[URIRef, ...] | None] = {
     **{d.param: (d.class_iri,) for d in ENTITY_TYPE_DEFS},
     "entity": tuple(d.class_iri for d in ENTITY_TYPE_DEFS),
     "status": (URIRef("http://www.w3.org/2004/02/skos/core#Concept"),),
+    "measure": None,  # a measure id as numbered ("5", "29a", "2.1"), checked against the graph
     "integer": None,
     "text": None,
 }

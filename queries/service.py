@@ -52,7 +52,7 @@ from tiltaksgraf.errors import QueryError, TiltaksgrafError
 from tiltaksgraf.graph.stores import QueryResult, QueryTimeout, RowLimitExceeded, Store, prepare_rdflib
 from tiltaksgraf.queries import check, rq, runner
 from tiltaksgraf.queries.check import QueryRefused, SparqlSyntaxError
-from tiltaksgraf.queries.params import _label_index
+from tiltaksgraf.queries.params import label_index
 from tiltaksgraf.queries.runner import run_named_query, run_sparql
 
 __all__ = ["QueryService", "ServiceBusy", "QueryTooLarge", "MemoryLimitExceeded", "WorkerFailed",
@@ -315,7 +315,7 @@ def _warm(store: Store) -> None:
     check.check_query("ASK {}")
     if store.kind == "endpoint":  # a remote store: nothing local to warm, and no call at start-up
         return
-    _label_index(store)
+    label_index(store)
     runner._name_index(store)
     if store.kind == "rdflib":
         for query in rq.load_named_queries().values():

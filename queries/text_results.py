@@ -7,6 +7,7 @@ Input: a ``QueryResult``, a term, or a store. Output: Markdown (``md``), ``displ
 
 from __future__ import annotations
 
+from collections import Counter
 
 from rdflib import URIRef
 from rdflib.term import Node
@@ -15,6 +16,7 @@ from tiltaksgraf.graph.index import short_label
 from tiltaksgraf.graph.stores import QueryResult, Store
 from tiltaksgraf.ontology.terms import TG
 from tiltaksgraf.queries.csv_results import _plain
+from tiltaksgraf.queries.params import label_index
 
 
 def _results_markdown(result: QueryResult) -> str:
@@ -44,10 +46,6 @@ def display(term: Node | None) -> str:
     return _plain(term)
 
 
-_NAMES = """PREFIX tg: <https://w3id.org/tiltaksgraf/ontology#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?e ?name ?alt WHERE { ?e tg:entityKey ?key ; skos:prefLabel ?name . OPTIONAL { ?e skos:altLabel ?alt } }"""
-
 # Separators of the lists named queries aggregate (GROUP_CONCAT): each item is shortened alone.
 _LIST_SEPARATORS = (" | ", "; ", ", ")
 
@@ -55,22 +53,15 @@ _LIST_SEPARATORS = (" | ", "; ", ", ")
 def short_names(store: Store) -> dict[str, str]:
     """Each entity's full name → the short name drawn in the views (``graph.index.short_label``:
     "Barne-, ungdoms- og familiedirektoratet" → "Bufdir"), for names that differ from it and that
-    only one entity has."""
-    names: dict[str, str] = {}
-    alts: dict[str, set[str]] = {}
-    for entity_term, name_term, alt_term in store.query(_NAMES).rows:
-        names[str(entity_term)] = str(name_term)
-        if alt_term is not None:
-            alts.setdefault(str(entity_term), set()).add(str(alt_term))
-    owners: dict[str, set[str]] = {}
-    for entity, name in names.items():
-        owners.setdefault(name, set()).add(entity)
+    only one entity has. Read from the store's label index (``queries.params.label_index``), which
+    the parameters use too."""
+    entities = [c for c in label_index(store).by_iri.values() if "Status" not in c.types]
+    owners = Counter(c.name for c in entities)
     out: dict[str, str] = {}
-    for name, entities in owners.items():
-        if len(entities) == 1:
-            short = short_label(name, sorted(alts.get(next(iter(entities)), ())))
-            if short != name and not short.endswith("…"):
-                out[name] = short
+    for c in entities:
+        short = short_label(c.name, sorted(c.alt_labels))
+        if owners[c.name] == 1 and short != c.name and not short.endswith("…"):
+            out[c.name] = short
     return out
 
 
