@@ -129,7 +129,7 @@ def view_text(lang: str) -> dict[str, dict]:
     check_language(lang)
     text = json.loads(_asset_text(_assets() / "view-text.json"))[lang]
     types = {d.name: d.label_nb if lang == "nb" else d.label_en for d in ENTITY_TYPE_DEFS}
-    return {**text, "kinds": {**types, "Agency": types["Agency"], **text["kinds"]}}
+    return {**text, "kinds": {**types, **text["kinds"]}}
 
 
 def check_view(view: str, target: str | None) -> None:
@@ -166,10 +166,7 @@ def render_html(view: View, lang: str = "nb") -> str:
     net = Network(height="100%", width="100%", directed=G.is_directed(), heading=view.title, cdn_resources="in_line")
     degree = dict(G.degree())
     for n, attrs in G.nodes(data=True):
-        if attrs.get("type") == "Measure":  # "Tiltak 12" / "Measure 12"
-            attrs = {**attrs, "label": f"{text['ui']['measure']} {attrs.get('key', '')}".strip()}
-            attrs["name"] = attrs["label"]
-        node = Node(n, **_vis_node(n, attrs, degree[n])).options  # add_node scans a list per node
+        node = Node(n, **_vis_node(n, attrs, degree[n], text["ui"]["measure"])).options  # add_node scans a list
         net.nodes.append(node)
         net.node_ids.append(n)
         net.node_map[n] = node
@@ -190,17 +187,21 @@ def render_html(view: View, lang: str = "nb") -> str:
     return net.generate_html()
 
 
-def _vis_node(n: str, attrs: dict, degree: int) -> dict[str, object]:
+def _vis_node(n: str, attrs: dict, degree: int, measure_word: str = "Tiltak") -> dict[str, object]:
+    """One node as vis-network draws it. A measure is named in the interface's word ("Tiltak 12",
+    "Measure 12") and drawn with the first words of its description ("Tiltak 12: Kompetanse om …")."""
     style = STYLES.get(str(attrs.get("group")), _FALLBACK)
-    label = str(attrs.get("label", n))
-    if attrs.get("type") == "Measure" and attrs.get("description"):
-        label = f"{label}: {short_title(str(attrs['description']))}"  # "Tiltak 12: Kompetanse om vold…"
+    label, name = str(attrs.get("label", n)), str(attrs.get("name", n))
+    if attrs.get("type") == "Measure":
+        label = name = f"{measure_word} {attrs.get('key', '')}".strip()
+        if attrs.get("description"):
+            label = f"{name}: {short_title(str(attrs['description']))}"
     return {
         "label": label, "shape": style.shape, "value": degree + 1,
         "color": {"background": style.color, "border": _darker(style.color),
                   "highlight": {"background": style.color, "border": "#111111"},
                   "hover": {"background": style.color, "border": "#111111"}},
-        "tg": {"name": str(attrs.get("name", n)), "type": attrs.get("type", ""), "kind": attrs.get("group", ""),
+        "tg": {"name": name, "type": attrs.get("type", ""), "kind": attrs.get("group", ""),
                "iri": attrs.get("iri", n), "altLabels": list(attrs.get("alt_labels", ())),
                "status": attrs.get("status", ""), "description": attrs.get("description", ""),
                "measures": list(attrs.get("measures", ())), "ministries": list(attrs.get("ministries", ())),
