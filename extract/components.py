@@ -22,7 +22,7 @@ from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 from spacy.util import compile_infix_regex
 
-from tiltaksgraf.extract.gazetteer import GazetteerEntry, Knowledge, SpanPattern, load_knowledge
+from tiltaksgraf.extract.gazetteer import GazetteerEntry, Knowledge, SpanPattern
 
 CANDIDATES = "tg_candidates"
 
@@ -50,7 +50,7 @@ def alias_variants(alias: str) -> list[str]:
     return [alias, *(alias + s for s in _WORD_SUFFIXES)]
 
 
-@lru_cache(maxsize=8192)  # an alias is spelt once per pipeline, and pipelines are built per report
+@lru_cache(maxsize=8192)  # each alias and its variants are spelt once per pipeline built
 def nynorsk_spelling(name: str, forms: tuple[tuple[str, str], ...]) -> str:
     """A Bokmål name as Nynorsk writes it ("Statsforvalteren" → "Statsforvaltaren", "Nasjonalt
     kunnskapssenter om vold …" → "… om vald …", "krisesenterloven" → "krisesenterlova"): the word
@@ -219,8 +219,3 @@ def _flag_getter(attr: str, regex: str) -> Callable[[str], bool]:
     if attr == "LOWER":
         return lambda text: compiled.search(text.lower()) is not None
     return lambda text: compiled.search(text) is not None
-
-
-@lru_cache(maxsize=2)
-def default_pipeline() -> Language:
-    return build_pipeline(load_knowledge())
