@@ -27,24 +27,11 @@ from tiltaksgraf.extract.corrections import CorrectionOutcome
 from tiltaksgraf.extract.gazetteer import REGISTER_IRI
 from tiltaksgraf.extract.keys import mention_keys, relation_identity, relation_keys
 from tiltaksgraf.graph.iri import mint_iri
-from tiltaksgraf.ontology.terms import OA, STATUS_CONCEPTS, TG_STATUS
-from tiltaksgraf.ontology.terms import TG as _TG
+from tiltaksgraf.ontology.terms import OA, STATUS_CONCEPTS, TG, TG_STATUS
 from tiltaksgraf.records import (
     Collaboration, CoMention, Commission, Consultation, CrossReference, Entity, Evidence, Extraction, Funding,
     MeasureRecord, Mention, Relation, SourceDocument,
 )
-
-class _Terms:
-    """``TG.name`` looked up once: a DefinedNamespace checks every attribute against its closed
-    list on each access, and a build reads its terms some 20,000 times."""
-
-    def __getattr__(self, name: str) -> URIRef:
-        term = getattr(_TG, name)
-        setattr(self, name, term)
-        return term
-
-
-TG = _Terms()
 
 DERIVED_GRAPH = mint_iri("graph", "derived")
 CORRECTIONS_GRAPH = mint_iri("graph", "corrections")
