@@ -118,6 +118,8 @@ class SiteRenderer:
         for path in (HOME, EXPLORE):
             pages[path] = self._render("home.html", path, self._home())
         for iri in self.data.entities:
+            if iri in self.data.plans:  # a plan the text names: its plan page shows the mentions too
+                continue
             path = page_path(iri)
             pages[path] = self._render("entity.html", path, self._entity(path, self.data.entities[iri]))
         for iri, measure in self.data.measures.items():
@@ -218,8 +220,10 @@ class SiteRenderer:
                    for iri, _n in agencies.most_common(40)]
         central.sort(key=lambda kv: (-kv[1], self.name(kv[0])))
         ministries = sorted({mi for m in measures for mi in m.responsible}, key=self.short)
+        named = self._entity(here, self.data.entities[plan]) if plan in self.data.entities else {}
         return {"plan": self.data.plans[plan], "measures": measures, "chart": self._chart(counts, statuses),
-                "statuses": statuses, "central": central[:12], "ministries": ministries}
+                "statuses": statuses, "central": central[:12], "ministries": ministries,
+                "entity": named.get("entity"), "grouped": named.get("grouped", [])}
 
     def _chart(self, counts: dict[str, Counter[str]], statuses: list[str]) -> Markup:
         """Status counts per ministry as horizontal stacked bars (inline SVG)."""

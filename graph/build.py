@@ -14,6 +14,7 @@ labels) must be shared.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from functools import lru_cache
@@ -27,6 +28,7 @@ from tiltaksgraf.extract.corrections import CorrectionOutcome
 from tiltaksgraf.extract.gazetteer import REGISTER_IRI
 from tiltaksgraf.extract.keys import mention_keys, relation_identity, relation_keys
 from tiltaksgraf.graph.iri import mint_iri
+from tiltaksgraf.names import fold
 from tiltaksgraf.ontology.terms import OA, STATUS_CONCEPTS, TG, TG_STATUS
 from tiltaksgraf.records import (
     Collaboration, CoMention, Commission, Consultation, CrossReference, Entity, Evidence, Extraction, Funding,
@@ -83,14 +85,19 @@ class BuiltGraph:
     time. (An ``ox.Quad`` per quad copied all four terms: about 550 bytes a quad, most of the
     build's memory on a large report.)"""
 
-    def __init__(self) -> None:
+    def __init__(self, same_as: Mapping[URIRef, URIRef] | None = None) -> None:
         self._groups: dict[tuple[ox.NamedNode, _Subject], dict[tuple[ox.NamedNode, _Object], None]] = {}
         self._evidence: set[URIRef] = set()
+        # nodes written as another node: a Plan the text names that is a plan being built
+        self._same_as: dict[_Object, ox.NamedNode] = {_node(a): _node(b) for a, b in (same_as or {}).items()}
 
     def graph(self, name: URIRef) -> "_GraphSink":
         return _GraphSink(self, _node(name))
 
     def _add(self, graph: ox.NamedNode, s: _Subject, p: ox.NamedNode, o: _Object) -> None:
+        if self._same_as:
+            s = self._same_as.get(s, s)
+            o = self._same_as.get(o, o)
         group = self._groups.get((graph, s))
         if group is None:
             group = self._groups[(graph, s)] = {}
@@ -217,10 +224,11 @@ def _rdflib(t):
 def build_dataset(extractions: list[Extraction], corrections: Sequence[CorrectionOutcome] = ()) -> BuiltGraph:
     """The whole knowledge graph: one named graph per source, the derived graph, and — when the
     user's corrections were applied — a graph recording each of them."""
-    built = BuiltGraph()
+    built_plans = plans_named_in_text(extractions)
+    built = BuiltGraph(same_as=built_plans)
     for ex in extractions:
         _add_source(built.graph(source_graph_iri(ex.report.source)), ex)
-    _add_derived(built.graph(DERIVED_GRAPH), extractions)
+    _add_derived(built.graph(DERIVED_GRAPH), extractions, built_plans)
     if corrections:
         _add_corrections(built.graph(CORRECTIONS_GRAPH), corrections)
     return built
@@ -485,7 +493,7 @@ def _latest_first(extractions: list[Extraction]) -> list[Extraction]:
     return [ex for _i, ex in indexed]
 
 
-def _add_derived(g: _GraphSink, extractions: list[Extraction]) -> None:
+def _add_derived(g: _GraphSink, extractions: list[Extraction], built_plans: Mapping[URIRef, URIRef]) -> None:
     done: set[URIRef] = set()
     for ex in _latest_first(extractions):
         meta = ex.report.source.metadata
@@ -513,14 +521,49 @@ def _add_derived(g: _GraphSink, extractions: list[Extraction]) -> None:
                 g.add((concept, SKOS.prefLabel, lit(measure.status, lang="nb")))
                 g.add((concept, SKOS.inScheme, TG_STATUS))
                 g.add((concept, TG.statusClass, _STATUS_CLASSES[measure.status_class]))
+    titles = {ex.report.source.metadata.plan_title for ex in extractions}
     for entity in _merged_entities(ex.entities for ex in _latest_first(extractions)):
         e = entity_iri(entity.key)
+        if e in built_plans:  # the plan's node keeps its own title and key; the text's name is another label
+            g.add((built_plans[e], RDF.type, TG.Plan))
+            if entity.pref_label not in titles:
+                g.add((built_plans[e], SKOS.altLabel, lit(entity.pref_label, lang="nb")))
+            continue
         g.add((e, RDF.type, _TYPES[entity.type]))
         g.add((e, SKOS.prefLabel, lit(entity.pref_label, lang="nb")))
         g.add((e, TG.entityKey, lit(entity.key)))
         if entity.org_number and entity.type == "Agency":  # a retyped entity is no longer an agency
             g.add((e, TG.orgNumber, lit(entity.org_number)))
             g.add((e, TG.registerEntry, URIRef(REGISTER_IRI.format(entity.org_number))))
+
+
+def plans_named_in_text(extractions: Sequence[Extraction]) -> dict[URIRef, URIRef]:
+    """Plan entities that are a plan this build reports on → that plan's node, so that the text's
+    "Opptrappingsplanen mot vold og overgrep" and the tg:ActionPlan are one node. A label matches
+    the plan's title when both are alike without the period and the first word's definite ending."""
+    plans = {_plan_name(ex.report.source.metadata.plan_title): plan_iri(ex.report.source.metadata.plan_key)
+             for ex in extractions}
+    named: dict[URIRef, URIRef] = {}
+    for ex in extractions:
+        for entity in ex.entities:
+            if entity.type != "Plan":
+                continue
+            for label in (entity.pref_label, *entity.alt_labels):
+                if (plan := plans.get(_plan_name(label))) is not None:
+                    named[entity_iri(entity.key)] = plan
+                    break
+    return named
+
+
+_PERIOD = re.compile(r"\s*\(?\s*(?:19|20)\d\d\s*[-–—]\s*(?:19|20)?\d\d\s*\)?\s*$")
+
+
+def _plan_name(title: str) -> str:
+    """'Opptrappingsplanen mot vold og overgrep (2017–2021)' → 'opptrappingsplan mot vold og overgrep'."""
+    words = fold(_PERIOD.sub("", title)).split()
+    if words and len(words[0]) > 6 and words[0].endswith("en"):
+        words[0] = words[0][:-2]
+    return " ".join(words)
 
 
 def _merged_entities(groups: Iterable[Iterable[Entity]]) -> list[Entity]:

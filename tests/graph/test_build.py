@@ -96,3 +96,35 @@ def test_graph_extraction_responsible_has_named_fields(mini_extraction):
     first = mini_extraction.responsible[0]
     assert mini_extraction.responsible_for(first.measure) == first.ministries
     assert mini_extraction.responsible_for(10_000) == ()
+
+
+def test_graph_plan_the_text_names_is_the_plan_node(graph):
+    """"opptrappingsplanen" in measures 2 and 49 is the plan the report reports on: one node (the
+    tg:ActionPlan, also typed tg:Plan so entity queries find it), not a second Plan entity."""
+    plan = mint_iri("plan", "opptrappingsplan-mot-vold-og-overgrep-2017-2021")
+    named_by = {int(graph.value(m, TG.measureNumber)) for m in graph.subjects(TG.mentions, plan)}
+    assert named_by == {2, 49}
+    assert set(graph.objects(plan, RDF.type)) == {TG.ActionPlan, TG.Plan}
+    assert len(list(graph.objects(plan, SKOS.prefLabel))) == 1
+    assert [str(k) for k in graph.objects(plan, TG.entityKey)] == ["opptrappingsplan-mot-vold-og-overgrep-2017-2021"]
+    assert Literal("Opptrappingsplanen mot vold og overgrep", lang="nb") in set(graph.objects(plan, SKOS.altLabel))
+    assert (mint_iri("entity", "opptrappingsplan-mot-vold-og-overgrep"), None, None) not in graph
+    assert (None, None, mint_iri("entity", "opptrappingsplan-mot-vold-og-overgrep")) not in graph
+
+
+def test_graph_a_plan_named_in_another_plans_report_is_that_plans_node(bundled_extraction, mini_extraction):
+    """Built together, a report naming another plan being built ("Opptrappingsplanen mot vold og
+    overgrep", definite, without its period) points at that plan's node; a plan not built stays
+    an entity of its own."""
+    from dataclasses import replace
+
+    from tiltaksgraf.graph.build import plans_named_in_text
+    from tiltaksgraf.records import Entity
+
+    named = Entity("opptrappingsplanen-x", "Plan", "Opptrappingsplanen mot vold og overgrep")
+    other = Entity("handlingsplan-y", "Plan", "Handlingsplan mot vold i nære relasjoner (2014–2017)")
+    mini = replace(mini_extraction, entities=(*mini_extraction.entities, named, other))
+    same_as = plans_named_in_text([bundled_extraction, mini])
+    bundled_plan = mint_iri("plan", "opptrappingsplan-mot-vold-og-overgrep-2017-2021")
+    assert same_as[mint_iri("entity", "opptrappingsplanen-x")] == bundled_plan
+    assert mint_iri("entity", "handlingsplan-y") not in same_as
