@@ -13,7 +13,7 @@ it feeds; issue 12 changes its chunking now.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -60,8 +60,8 @@ def _analyse(nlp: Language, report: Report, knowledge: Knowledge,
     out: list[SegmentAnalysis] = []
     # A generator, so only one batch of folded texts (and their offset lists) is alive at a time.
     jobs = ((piece, (measure, segment, offsets))
-            for measure in report.measures for segment in measure.segments
-            for piece, offsets in _pieces(*fold_blanks(text, segment.start, segment.end)))
+            for measure in report.measures for segment, following in _with_next(measure.segments)
+            for piece, offsets in _pieces(*_segment_text(text, segment, following)))
     # A segment cut in pieces gathers its pieces' mentions and sentences, and becomes one analysis.
     current: tuple[MeasureRecord, Segment, list[Mention], list[Span]] | None = None
     for doc, (measure, segment, offsets) in nlp.pipe(jobs, as_tuples=True, batch_size=64):
@@ -69,16 +69,68 @@ def _analyse(nlp: Language, report: Report, knowledge: Knowledge,
             if current is not None:
                 out.append(SegmentAnalysis(current[0].number, current[1], tuple(current[2]), tuple(current[3])))
             current = (measure, segment, [], [])
-        spans = _choose(doc, knowledge, gazetteer_keys, learned_keys, known_names)
-        sentences = _sentences(doc, spans)
+        # what starts in a title's continuation belongs to the next segment's own analysis
+        spans = [s for s in _choose(doc, knowledge, gazetteer_keys, learned_keys, known_names)
+                 if offsets[s.start_char] < segment.end]
+        sentences = [(a, b) for a, b in _sentences(doc, spans) if offsets[a] < segment.end]
         sentence_starts = [a for a, _b in sentences]
         current[2].extend(_mention(measure, segment, text, offsets, span,
                                    sentences[bisect_right(sentence_starts, span.start_char) - 1])
                           for span in spans)
-        current[3].extend(Span(offsets[a], offsets[b - 1] + 1) for a, b in sentences)
+        current[3].extend(Span(offsets[a], _end_within(text, offsets, b, segment.end)) for a, b in sentences)
     if current is not None:
         out.append(SegmentAnalysis(current[0].number, current[1], tuple(current[2]), tuple(current[3])))
     return out
+
+
+def _with_next(segments: tuple[Segment, ...]) -> Iterator[tuple[Segment, Segment | None]]:
+    return zip(segments, (*segments[1:], None))
+
+
+# A «title» that a page break cuts ("Kampanjen «Hvor lite skal du finne" | URL footnotes, page
+# header | "deg i», ble lansert …") is analysed whole: the segment is followed by the next one's
+# opening up to the closing quote, and what is found there is cut back to the segment.
+_QUOTES = {"«": "»", "“": "”"}
+_MAX_CONTINUATION = 200
+
+
+def _segment_text(text: str, segment: Segment, following: Segment | None) -> tuple[str, list[int]]:
+    """The segment folded (``fold_blanks``), and when it ends inside a quoted title that the
+    next segment of the same field closes, that title's rest after one blank."""
+    folded, offsets = fold_blanks(text, segment.start, segment.end)
+    rest = _title_rest(text, segment, following)
+    if rest is None:
+        return folded, offsets
+    more, more_offsets = fold_blanks(text, *rest)
+    return f"{folded} {more}", [*offsets, rest[0], *more_offsets]
+
+
+def _title_rest(text: str, segment: Segment, following: Segment | None) -> tuple[int, int] | None:
+    """Where the next segment closes the quote this segment leaves open, as (start, end)."""
+    if following is None or following.field != segment.field:
+        return None
+    tail = text[max(segment.start, segment.end - _MAX_CONTINUATION):segment.end]
+    opened = max(_QUOTES, key=tail.rfind)
+    at = tail.rfind(opened)
+    if at < 0 or _QUOTES[opened] in tail[at:]:
+        return None
+    head = text[following.start:min(following.end, following.start + _MAX_CONTINUATION)]
+    close = head.find(_QUOTES[opened])
+    if close < 0 or opened in head[:close]:
+        return None
+    return following.start, following.start + close + 1
+
+
+def _end_within(text: str, offsets: list[int], stop: int, limit: int) -> int:
+    """The source end of doc characters ``[…, stop)``, cut back to ``limit`` (a segment's end)
+    and its trailing blanks when they run on into a title's continuation."""
+    end = offsets[stop - 1] + 1
+    if end <= limit:
+        return end
+    end = offsets[bisect_left(offsets, limit, hi=stop) - 1] + 1
+    while text[end - 1].isspace():
+        end -= 1
+    return end
 
 
 # spaCy refuses texts over ``nlp.max_length`` (1,000,000 characters, error E088), and the costs
@@ -428,14 +480,15 @@ def _sentences(doc: Doc, spans: list[SpacySpan]) -> list[tuple[int, int]]:
 
 def _mention(measure: MeasureRecord, segment: Segment, text: str, offsets: list[int], span: SpacySpan,
              sentence: tuple[int, int]) -> Mention:
-    start, end = offsets[span.start_char], offsets[span.end_char - 1] + 1
+    start, end = offsets[span.start_char], _end_within(text, offsets, span.end_char, segment.end)
     # "BFD: …" opening a paragraph names who reports, not an actor in the text.
     is_label = segment.ministry is not None and start == segment.start and text[end:end + 1] == ":"
     return Mention(
         measure=measure.number, start=start, end=end, surface=text[start:end],
         label=span.label_,  # type: ignore[arg-type]  # labels come from ENTITY_TYPES-validated data
         entity_key=span.id_, rule_id=span.id_, field="section" if is_label else segment.field,
-        sentence=Span(offsets[sentence[0]], offsets[sentence[1] - 1] + 1),
+        sentence=Span(offsets[sentence[0]], _end_within(text, offsets, sentence[1], segment.end)),
+        name=span.text if offsets[span.end_char - 1] >= segment.end else None,
     )
 
 

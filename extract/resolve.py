@@ -100,9 +100,9 @@ def resolve(report: Report, analyses: list[SegmentAnalysis], knowledge: Knowledg
     rules: dict[str, str] = {}
     for analysis in analyses:
         for m in analysis.mentions:
-            key = resolver.key_for(m.surface, m.label, m.rule_id)
+            key = resolver.key_for(m.name or m.surface, m.label, m.rule_id)
             mentions.append(replace(m, entity_key=key))
-            surfaces[key].append(clean_label(m.surface))
+            surfaces[key].append(clean_label(m.name or m.surface))
             types.setdefault(key, m.label)
             rules.setdefault(key, m.rule_id)
     responsible: dict[int, list[str]] = {}

@@ -155,6 +155,9 @@ class Mention:
     sentence: Span
     rule_id: str  # the gazetteer key or pattern id that found it
     field: Literal["description", "report", "ansvar", "section"] = "report"
+    # The whole name when the source interrupts it (a «title» a page break cuts): the surface is
+    # then its part before the break, so that the offsets stay exact.
+    name: str | None = None
 
 
 @dataclass(frozen=True)

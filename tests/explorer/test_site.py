@@ -28,7 +28,7 @@ def text_of(html: str) -> str:
 
 def test_every_entity_measure_plan_and_report_has_a_page_at_its_iri_path(site_store, site_dir: Path) -> None:
     data = load_site_data(site_store)
-    assert (len(data.entities), len(data.measures), len(data.plans), len(data.sources)) == (290, 88, 1, 1)
+    assert (len(data.entities), len(data.measures), len(data.plans), len(data.sources)) == (291, 88, 1, 1)
     for iri in [*data.entities, *data.measures, *data.plans, *data.sources]:
         assert iri.startswith(BASE)
         assert (site_dir / iri[len(BASE):] / "index.html").is_file(), iri
@@ -79,7 +79,7 @@ def test_plan_page_has_the_status_chart_the_filters_and_central_agencies(site_di
 
 def test_every_page_forbids_outside_requests_and_links_nowhere_outside(site_dir: Path) -> None:
     pages = list(site_dir.rglob("*.html"))
-    assert len(pages) == 381
+    assert len(pages) == 382
     for page in pages:
         html = page.read_text("utf-8")
         assert "default-src 'none'; script-src 'self'; style-src 'self'" in html
@@ -100,7 +100,7 @@ def test_report_text_and_names_are_escaped(hostile_site_dir: Path) -> None:
 
 def test_site_command_writes_the_site(built: Path, tmp_path: Path, capsys) -> None:
     assert main(["site", "--graph", str(built), "--out", str(tmp_path / "site")]) == 0
-    assert "wrote 384 files" in capsys.readouterr().err
+    assert "wrote 385 files" in capsys.readouterr().err
     assert (tmp_path / "site/index.html").is_file() and (tmp_path / "site/id/entity/bufdir/index.html").is_file()
     assert main(["site", "--graph", str(tmp_path / "nothing"), "--out", str(tmp_path / "x")]) == 1
 

@@ -141,3 +141,33 @@ def test_nlp_reused_pipeline_finds_what_a_fresh_one_finds(monkeypatch):
 
     monkeypatch.setattr(nlp, "report_pipeline", fresh)
     assert [nlp.analyse_report(r) for r in reports] == reused
+
+
+def test_nlp_title_cut_by_a_page_break_is_found_whole(bundled_extraction):
+    """Measure 46: "Kampanjen «Hvor lite skal du finne" | URL footnotes, page header | "deg i», ble
+    lansert …". The title is matched whole; the mention's surface and offsets are its part before
+    the break, exact in the source, and the sentence ends there too."""
+    text = bundled_extraction.report.source.text
+    [m] = [m for m in bundled_extraction.mentions if m.entity_key == "hvor-lite-skal-du-finne-deg-i"]
+    assert (m.measure, m.surface, m.name) == (46, "Hvor lite skal du finne", "Hvor lite skal du finne deg i")
+    assert text[m.start:m.end] == m.surface
+    assert text[m.sentence.start:m.sentence.end] == "Kampanjen «Hvor lite skal du finne"
+
+
+def test_nlp_unknown_title_cut_by_a_page_break_is_named_whole(tmp_path):
+    """A title the gazetteer does not know, cut the same way, becomes an entity with its whole
+    name; nothing is found in the continuation twice."""
+    from tiltaksgraf.pipeline import bundled_report, extract_file
+
+    text = bundled_report().read_text(encoding="utf-8")
+    cut = "Kampanjen «Hvor lite skal du finne \n"
+    assert text.count(cut) == 1
+    page = tmp_path / "report.txt"
+    page.write_text(text.replace(cut, "Kampanjen «Trygg i egen heim og \n")
+                    .replace("\ndeg i», ble lansert", "\nute i verden», ble lansert"), encoding="utf-8")
+    ex = extract_file(page)
+    [entity] = [e for e in ex.entities if e.key == "trygg-i-egen-heim-og-ute-i-verden"]
+    assert entity.pref_label == "Trygg i egen heim og ute i verden"
+    [m] = [m for m in ex.mentions if m.entity_key == entity.key]
+    assert m.surface == "Trygg i egen heim og" == ex.report.source.text[m.start:m.end]
+    assert not [x for x in ex.mentions if x.measure == 46 and "verden" in x.surface]
