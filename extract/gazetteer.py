@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from tiltaksgraf.errors import DataError, InputError
 from tiltaksgraf.extract.keys import mint_key
 from tiltaksgraf.extract.schemas import (
-    GazetteerLine, NynorskFormsLine, OrgNumberLine, PatternLine, TitleStopWordsLine, TypeHeadsLine,
+    AnaphorsLine, GazetteerLine, NynorskFormsLine, OrgNumberLine, PatternLine, TitleStopWordsLine, TypeHeadsLine,
     UserGazetteerLine, describe, pattern_line_model, read_lines)
 from tiltaksgraf.records import ENTITY_TYPES, EntityType
 
@@ -53,12 +53,21 @@ class SpanPattern:
 
 
 @dataclass(frozen=True)
+class Anaphor:
+    """What a definite noun such as "sentrene" stands for: agencies whose names contain ``head``."""
+
+    head: str
+    plural: bool
+
+
+@dataclass(frozen=True)
 class Knowledge:
     gazetteer: tuple[GazetteerEntry, ...]
     patterns: tuple[SpanPattern, ...]
     type_heads: dict[str, EntityType]  # head noun stem → type ("direktorat" → Agency)
     title_stop_words: frozenset[str]  # words that end a title ("ble", "er", "som" …)
     nynorsk_forms: tuple[tuple[str, str], ...] = ()  # Nynorsk word part → Bokmål ("lova" → "loven")
+    anaphors: dict[str, Anaphor] = field(default_factory=dict)  # "sentrene" → Anaphor("senter", plural=True)
 
     def by_key(self) -> dict[str, GazetteerEntry]:
         return {e.key: e for e in self.gazetteer}
@@ -146,7 +155,18 @@ def load_knowledge(data_dir: Path = DATA_DIR) -> Knowledge:
     numbers = data_dir / ORG_NUMBERS_FILE
     if numbers.is_file():
         gazetteer = with_org_numbers(gazetteer, load_org_numbers(numbers))
-    return Knowledge(gazetteer, patterns, heads, stops, load_nynorsk_forms(data_dir / "patterns.jsonl"))
+    return Knowledge(gazetteer, patterns, heads, stops, load_nynorsk_forms(data_dir / "patterns.jsonl"),
+                     load_anaphors(data_dir / "patterns.jsonl"))
+
+
+def load_anaphors(path: Path) -> dict[str, Anaphor]:
+    """The ``anaphors`` lines of ``patterns.jsonl``: each noun (lower case) → what it stands for."""
+    out: dict[str, Anaphor] = {}
+    for _line, row in read_lines(path, pattern_line_model):
+        if isinstance(row, AnaphorsLine):
+            for number, nouns in row.anaphors.items():
+                out.update({noun.lower(): Anaphor(head.lower(), number == "plural") for noun, head in nouns.items()})
+    return out
 
 
 def load_nynorsk_forms(path: Path) -> tuple[tuple[str, str], ...]:

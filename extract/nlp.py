@@ -251,6 +251,7 @@ def _choose(doc: Doc, knowledge: Knowledge, gazetteer_keys: set[str], learned_ke
         taken.append(span)
     taken += _agencies_inside_titles(candidates, taken)
     taken += _coordinated_heads(doc, taken, known_names)
+    taken += _shared_first_words(doc, taken, known_names)
     return sorted(taken, key=lambda s: (s.start, -s.end))
 
 
@@ -278,9 +279,33 @@ def _coordinated_heads(doc: Doc, taken: list[SpacySpan], known: KnownNames) -> l
         for alias_head in _head_forms(head, known.aliases.get(span.id_, ())):
             key = known.names.get(fold(f"{words} {alias_head}"))
             if key is not None and key[1] == span.label_:
-                out.append(SpacySpan(doc, first, span.start - 1, label=span.label_, span_id=key[0]))
+                out.append(SpacySpan(doc, first, span.start - 1, label=span.label_, span_id=key[0],
+                                     kb_id=f"{words} {alias_head}"))
                 used.update(range(first, span.start - 1))
                 break
+    return out
+
+
+def _shared_first_words(doc: Doc, taken: list[SpacySpan], known: KnownNames) -> list[SpacySpan]:
+    """Names after a found one that share its first words: "RVTS Nord og Midt" names RVTS Midt
+    too, "RVTS Sør, Vest og Midt" all three. A capitalised word after "og" or a comma, read with
+    the found name's words before its last, as a known name of the same type, becomes a mention
+    over that word (the name it stands for is kept as the mention's name)."""
+    used = {i for s in taken for i in range(s.start, s.end)}
+    out = []
+    for span in taken:
+        if span.label_ != "Agency" or len(span) < 2:
+            continue
+        first_words = doc[span.start:span.end - 1].text
+        i = span.end
+        while i + 1 < len(doc) and doc[i].text in ("og", ",") and doc[i + 1].text[:1].isupper() and i + 1 not in used:
+            name = f"{first_words} {doc[i + 1].text}"
+            key = known.names.get(fold(name))
+            if key is None or key[1] != span.label_:
+                break
+            out.append(SpacySpan(doc, i + 1, i + 2, label=span.label_, span_id=key[0], kb_id=name))
+            used.add(i + 1)
+            i += 2
     return out
 
 
@@ -488,7 +513,9 @@ def _mention(measure: MeasureRecord, segment: Segment, text: str, offsets: list[
         label=span.label_,  # type: ignore[arg-type]  # labels come from ENTITY_TYPES-validated data
         entity_key=span.id_, rule_id=span.id_, field="section" if is_label else segment.field,
         sentence=Span(offsets[sentence[0]], _end_within(text, offsets, sentence[1], segment.end)),
-        name=span.text if offsets[span.end_char - 1] >= segment.end else None,
+        # the whole name where the source does not spell it out here: a title cut by a page
+        # break, one name of "Sør-Øst og Øst politidistrikter" or "RVTS Nord og Midt"
+        name=span.text if offsets[span.end_char - 1] >= segment.end else (span.kb_id_ or None),
     )
 
 

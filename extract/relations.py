@@ -173,7 +173,9 @@ def _chain_from(ctx: _Context, mentions: list[Mention], first: Mention) -> list[
     """``first`` and the names coordinated after it: "Redd Barna og Salaby", "NF/KUN"."""
     chain = [first]
     for m in mentions:
-        if m.start >= chain[-1].end and m is not first:
+        if m is not first and _same_words(m, chain[-1]):  # "sentrene": the agencies it stands for
+            chain.append(m)
+        elif m.start >= chain[-1].end and m is not first:
             if _coordinated(ctx, chain[-1], m):
                 chain.append(m)
             elif m.start > chain[-1].end:
@@ -185,12 +187,19 @@ def _chain_to(ctx: _Context, mentions: list[Mention], last: Mention) -> list[Men
     """``last`` and the names coordinated before it: "Hdir, …, Kompetanse Norge og IMDi"."""
     chain = [last]
     for m in reversed(mentions):
-        if m.end <= chain[0].start:
+        if m is not last and _same_words(m, chain[0]):
+            chain.insert(0, m)
+        elif m.end <= chain[0].start:
             if _coordinated(ctx, m, chain[0]):
                 chain.insert(0, m)
             else:
                 break
     return chain
+
+
+def _same_words(a: Mention, b: Mention) -> bool:
+    """Two mentions of one stretch of words: a plural anaphor's agencies ("sentrene")."""
+    return (a.start, a.end) == (b.start, b.end)
 
 
 def _clause_start(ctx: _Context, at: int) -> int:

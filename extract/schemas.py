@@ -99,6 +99,13 @@ class NynorskFormsLine(KnowledgeLine):
     nynorsk_forms: dict[str, str]
 
 
+class AnaphorsLine(KnowledgeLine):
+    # a definite noun that stands for agencies named just before ("senteret", "sentrene") → the
+    # name part those agencies' names contain ("senter"), singular and plural apart
+    anaphors: dict[Literal["singular", "plural"], dict[str, str]]
+    note: str | None = None  # for people; not read
+
+
 Side = Literal["before", "after", "inside"]  # where a party stands from the trigger phrase
 
 
@@ -182,9 +189,11 @@ def relation_line_model(row: dict[str, Any]) -> type[KnowledgeLine]:
 
 
 def pattern_line_model(row: dict[str, Any]) -> type[KnowledgeLine]:
-    """``patterns.jsonl`` holds four kinds of line; the key that marks each picks its schema."""
+    """``patterns.jsonl`` holds five kinds of line; the key that marks each picks its schema."""
     if "nynorsk_forms" in row:
         return NynorskFormsLine
+    if "anaphors" in row:
+        return AnaphorsLine
     if "type_heads" in row:
         return TypeHeadsLine
     if "title_stop_words" in row:

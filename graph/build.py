@@ -24,6 +24,7 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
 from tiltaksgraf.entity_types import class_iris
+from tiltaksgraf.extract.anaphora import ANAPHOR_RULE
 from tiltaksgraf.extract.corrections import CorrectionOutcome
 from tiltaksgraf.extract.gazetteer import REGISTER_IRI
 from tiltaksgraf.extract.keys import mention_keys, relation_identity, relation_keys
@@ -66,6 +67,13 @@ def status_concept(wording: str) -> URIRef:
 
 
 _STATUS_CLASSES = {"Done": TG.Done, "Ongoing": TG.Ongoing, "NotStarted": TG.NotStarted}
+
+
+def mention_iri(doc: SourceDocument, mention: Mention) -> URIRef:
+    """A mention: source + offsets, and the entity where several share the words ("sentrene")."""
+    if mention.rule_id == ANAPHOR_RULE:
+        return mint_iri("mention", doc.sha256[:16], mention.start, mention.end, mention.entity_key)
+    return mint_iri("mention", doc.sha256[:16], mention.start, mention.end)
 
 
 def entity_iri(key: str) -> URIRef:
@@ -302,7 +310,7 @@ def _add_source(g: _GraphSink, ex: Extraction) -> None:
         _add_measure(g, ex, measure, src, plan, entity_types, mentions_at)
     stable = mention_keys(meta.plan_key, ex.mentions)
     for mention in ex.mentions:
-        m = mint_iri("mention", doc.sha256[:16], mention.start, mention.end)
+        m = mention_iri(doc, mention)
         g.add((m, TG.stableKey, lit(stable[mention])))
         # The sentence is stored once, on its evidence node; the mention points to it (a copy on
         # every mention made one sentence naming n agencies cost n × its length).

@@ -32,6 +32,7 @@ from importlib import resources
 from pathlib import Path
 
 from tiltaksgraf.errors import InputError, OutputError
+from tiltaksgraf.extract.anaphora import resolve_anaphors
 from tiltaksgraf.extract.corrections import CorrectionOutcome, apply_corrections, load_corrections
 from tiltaksgraf.extract.gazetteer import Knowledge, KnowledgeSource, load_knowledge, user_knowledge
 from tiltaksgraf.extract.nlp import analyse_report
@@ -55,6 +56,7 @@ def extract(report: Report, knowledge: Knowledge | None = None) -> Extraction:
     knowledge = knowledge or load_knowledge()
     analyses, learned = analyse_report(report, knowledge)
     mentions, entities, responsible = resolve(report, analyses, knowledge, learned)
+    mentions += resolve_anaphors(report, analyses, mentions, entities, knowledge.anaphors)
     relations = extract_relations(report, analyses, mentions, entities, knowledge)
     return Extraction(
         report=report,

@@ -171,3 +171,20 @@ def test_nlp_unknown_title_cut_by_a_page_break_is_named_whole(tmp_path):
     [m] = [m for m in ex.mentions if m.entity_key == entity.key]
     assert m.surface == "Trygg i egen heim og" == ex.report.source.text[m.start:m.end]
     assert not [x for x in ex.mentions if x.measure == 46 and "verden" in x.surface]
+
+
+def test_nlp_names_sharing_their_first_words_are_each_found(tmp_path):
+    """"RVTS Sør, Vest og Midt" names three centres (measure 50: "for RVTS Nord og Midt"): each word
+    after the first name, read with its first words, is a known name; its label is the whole name,
+    not the one word the source has there. An unknown combination is left alone."""
+    from tiltaksgraf.pipeline import extract_file
+
+    page = tmp_path / "rapport.txt"
+    page.write_text("NR. ANSVAR REGJERINGEN VIL STATUS RAPPORTERING (kan offentliggjøres) \n\n"
+                    "1. BFD Styrke arbeidet mot vold. \n\nPåbegynt RVTS Sør, Vest og Midt holder kurs. "
+                    "Helse Bergen HF og Stavanger deltar. \n", encoding="utf-8")
+    ex = extract_file(page)
+    found = [(m.surface, m.entity_key, m.name) for m in ex.mentions]
+    assert found[:3] == [("RVTS Sør", "rvts-sor", None), ("Vest", "rvts-vest", "RVTS Vest"), ("Midt", "rvts-midt", "RVTS Midt")]
+    assert not [f for f in found if f[0] == "Stavanger"]
+    assert "Vest" not in next(e for e in ex.entities if e.key == "rvts-vest").alt_labels
