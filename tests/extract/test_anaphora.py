@@ -79,3 +79,13 @@ def test_anaphora_nouns_are_data_with_a_schema(tmp_path):
     path.write_text('{"anaphors": {"dual": {"sentra": "senter"}}}\n', encoding="utf-8")
     with pytest.raises(DataError, match="patterns.jsonl:1: .*'dual' is not one of 'singular' or 'plural'"):
         load_anaphors(path)
+
+
+def test_anaphora_readme_numbers_are_the_builds(bundled_extraction):
+    """The README says how many anaphor mentions the bundled report has; that is what the build finds."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    said = int(re.search(r"In\s+the bundled report (\d+) such mentions", readme).group(1))
+    assert said == sum(m.rule_id == ANAPHOR_RULE for m in bundled_extraction.mentions)
