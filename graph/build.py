@@ -547,31 +547,58 @@ def _add_derived(g: _GraphSink, extractions: list[Extraction], built_plans: Mapp
 
 def plans_named_in_text(extractions: Sequence[Extraction]) -> dict[URIRef, URIRef]:
     """Plan entities that are a plan this build reports on → that plan's node, so that the text's
-    "Opptrappingsplanen mot vold og overgrep" and the tg:ActionPlan are one node. A label matches
-    the plan's title when both are alike without the period and the first word's definite ending."""
-    plans = {_plan_name(ex.report.source.metadata.plan_title): plan_iri(ex.report.source.metadata.plan_key)
-             for ex in extractions}
+    "Opptrappingsplanen mot vold og overgrep" and the tg:ActionPlan are one node. A label names a
+    plan when both are alike without the period and the first word's definite ending, and their
+    periods agree: "Handlingsplan mot vold i nære relasjoner (2021–2024)" is not the plan of
+    2014–2017 (and an entity with such a label is never linked); a label without a period names a
+    plan with one only in that plan's own reports ("opptrappingsplanen")."""
+    plans: dict[str, dict[tuple[int, ...] | None, URIRef]] = {}
+    for ex in extractions:
+        name, period = _plan_name(ex.report.source.metadata.plan_title)
+        plans.setdefault(name, {})[period] = plan_iri(ex.report.source.metadata.plan_key)
     named: dict[URIRef, URIRef] = {}
     for ex in extractions:
+        own = plan_iri(ex.report.source.metadata.plan_key)
         for entity in ex.entities:
-            if entity.type != "Plan":
-                continue
-            for label in (entity.pref_label, *entity.alt_labels):
-                if (plan := plans.get(_plan_name(label))) is not None:
-                    named[entity_iri(entity.key)] = plan
-                    break
+            if entity.type == "Plan" and (plan := _named_plan(entity, plans, own)) is not None:
+                named[entity_iri(entity.key)] = plan
     return named
 
 
-_PERIOD = re.compile(r"\s*\(?\s*(?:19|20)\d\d\s*[-–—]\s*(?:19|20)?\d\d\s*\)?\s*$")
+def _named_plan(entity: Entity, plans: dict[str, dict[tuple[int, ...] | None, URIRef]],
+                own: URIRef) -> URIRef | None:
+    """The one plan being built that the entity's labels name, if they name one and no other;
+    ``own`` is the plan of the report the entity was found in."""
+    found: set[URIRef] = set()
+    for label in (entity.pref_label, *entity.alt_labels):
+        name, period = _plan_name(label)
+        same_name = plans.get(name, {})
+        if period is not None and same_name and period not in same_name and None not in same_name:
+            return None  # that name, another period: another plan
+        if period is not None:
+            found.update(p for p in (same_name.get(period), same_name.get(None)) if p is not None)
+        elif None in same_name:
+            found.add(same_name[None])
+        elif own in same_name.values():
+            found.add(own)
+    return found.pop() if len(found) == 1 else None
 
 
-def _plan_name(title: str) -> str:
-    """'Opptrappingsplanen mot vold og overgrep (2017–2021)' → 'opptrappingsplan mot vold og overgrep'."""
-    words = fold(_PERIOD.sub("", title)).split()
+_PERIOD = re.compile(r"\s*\(?\s*((?:19|20)\d\d)\s*[-–—]\s*((?:19|20)?\d\d)\s*\)?\s*$")
+
+
+def _plan_name(title: str) -> tuple[str, tuple[int, ...] | None]:
+    """'Opptrappingsplanen mot vold og overgrep (2017–2021)' → ('opptrappingsplan mot vold og
+    overgrep', (2017, 2021)); a title without a period has None."""
+    period = _PERIOD.search(title)
+    years = None
+    if period:
+        first, last = period.group(1), period.group(2)
+        years = (int(first), int(last if len(last) == 4 else first[:2] + last))
+    words = fold(title[:period.start()] if period else title).split()
     if words and len(words[0]) > 6 and words[0].endswith("en"):
         words[0] = words[0][:-2]
-    return " ".join(words)
+    return " ".join(words), years
 
 
 def _merged_entities(groups: Iterable[Iterable[Entity]]) -> list[Entity]:

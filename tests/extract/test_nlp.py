@@ -185,6 +185,7 @@ def test_nlp_names_sharing_their_first_words_are_each_found(tmp_path):
                     "Helse Bergen HF og Stavanger deltar. \n", encoding="utf-8")
     ex = extract_file(page)
     found = [(m.surface, m.entity_key, m.name) for m in ex.mentions]
-    assert found[:3] == [("RVTS Sør", "rvts-sor", None), ("Vest", "rvts-vest", "RVTS Vest"), ("Midt", "rvts-midt", "RVTS Midt")]
+    assert found[:3] == [("RVTS Sør", "rvts-sor", None), ("Vest", "rvts-vest", "RVTS Vest"),
+                         ("Midt", "rvts-midt", "RVTS Midt")]
     assert not [f for f in found if f[0] == "Stavanger"]
     assert "Vest" not in next(e for e in ex.entities if e.key == "rvts-vest").alt_labels

@@ -114,17 +114,47 @@ def test_graph_plan_the_text_names_is_the_plan_node(graph):
 
 def test_graph_a_plan_named_in_another_plans_report_is_that_plans_node(bundled_extraction, mini_extraction):
     """Built together, a report naming another plan being built ("Opptrappingsplanen mot vold og
-    overgrep", definite, without its period) points at that plan's node; a plan not built stays
-    an entity of its own."""
+    overgrep (2017-2021)", definite, the period's dash another) points at that plan's node; a plan
+    not built stays an entity of its own."""
     from dataclasses import replace
 
     from tiltaksgraf.graph.build import plans_named_in_text
     from tiltaksgraf.records import Entity
 
-    named = Entity("opptrappingsplanen-x", "Plan", "Opptrappingsplanen mot vold og overgrep")
+    named = Entity("opptrappingsplanen-x", "Plan", "Opptrappingsplanen mot vold og overgrep (2017-2021)")
     other = Entity("handlingsplan-y", "Plan", "Handlingsplan mot vold i nære relasjoner (2014–2017)")
     mini = replace(mini_extraction, entities=(*mini_extraction.entities, named, other))
     same_as = plans_named_in_text([bundled_extraction, mini])
     bundled_plan = mint_iri("plan", "opptrappingsplan-mot-vold-og-overgrep-2017-2021")
     assert same_as[mint_iri("entity", "opptrappingsplanen-x")] == bundled_plan
     assert mint_iri("entity", "handlingsplan-y") not in same_as
+
+
+def test_graph_a_plan_of_the_same_name_and_another_period_is_another_plan(bundled_extraction, mini_extraction):
+    """"Handlingsplan mot vold i nære relasjoner (2021–2024)" («Frihet fra vold») is not the plan of
+    2014–2017 being built beside it, even though the names are alike; a name without its period
+    names a plan that has one only in that plan's own reports."""
+    from dataclasses import replace
+
+    from tiltaksgraf.graph.build import plans_named_in_text
+    from tiltaksgraf.records import Entity
+
+    def as_plan(ex, title, key):
+        meta = replace(ex.report.source.metadata, plan_title=title, plan_key=key)
+        return replace(ex, report=replace(ex.report, source=replace(ex.report.source, metadata=meta)))
+
+    older = as_plan(mini_extraction, "Handlingsplan mot vold i nære relasjoner (2014-2017)", "vnr-2014")
+    newer = Entity("frihet-fra-vold", "Plan", "Frihet fra vold",
+                   ("Handlingsplan mot vold i nære relasjoner (2021-2024)",))
+    same = Entity("vnr-omtalt", "Plan", "Handlingsplanen mot vold i nære relasjoner (2014–2017)")
+    bare = Entity("vnr-uten-periode", "Plan", "Handlingsplan mot vold i nære relasjoner")
+    text = replace(bundled_extraction, entities=(*bundled_extraction.entities, newer, same, bare))
+    same_as = plans_named_in_text([older, text])
+    assert mint_iri("entity", "frihet-fra-vold") not in same_as
+    assert same_as[mint_iri("entity", "vnr-omtalt")] == mint_iri("plan", "vnr-2014")
+    assert mint_iri("entity", "vnr-uten-periode") not in same_as  # named in another plan's report
+    newer_plan = as_plan(mini_extraction, "Handlingsplan mot vold i nære relasjoner (2021–2024)", "vnr-2021")
+    same_as = plans_named_in_text([older, newer_plan, text])
+    assert same_as[mint_iri("entity", "frihet-fra-vold")] == mint_iri("plan", "vnr-2021")
+    own = replace(older, entities=(*older.entities, bare))  # in the plan's own report: that plan
+    assert plans_named_in_text([own])[mint_iri("entity", "vnr-uten-periode")] == mint_iri("plan", "vnr-2014")
