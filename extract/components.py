@@ -96,13 +96,17 @@ def _gazetteer_patterns(entries: tuple[GazetteerEntry, ...], *, exact: bool,
 @Language.component("tg_number_period_boundaries")
 def number_period_boundaries(doc: Doc) -> Doc:
     """The nb tokenizer keeps "2021." and "33." whole (they can be ordinals: "1. august"), so
-    the sentencizer never ends a sentence there. A number with a period followed by a
-    capitalised word ("… i 2021. Htil og …") does end one."""
+    the sentencizer never ends a sentence there. A number or a period of years with a period,
+    followed by a word that begins with a capital ("… i 2021. Htil og …", "… for 2020. HOD har …",
+    "… 2017-2021. Det er …"), does end one."""
     for i in range(1, len(doc)):
         prev = doc[i - 1].text
-        if prev[:-1].isdigit() and prev.endswith(".") and doc[i].is_title:
+        if prev.endswith(".") and _NUMBER_OR_PERIOD.fullmatch(prev[:-1]) and doc[i].text[:1].isupper():
             doc[i].is_sent_start = True
     return doc
+
+
+_NUMBER_OR_PERIOD = re.compile(r"\d+(?:[-–]\d+)?")
 
 
 # Abbreviations of Norwegian official documents the nb tokenizer does not know: kept whole so

@@ -54,6 +54,17 @@ class _Context:
     rules: RelationRules
     topic: str | None  # what the measure is about, for sentences that refer back to it
     lead: str | None  # the agency the measure's reporting is mostly about, for subjectless clauses
+    # the programme the paragraph named last, in the sentences just before: what "prosjektet" or
+    # "programmet" refers back to before the measure's topic
+    recent: str | None = None
+
+    def referred(self, partners: tuple[str, ...] = ()) -> str | None:
+        """What a sentence that refers back ("til gjennomføring av prosjektet") is about."""
+        if self.recent and self.recent not in partners and self.rules.matches("refers-back-programme", self.text):
+            return self.recent
+        if self.topic and self.topic not in partners and self.rules.matches("refers-back", self.text):
+            return self.topic
+        return None
 
     @property
     def text(self) -> str:
@@ -79,29 +90,46 @@ def extract_relations(report: Report, analyses: list[SegmentAnalysis], mentions:
     topics = _topics(mentions, types)
     leads = _leads(mentions, types)
     relations: list[Relation] = []
-    last_sum: dict[int, Funding] = {}  # per measure, the last funding with a sum
+    last_money: dict[int, Funding] = {}  # per measure, the last funding, with a sum or without (a grant)
     for analysis in analyses:
+        named_before: list[list[Mention]] = []  # the paragraph's sentences so far, their mentions
         for sentence in analysis.sentences:
             in_sentence = sorted(by_sentence.get((sentence.start, sentence.end), []), key=lambda m: (m.start, -m.end))
             evidence = Evidence(sentence.start, sentence.end, text[sentence.start:sentence.end])
             ctx = _Context(analysis.measure, sentence, evidence, types, labels, parents, rules,
-                           topics.get(analysis.measure), leads.get(analysis.measure))
+                           topics.get(analysis.measure), leads.get(analysis.measure),
+                           _last_programme(named_before[-_SENTENCES_BACK:], types))
+            named_before.append(in_sentence)
             for rel in _sentence_relations(ctx, in_sentence):
-                if isinstance(rel, Funding) and rel.amount_nok:
-                    rel = _continuing(ctx, rel, last_sum.get(ctx.measure))
-                    last_sum[ctx.measure] = rel
+                if isinstance(rel, Funding):
+                    if rel.amount_nok:
+                        rel = _continuing(ctx, rel, last_money.get(ctx.measure))
+                    last_money[ctx.measure] = rel
                 relations.append(rel)
             relations += _cross_references(ctx, numbers)
     return relations
 
 
+_SENTENCES_BACK = 2
+
+
+def _last_programme(sentences: list[list[Mention]], types: dict[str, EntityType]) -> str | None:
+    """The programme named last in ``sentences`` (a paragraph's sentences just before)."""
+    for mentions in reversed(sentences):
+        for m in reversed(mentions):
+            if types.get(m.entity_key) == "Programme":
+                return m.entity_key
+    return None
+
+
 def _continuing(ctx: _Context, funding: Funding, previous: Funding | None) -> Funding:
-    """"60 mill. kroner av tilskuddet er øremerket …": a part of (or an addition to) the sum the
-    text named before goes to the same recipient, in the same years unless it names its own."""
+    """"60 mill. kroner av tilskuddet er øremerket …", "Bevilgningen for 2021 videreføres med …": a
+    part of, an addition to or the sum of the money the text named before goes from the same payer
+    to the same recipient, in the same years unless it names its own."""
     if previous is None or not ctx.rules.patterns["continues"].search(ctx.text):
         return funding
     return replace(funding, recipients=funding.recipients or previous.recipients,
-                   years=funding.years or previous.years)
+                   years=funding.years or previous.years, funder=funding.funder or previous.funder)
 
 
 def _parents(knowledge: Knowledge) -> dict[str, str]:
@@ -329,9 +357,8 @@ def _concerns(ctx: _Context, mentions: list[Mention], partners: tuple[str, ...])
         if ctx.types.get(m.entity_key) in CONCERN_TYPES and m.entity_key not in partners:
             if not ctx.rules.patterns["reference"].search(ctx.text[:ctx.at(m)[0]]):
                 return (m.entity_key,)
-    if ctx.topic and ctx.topic not in partners and ctx.rules.matches("refers-back", ctx.text):
-        return (ctx.topic,)
-    return ()
+    referred = ctx.referred(partners)
+    return (referred,) if referred else ()
 
 
 # --- consultations --------------------------------------------------------------------------
@@ -469,7 +496,8 @@ def _funder(ctx: _Context, hit: re.Match[str], agencies: list[Mention]) -> str |
 def _with_recipients(ctx: _Context, funding: Funding, hit: re.Match[str], mentions: list[Mention]) -> Funding:
     """What gets the money: the names after the sum ("til Sekretariatet for konfliktrådene") but
     not the budget it is paid over ("over KMDs budsjett"); else what "Bevilgningen til …" or the
-    clause's subject names; else, when the sentence refers back ("til programmet"), the measure's topic."""
+    clause's subject names; else, when the sentence refers back ("til programmet"), the programme
+    the paragraph named just before, or the measure's topic."""
     candidates = [m for m in mentions if ctx.types.get(m.entity_key) in ("Programme", "Plan", "Agency")
                   and m.entity_key != funding.funder]
     clause_end = _clause_end(ctx, hit.end())
@@ -488,8 +516,8 @@ def _with_recipients(ctx: _Context, funding: Funding, hit: re.Match[str], mentio
     if before:
         return replace(funding, recipients=_keys(ctx, _chain_from(ctx, candidates, before[0]),
                                                  types=("Programme", "Plan", "Agency")))
-    if ctx.topic and ctx.rules.matches("refers-back", ctx.text):
-        return replace(funding, recipients=(ctx.topic,), rule_id="funding-refers-back")
+    if referred := ctx.referred():
+        return replace(funding, recipients=(referred,), rule_id="funding-refers-back")
     return funding
 
 

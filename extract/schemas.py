@@ -148,12 +148,13 @@ class ParallelLine(TriggerLine):
 
 
 class RefersBackLine(TriggerLine):
-    kind: Literal["refers-back"]
+    kind: Literal["refers-back", "refers-back-programme"]
 
 
 TRIGGER_LINES: dict[str, type[TriggerLine]] = {
     "collaboration": CollaborationLine, "consultation": ConsultationLine, "commission": CommissionLine,
     "grant": GrantLine, "funding": FundingLine, "parallel": ParallelLine, "refers-back": RefersBackLine,
+    "refers-back-programme": RefersBackLine,
 }
 PatternName = Literal["amount", "year", "crossref", "coordination", "subject-lead", "clause-break", "lead-in",
                       "passive", "reference", "budget-owner", "continues", "purpose", "joint-work",

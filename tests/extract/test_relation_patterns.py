@@ -232,6 +232,58 @@ def test_patterns_part_of_an_earlier_sum_inherits_its_recipient_and_year(tmp_pat
         (10e6, ("dinutvei",), (2021,)), (3e6, ("dinutvei",), (2021,))]
 
 
+def test_patterns_funding_of_the_programme_the_paragraph_just_named(tmp_path):
+    # m50: "Prosjektet Jasska - trygghet har fem delprosjekter … KMD bevilget til sammen 9,9 mill.
+    # kroner frem til 2020 til gjennomføring av prosjektet": the project just named, not the measure's topic
+    [f] = relations(tmp_path, "Prosjektet «Trygge barn i nord» har tre delprosjekter. "
+                              "KMD bevilget 4 mill. kroner til gjennomføring av prosjektet.", Funding)
+    assert (f.funder, f.recipients, f.rule_id) == ("kmd", ("trygge-barn-i-nord",), "funding-refers-back")
+
+
+def test_patterns_a_grant_and_its_sum_in_the_next_sentence(tmp_path):
+    # m50: "HOD bevilger midler til Senter for samisk helseforskning. Bevilgningen for 2021 videreføres
+    # med 6,2 mill. kroner."
+    found = relations(tmp_path, "HOD bevilger midler til Nasjonalt kunnskapssenter om vold og traumatisk stress. "
+                                "Bevilgningen for 2021 er på 6 mill. kroner.", Funding)
+    assert [(f.rule_id, f.funder, f.recipients, f.amount_nok, f.years) for f in found] == [
+        ("grant-bevilger-midler-til", "hod", ("nkvts",), None, ()),
+        ("funding-amount", "hod", ("nkvts",), 6e6, (2021,))]
+
+
+def test_patterns_a_sum_without_a_grant_before_it_takes_no_payer(tmp_path):
+    found = relations(tmp_path, "NKVTS har laget en rapport. Bevilgningen for 2021 er på 6 mill. kroner.", Funding)
+    assert [(f.funder, f.recipients) for f in found] == [(None, ())]
+
+
+def test_patterns_the_noun_samarbeidet_is_no_trigger(tmp_path):
+    # m74: "kontaktmøter mellom Bufdir, ATV, Bufetat region Øst og SKM … oppfølgingen av samarbeidet"
+    text = "Det holdes kontaktmøter mellom Bufdir, NKVTS og Hdir som en del av oppfølgingen av samarbeidet."
+    assert relations(tmp_path, text, Collaboration) == []
+    assert pairs(relations(tmp_path, "Bufdir og NKVTS har samarbeidet om kurset.", Collaboration)) == {
+        frozenset({"bufdir", "nkvts"})}
+
+
+def test_patterns_a_standing_mandate_is_no_commission(tmp_path):
+    # m2: "HOD har tatt vold og overgrep inn i samfunnsoppdraget til FHI og Hdir"
+    assert relations(tmp_path, "HOD har tatt vold inn i samfunnsoppdraget til FHI og Hdir.", Commission) == []
+
+
+@pytest.mark.parametrize("text", [
+    "RVTSene har de senere år fått forsterket oppdrag om samarbeid og samordning av voldsfeltet.",  # m9
+    "Bufdir fikk et oppdrag om å lage en veileder.",
+])
+def test_patterns_got_a_task_is_a_commission(tmp_path, text):
+    [c] = relations(tmp_path, text, Commission)
+    assert c.commissioner is None and c.contractor in ("rvts", "bufdir")
+
+
+def test_patterns_a_sentence_ending_in_a_year_ends_there(tmp_path):
+    # m2: "… tildelingsbrevet for virksomhetene for 2020. HOD har tatt …" was one evidence sentence
+    found = relations(tmp_path, "Bufdir fikk i oppdrag å lage en plan for 2017-2021. NKVTS samarbeider med FHI.")
+    sentences = {r.evidence.sentence for r in found}
+    assert sentences == {"Bufdir fikk i oppdrag å lage en plan for 2017-2021.", "NKVTS samarbeider med FHI."}
+
+
 # --- rules use the knowledge they are given ----------------------------------------------------------
 
 def test_patterns_parents_come_from_the_knowledge_given(tmp_path):
