@@ -57,6 +57,7 @@ class _Context:
     # the programme the paragraph named last, in the sentences just before: what "prosjektet" or
     # "programmet" refers back to before the measure's topic
     recent: str | None = None
+    previous_subject: str | None = None  # the agency the paragraph's sentence before opens with
 
     def referred(self, partners: tuple[str, ...] = ()) -> str | None:
         """What a sentence that refers back ("til gjennomføring av prosjektet") is about."""
@@ -98,7 +99,8 @@ def extract_relations(report: Report, analyses: list[SegmentAnalysis], mentions:
             evidence = Evidence(sentence.start, sentence.end, text[sentence.start:sentence.end])
             ctx = _Context(analysis.measure, sentence, evidence, types, labels, parents, rules,
                            topics.get(analysis.measure), leads.get(analysis.measure),
-                           _last_programme(named_before[-_SENTENCES_BACK:], types))
+                           _last_programme(named_before[-_SENTENCES_BACK:], types),
+                           _opening_agency(text, named_before[-1] if named_before else [], types, rules))
             named_before.append(in_sentence)
             for rel in _sentence_relations(ctx, in_sentence):
                 if isinstance(rel, Funding):
@@ -120,6 +122,16 @@ def _last_programme(sentences: list[list[Mention]], types: dict[str, EntityType]
             if types.get(m.entity_key) == "Programme":
                 return m.entity_key
     return None
+
+
+def _opening_agency(text: str, mentions: list[Mention], types: dict[str, EntityType],
+                    rules: RelationRules) -> str | None:
+    """The agency a sentence opens with, its subject ("RVTS Sør startet i 2020 …")."""
+    agencies = [m for m in mentions if types.get(m.entity_key) == "Agency"]
+    if not agencies:
+        return None
+    first = agencies[0]
+    return first.entity_key if rules.patterns["subject-lead"].match(text[first.sentence.start:first.start]) else None
 
 
 def _continuing(ctx: _Context, funding: Funding, previous: Funding | None) -> Funding:
@@ -290,8 +302,8 @@ def _collaborations(ctx: _Context, agencies: list[Mention], mentions: list[Menti
             objects = _keys(ctx, _after(ctx, partnerish, end, adjacent=True), types=("Agency", "Programme")) \
                 if shape in ("with", "between") else ()
             subjects = _keys(ctx, _before(ctx, agencies, start, window=200)) if shape in ("with", "mutual") else ()
-            if shape == "with" and not subjects and objects and _subjectless(ctx, start) and ctx.lead:
-                subjects = (ctx.lead,)
+            if shape == "with" and not subjects and objects:
+                subjects = _implied_doer(ctx, start)
             subjects = tuple(k for k in subjects if k not in excluded and k not in objects)
             objects = tuple(k for k in objects if k not in excluded)
             if parallel and len(subjects) > 1 and objects:
@@ -323,6 +335,17 @@ def _drop_contained(groups: list[_Group]) -> list[_Group]:
         if not bigger and not same_earlier:
             kept.append(group)
     return kept
+
+
+def _implied_doer(ctx: _Context, at: int) -> tuple[str, ...]:
+    """Who does what a clause without a named subject says: "Videreutviklingsarbeidet skjer i
+    dialog med …" — the agency the sentence before opens with; "… og gjøres i samarbeid med X"
+    (passive, done) — the agency the measure's reporting is mostly about."""
+    if ctx.previous_subject and ctx.rules.patterns["work-subject"].match(ctx.text[_clause_start(ctx, at):at]):
+        return (ctx.previous_subject,)
+    if ctx.lead and _subjectless(ctx, at):
+        return (ctx.lead,)
+    return ()
 
 
 def _subjectless(ctx: _Context, at: int) -> bool:
@@ -371,7 +394,7 @@ def _consultations(ctx: _Context, agencies: list[Mention], mentions: list[Mentio
             consulted = _keys(ctx, _after(ctx, agencies, end, adjacent=True))
             if not consulted:
                 continue
-            before = _keys(ctx, _before(ctx, agencies, start, window=200))
+            before = _keys(ctx, _before(ctx, agencies, start, window=200)) or _implied_doer(ctx, start)
             consulter = next((k for k in reversed(before) if k not in consulted), None)
             out.append(Consultation(ctx.measure, consulted, ctx.evidence, trig.id, consulter,
                                     _concerns(ctx, mentions, consulted + ((consulter,) if consulter else ()))))

@@ -158,7 +158,7 @@ TRIGGER_LINES: dict[str, type[TriggerLine]] = {
 }
 PatternName = Literal["amount", "year", "crossref", "coordination", "subject-lead", "clause-break", "lead-in",
                       "passive", "reference", "budget-owner", "continues", "purpose", "joint-work",
-                      "budget-after", "funder-verb", "strengthened"]
+                      "budget-after", "funder-verb", "strengthened", "work-subject"]
 
 
 class NamedPatternLine(KnowledgeLine):

@@ -284,6 +284,21 @@ def test_patterns_a_sentence_ending_in_a_year_ends_there(tmp_path):
     assert sentences == {"Bufdir fikk i oppdrag å lage en plan for 2017-2021.", "NKVTS samarbeider med FHI."}
 
 
+def test_patterns_work_of_the_sentence_before_is_done_by_its_subject(tmp_path):
+    # m9: "RVTS Sør startet i 2020 opp et arbeid med … Videreutviklingsarbeidet skjer i dialog med øvrige RVTS"
+    opening = "NKVTS startet i 2020 et arbeid med å samle kunnskap. "
+    collaborating = relations(tmp_path, opening + "Arbeidet skjer i samarbeid med FHI.", Collaboration)
+    assert pairs(collaborating) == {frozenset({"nkvts", "fhi"})}
+    [c] = relations(tmp_path, opening + "Utviklingsarbeidet gjøres i dialog med Hdir.", Consultation)
+    assert (c.consulter, c.consulted) == ("nkvts", ("hdir",))
+
+
+def test_patterns_work_after_a_sentence_with_no_opening_agency_has_no_doer(tmp_path):
+    text = "Det ble i 2020 startet et arbeid med å samle kunnskap hos NKVTS. Arbeidet skjer i dialog med Hdir."
+    [c] = relations(tmp_path, text, Consultation)
+    assert c.consulter is None
+
+
 # --- rules use the knowledge they are given ----------------------------------------------------------
 
 def test_patterns_parents_come_from_the_knowledge_given(tmp_path):
