@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from tiltaksgraf.entity_types import CONCERN_TYPES
 from tiltaksgraf.extract.gazetteer import Knowledge, load_knowledge
@@ -476,10 +477,23 @@ def _fundings(ctx: _Context, mentions: list[Mention], agencies: list[Mention]) -
     out = []
     for i, (hit, amount) in enumerate(amounts):
         next_amount = amounts[i + 1][0].start() if i + 1 < len(amounts) else len(ctx.text)
+        previous_amount = amounts[i - 1][0].end() if i else 0
+        around = f"{ctx.text[max(previous_amount, hit.start() - 40):hit.start()]}#{ctx.text[hit.end():next_amount]}"
         out.append(Funding(ctx.measure, ctx.evidence, "funding-amount", amount,
                            _years_of(hit, next_amount, years), _funder(ctx, hit, agencies),
-                           ()))
+                           (), _basis(ctx, around), bool(ctx.rules.patterns["approximate"].search(around))))
     return [_with_recipients(ctx, f, hit, mentions) for f, (hit, _a) in zip(out, amounts)]
+
+
+def _basis(ctx: _Context, around: str) -> Literal["per-year", "in-total"] | None:
+    """Whether an amount is given per year ("3 mill. kroner årlig") or as the sum over its years
+    ("til sammen 9,9 mill. kroner", "39 mill. kroner i perioden 2017-2021"); ``around`` is the
+    text before the amount, "#", and the text after it. Per year wins where both are said."""
+    if ctx.rules.patterns["per-year"].search(around):
+        return "per-year"
+    if ctx.rules.patterns["in-total"].search(around):
+        return "in-total"
+    return None
 
 
 def _year_list(phrase: str) -> tuple[int, ...]:

@@ -158,7 +158,8 @@ TRIGGER_LINES: dict[str, type[TriggerLine]] = {
 }
 PatternName = Literal["amount", "year", "crossref", "coordination", "subject-lead", "clause-break", "lead-in",
                       "passive", "reference", "budget-owner", "continues", "purpose", "joint-work",
-                      "budget-after", "funder-verb", "strengthened", "work-subject"]
+                      "budget-after", "funder-verb", "strengthened", "work-subject",
+                      "per-year", "in-total", "approximate"]
 
 
 class NamedPatternLine(KnowledgeLine):

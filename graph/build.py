@@ -481,6 +481,10 @@ def _add_relation(g: _GraphSink, src: URIRef, doc: SourceDocument, plan_key: str
             g.add((node, TG.amount, lit(Decimal(f"{rel.amount_nok:.2f}"))))
         for year in rel.years:
             g.add((node, TG.year, lit(str(year), datatype=XSD.gYear)))
+        if rel.basis:
+            g.add((node, TG.amountBasis, TG.PerYear if rel.basis == "per-year" else TG.InTotal))
+        if rel.approximate:
+            g.add((node, TG.approximate, lit(True)))
         if rel.funder:
             g.add((node, TG.funder, entity_iri(rel.funder)))
         for key in rel.recipients:

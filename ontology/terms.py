@@ -150,6 +150,11 @@ class TG(DefinedNamespace):
     encoding: URIRef  # xsd:string
     amount: URIRef  # xsd:decimal, NOK
     year: URIRef  # xsd:gYear
+    amountBasis: URIRef  # Funding → PerYear | InTotal
+    AmountBasis: URIRef  # the class of the two
+    PerYear: URIRef  # the amount applies to each of its years ("årlig")
+    InTotal: URIRef  # the amount is the sum over its years ("til sammen", "i perioden 2017–2021")
+    approximate: URIRef  # xsd:boolean on a funding: "om lag", "rundt", "drøyt"
     sectionText: URIRef  # rdf:langString
     entityKey: URIRef  # xsd:string, the key the entity IRI was minted from
 

@@ -20,11 +20,13 @@ SELECT ?measure ?who ?consulted ?sentence WHERE {
 
 GRANTS = """PREFIX tg: <https://w3id.org/tiltaksgraf/ontology#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?measure ?amount (GROUP_CONCAT(DISTINCT STR(?year); separator=", ") AS ?years) ?funder ?recipient WHERE {
+SELECT ?measure ?amount ?basis ?approximate (GROUP_CONCAT(DISTINCT STR(?year); separator=", ") AS ?years)
+       ?funder ?recipient WHERE {
   ?f a tg:Funding ; tg:measure/tg:measureNumber ?measure .
   OPTIONAL { ?f tg:amount ?amount }  OPTIONAL { ?f tg:year ?year }
+  OPTIONAL { ?f tg:amountBasis ?b  BIND(STRAFTER(STR(?b), "#") AS ?basis) }  OPTIONAL { ?f tg:approximate ?approximate }
   OPTIONAL { ?f tg:funder/skos:prefLabel ?funder }  OPTIONAL { ?f tg:funds/skos:prefLabel ?recipient }
-} GROUP BY ?measure ?f ?amount ?funder ?recipient ORDER BY ?measure ?amount"""
+} GROUP BY ?measure ?f ?amount ?basis ?approximate ?funder ?recipient ORDER BY ?measure ?amount"""
 
 COMMISSIONED = """PREFIX tg: <https://w3id.org/tiltaksgraf/ontology#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
@@ -67,6 +69,9 @@ def test_readme_grants_keep_every_year_and_the_funder(store):
     assert [sorted(r["years"].split(", ")) for r in m1] == [["2019", "2020", "2021"]]
     assert any(r["measure"] == "67" and r["amount"] is None and r["funder"] == "Helsedirektoratet"
                and r["recipient"] == "Nasjonalt kunnskapssenter om vold og traumatisk stress" for r in rows)
+    # "om lag 39 mill. kroner i perioden 2017-2021": a total over five years, approximate
+    [m74] = [r for r in rows if r["measure"] == "74" and r["amount"]]
+    assert (m74["basis"], m74["approximate"], m74["years"].count(",")) == ("InTotal", "true", 4)
 
 
 def test_readme_passive_commissions_have_no_commissioner(store):

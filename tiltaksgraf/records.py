@@ -246,6 +246,10 @@ class Funding:
     years: tuple[int, ...] = ()
     funder: str | None = None
     recipients: tuple[str, ...] = ()  # what gets the money: a programme, an agency …; never the budget it is paid over
+    # whether the amount applies to each year ("årlig") or is the sum over them ("til sammen",
+    # "i perioden 2017–2021"); None when the sentence does not say
+    basis: Literal["per-year", "in-total"] | None = None
+    approximate: bool = False  # "om lag", "rundt", "drøyt"
     kind: ClassVar[str] = "funding"
 
 

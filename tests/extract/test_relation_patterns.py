@@ -299,6 +299,21 @@ def test_patterns_work_after_a_sentence_with_no_opening_agency_has_no_doer(tmp_p
     assert c.consulter is None
 
 
+@pytest.mark.parametrize("text, expected", [
+    # m74: "Alternativ til Vold er styrket med om lag 39 mill. kroner i perioden 2017-2021."
+    ("NKVTS er styrket med om lag 39 mill. kroner i perioden 2017-2021.", [("in-total", True)]),
+    # m16: "Det er avsatt til sammen 7 mill. kroner årlig …"
+    ("Det er avsatt til sammen 7 mill. kroner årlig til kurs.", [("per-year", False)]),
+    ("Bufdir ble tildelt 4 mill. kroner i 2019 og rundt 5 mill. kroner hvert år fra 2020.",
+     [(None, False), ("per-year", True)]),
+    ("KMD bevilget til sammen 9,9 mill. kroner frem til 2020 til prosjektet.", [("in-total", False)]),
+])
+def test_patterns_funding_amount_per_year_or_in_total_and_approximate(tmp_path, text, expected):
+    # the blind reading: 39 mill. over 2017–2021 stored as five years did not say it was a total
+    found = relations(tmp_path, text, Funding)
+    assert [(f.basis, f.approximate) for f in found] == expected
+
+
 # --- rules use the knowledge they are given ----------------------------------------------------------
 
 def test_patterns_parents_come_from_the_knowledge_given(tmp_path):

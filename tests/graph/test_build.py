@@ -158,3 +158,14 @@ def test_graph_a_plan_of_the_same_name_and_another_period_is_another_plan(bundle
     assert same_as[mint_iri("entity", "frihet-fra-vold")] == mint_iri("plan", "vnr-2021")
     own = replace(older, entities=(*older.entities, bare))  # in the plan's own report: that plan
     assert plans_named_in_text([own])[mint_iri("entity", "vnr-uten-periode")] == mint_iri("plan", "vnr-2014")
+
+
+def test_graph_funding_says_per_year_or_in_total_and_approximate(graph):
+    """"Alternativ til Vold er styrket med om lag 39 mill. kroner i perioden 2017-2021" (tiltak 74):
+    a total over five years, approximate; "avsatt til sammen 7 mill. kroner årlig" (tiltak 16): per year."""
+    rows = {(int(n), float(a), str(b).rsplit("#", 1)[1], str(x)) for n, a, b, x in graph.query("""
+        PREFIX tg: <https://w3id.org/tiltaksgraf/ontology#>
+        SELECT ?n ?a ?b ?x WHERE { ?f a tg:Funding ; tg:measure/tg:measureNumber ?n ; tg:amount ?a ;
+            tg:amountBasis ?b . OPTIONAL { ?f tg:approximate ?y } BIND(COALESCE(?y, false) AS ?x) }""")}
+    assert (74, 39e6, "InTotal", "true") in rows
+    assert (16, 7e6, "PerYear", "false") in rows

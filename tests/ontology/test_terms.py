@@ -20,7 +20,7 @@ CLASSES = {
     "Entity", "Agency", "Programme", "Law", "Report", "Plan", "ActionPlan", "Measure",
     "StatusReport", "StatusAssessment", "Section", "Mention", "Evidence", "Relationship",
     "Collaboration", "CoMention", "Commission", "CrossReference", "Funding", "Consultation",
-    "StatusClass", "Done", "Ongoing", "NotStarted", "Correction",
+    "StatusClass", "Done", "Ongoing", "NotStarted", "Correction", "AmountBasis", "PerYear", "InTotal",
 }
 
 SUPERCLASSES = {
@@ -46,6 +46,8 @@ SUPERCLASSES = {
     "Consultation": {TG.Relationship},
     "StatusClass": set(),
     "Done": {TG.StatusClass},
+    "PerYear": {TG.AmountBasis},
+    "InTotal": {TG.AmountBasis},
     "Ongoing": {TG.StatusClass},
     "NotStarted": {TG.StatusClass},
     "Correction": {terms.PROV.Activity},
@@ -81,6 +83,7 @@ OBJECT_PROPERTIES = {
     "fromMeasure": ({"CrossReference"}, TG.Measure),
     "toMeasure": ({"CrossReference"}, TG.Measure),
     "statusClass": (set(), TG.StatusClass),
+    "amountBasis": ({"Funding"}, TG.AmountBasis),
     "mergedInto": ({"Correction"}, TG.Entity),
     "newType": ({"Correction"}, OWL.Class),
     "registerEntry": ({"Agency"}, RDFS.Resource),
@@ -91,7 +94,7 @@ DATATYPE_PROPERTIES = {
     "footnoteUrl": XSD.anyURI, "surfaceForm": XSD.string, "start": XSD.integer,
     "end": XSD.integer, "sentence": XSD.string, "field": XSD.string, "rule": XSD.string,
     "sha256": XSD.string, "fileName": XSD.string, "encoding": XSD.string,
-    "amount": XSD.decimal, "year": XSD.gYear, "sectionText": RDF.langString,
+    "amount": XSD.decimal, "year": XSD.gYear, "approximate": XSD.boolean, "sectionText": RDF.langString,
     "entityKey": XSD.string, "measureId": XSD.string,
     "stableKey": XSD.string, "correctionAction": XSD.string, "correctionTarget": XSD.string,
     "correctionOutcome": XSD.string, "orgNumber": XSD.string,
