@@ -410,7 +410,7 @@ def _view_index(built):
     """What the views read of the graph: a ``network.TripleIndex`` of plain strings."""
     from tiltaksgraf.graph.network import UNREAD_PREDICATES, TripleIndex
 
-    return TripleIndex(built.iter_quads(), without=UNREAD_PREDICATES)
+    return TripleIndex.of_strings(built.iter_value_triples(UNREAD_PREDICATES))
 
 
 def _write_views(index, out: Path, lang: str) -> None:
