@@ -223,21 +223,41 @@ def _token_patterns(nlp: Language, patterns: tuple[SpanPattern, ...]) -> list[di
     errors = {p.id: validate_token_pattern(p.pattern) for p in patterns if not isinstance(p.pattern, str)}
     if bad := {pid: e for pid, e in errors.items() if e}:
         raise ValueError(f"invalid token patterns in patterns.jsonl: {bad}")
-    flags: dict[_FlagKey, int | None] = {}
+    flags = _allocate_flags(nlp, [p.pattern for p in patterns if not isinstance(p.pattern, str)])
     return [{"label": p.label, "id": p.id,
              "pattern": p.pattern if isinstance(p.pattern, str)
-             else [_with_flags(nlp, token, flags) for token in p.pattern]}
+             else [_with_flags(token, flags) for token in p.pattern]}
             for p in patterns]
 
 
-def _with_flags(nlp: Language, token: dict, flags: dict[_FlagKey, int | None]) -> dict:
+def _allocate_flags(nlp: Language, token_patterns: list[list[dict]]) -> dict[_FlagKey, int | None]:
+    """A lexeme flag for each predicate one can stand for, while the vocabulary's flag bits last
+    (about 40 are free; the patterns have more predicates): first for those on a pattern's first
+    token, tried at every token of a text, then the second token's, and so on (a later token's
+    are tried only where the ones before it matched). Past that, None: spaCy tests it itself."""
+    position: dict[_FlagKey, int] = {}
+    for pattern in token_patterns:
+        for i, token in enumerate(pattern):
+            for attr, value in token.items():
+                key = _flag_key(attr, value)
+                if key is not None:
+                    position[key] = min(position.get(key, i), i)
+    flags: dict[_FlagKey, int | None] = {}
+    for key in sorted(position, key=position.__getitem__):  # stable: in the patterns' order within a position
+        try:
+            flags[key] = nlp.vocab.add_flag(_flag_getter(*key))
+        except ValueError:  # spaCy's E062: no bit free
+            flags[key] = None
+    return flags
+
+
+def _with_flags(token: dict, flags: dict[_FlagKey, int | None]) -> dict:
     """One pattern token with every ``{"TEXT"|"ORTH"|"LOWER": {"REGEX"|"IN"|"NOT_IN": …}}``
-    replaced by its flag, while the vocabulary has flag bits free (past that, spaCy tests the
-    rest itself, as written)."""
+    replaced by its flag where ``flags`` has one (else as written, for spaCy to test)."""
     out: dict = {}
     for attr, value in token.items():
         key = _flag_key(attr, value)
-        flag = None if key is None else _flag(nlp, key, flags)
+        flag = None if key is None else flags.get(key)
         if flag is None:
             out[attr] = value
         else:
@@ -262,17 +282,6 @@ def _flag_key(attr: str, value: object) -> _FlagKey | None:
     if predicate in ("IN", "NOT_IN") and isinstance(operand, list) and all(isinstance(v, str) for v in operand):
         return on, predicate, frozenset(operand)
     return None
-
-
-def _flag(nlp: Language, key: _FlagKey, flags: dict[_FlagKey, int | None]) -> int | None:
-    """The flag for ``key``, added to the vocabulary the first time; None when its 63 flag bits
-    are all taken (spaCy's E062)."""
-    if key not in flags:
-        try:
-            flags[key] = nlp.vocab.add_flag(_flag_getter(*key))
-        except ValueError:
-            flags[key] = None
-    return flags[key]
 
 
 def _flag_getter(attr: str, predicate: str, operand: str | frozenset[str]) -> Callable[[str], bool]:
