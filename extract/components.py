@@ -64,8 +64,12 @@ def respell(name: str, parts: tuple[tuple[str, str], ...]) -> str:
     ``("-a", "-b")``, at its end; a word's capital kept. Both directions between Nynorsk and
     Bokmål use it (``nynorsk_spelling`` here, ``Resolver.bokmal``)."""
     words = []
+    touched = _parts_search(parts)
     for word in re.split(r"(\W+)", name):
         lower = word.lower()
+        if touched(lower) is None:  # no part occurs in it: unchanged (one regex, not a test per part)
+            words.append(word)
+            continue
         for a, b in parts:
             if a.startswith("-") and lower.endswith(a[1:]) and len(lower) > len(a) + 2:
                 lower = lower[: -len(a) + 1] + b.lstrip("-")
@@ -75,6 +79,13 @@ def respell(name: str, parts: tuple[tuple[str, str], ...]) -> str:
             lower = lower[:1].upper() + lower[1:]
         words.append(word if lower == word.lower() else lower)
     return "".join(words)
+
+
+@lru_cache(maxsize=8)
+def _parts_search(parts: tuple[tuple[str, str], ...]) -> Callable[[str], re.Match | None]:
+    """A search for any word part of ``parts`` (a suffix part without its "-") in a word: where
+    it finds none, ``respell`` would change nothing."""
+    return re.compile("|".join(re.escape(a[1:] if a.startswith("-") else a) for a, _b in parts) or "(?!)").search
 
 
 def _gazetteer_patterns(entries: tuple[GazetteerEntry, ...], *, exact: bool,
