@@ -1,4 +1,4 @@
-"""The spaCy pipeline, assembled in one place: ``spacy.blank("nb")``, a tokenizer that splits
+"""The spaCy pipeline, assembled in one place: a blank nb pipeline whose tokenizer splits
 hyphen and apostrophe suffixes off names ("TryggEst-modellen", "RVTS’enes"), a sentencizer,
 two span rulers fed from the gazetteer (case-exact acronyms, case-folded names) and one from the
 generic patterns. Every ruler writes into ``doc.spans[CANDIDATES]``; choosing among overlapping
@@ -11,18 +11,18 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import cast
+from typing import Any, cast
 
-import spacy
+from spacy.lang.nb import Norwegian, NorwegianDefaults
 from spacy.language import Language
 from spacy.pipeline import SpanRuler
 from spacy.schemas import validate_token_pattern
+from spacy.strings import get_string_id
 from spacy.symbols import ORTH
-from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
-from spacy.util import compile_infix_regex
 
 from tiltaksgraf.extract.gazetteer import GazetteerEntry, Knowledge, SpanPattern
+from tiltaksgraf.extract.phrase_tokens import tokenised
 
 CANDIDATES = "tg_candidates"
 
@@ -64,8 +64,12 @@ def respell(name: str, parts: tuple[tuple[str, str], ...]) -> str:
     ``("-a", "-b")``, at its end; a word's capital kept. Both directions between Nynorsk and
     Bokmål use it (``nynorsk_spelling`` here, ``Resolver.bokmal``)."""
     words = []
+    touched = _parts_search(parts)
     for word in re.split(r"(\W+)", name):
         lower = word.lower()
+        if touched(lower) is None:  # no part occurs in it: unchanged (one regex, not a test per part)
+            words.append(word)
+            continue
         for a, b in parts:
             if a.startswith("-") and lower.endswith(a[1:]) and len(lower) > len(a) + 2:
                 lower = lower[: -len(a) + 1] + b.lstrip("-")
@@ -75,6 +79,13 @@ def respell(name: str, parts: tuple[tuple[str, str], ...]) -> str:
             lower = lower[:1].upper() + lower[1:]
         words.append(word if lower == word.lower() else lower)
     return "".join(words)
+
+
+@lru_cache(maxsize=8)
+def _parts_search(parts: tuple[tuple[str, str], ...]) -> Callable[[str], re.Match | None]:
+    """A search for any word part of ``parts`` (a suffix part without its "-") in a word: where
+    it finds none, ``respell`` would change nothing."""
+    return re.compile("|".join(re.escape(a[1:] if a.startswith("-") else a) for a, _b in parts) or "(?!)").search
 
 
 def _gazetteer_patterns(entries: tuple[GazetteerEntry, ...], *, exact: bool,
@@ -114,13 +125,20 @@ _NUMBER_OR_PERIOD = re.compile(r"\d+(?:[-–]\d+)?")
 _ABBREVIATIONS = ("Prop.", "Meld.", "Innst.", "Dok.", "kap.", "pkt.", "Ot.prp.", "St.prp.", "mfl.", "m.fl.")
 
 
+class _NorwegianDefaults(NorwegianDefaults):
+    """nb's defaults plus our infixes and abbreviations, so that the tokenizer is made with them
+    once: set on a made tokenizer, each reloaded its ~760 special cases (~0.015 s a pipeline)."""
+
+    infixes = [*(NorwegianDefaults.infixes or ()), *_EXTRA_INFIXES]
+    tokenizer_exceptions = {**NorwegianDefaults.tokenizer_exceptions, **{a: [{ORTH: a}] for a in _ABBREVIATIONS}}
+
+
+class _Norwegian(Norwegian):
+    Defaults = _NorwegianDefaults
+
+
 def blank_norwegian() -> Language:
-    nlp = spacy.blank("nb")
-    infixes = list(nlp.Defaults.infixes or ()) + list(_EXTRA_INFIXES)
-    tokenizer = cast(Tokenizer, nlp.tokenizer)  # spaCy types it as any callable; blank() makes a Tokenizer
-    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
-    for abbreviation in _ABBREVIATIONS:
-        tokenizer.add_special_case(abbreviation, [{ORTH: abbreviation}])
+    nlp = _Norwegian()
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("tg_number_period_boundaries")
     return nlp
@@ -131,10 +149,12 @@ def build_pipeline(knowledge: Knowledge, extra_entries: tuple[GazetteerEntry, ..
     (its glossary and the abbreviations it defines)."""
     nlp = blank_norwegian()
     entries = knowledge.gazetteer + extra_entries
+    exact = _gazetteer_patterns(entries, exact=True)
+    folded = _gazetteer_patterns(entries, exact=False, nynorsk=knowledge.nynorsk_forms)
+    tokens = tokenised(nlp, (p["pattern"] for p in exact + folded))
     rulers = [
-        ("gazetteer_exact", {"phrase_matcher_attr": "ORTH"}, _gazetteer_patterns(entries, exact=True)),
-        ("gazetteer_folded", {"phrase_matcher_attr": "LOWER"},
-         _gazetteer_patterns(entries, exact=False, nynorsk=knowledge.nynorsk_forms)),
+        ("gazetteer_exact", {"phrase_matcher_attr": "ORTH"}, exact),
+        ("gazetteer_folded", {"phrase_matcher_attr": "LOWER"}, folded),
         ("patterns", {}, _token_patterns(nlp, knowledge.patterns)),
     ]
     for name, config, patterns in rulers:
@@ -142,16 +162,37 @@ def build_pipeline(knowledge: Knowledge, extra_entries: tuple[GazetteerEntry, ..
         # compiled form uses lexeme flags, which spaCy's pattern schema does not know.
         ruler = cast(SpanRuler, nlp.add_pipe("span_ruler", name=name, config={
             "spans_key": CANDIDATES, "validate": name != "patterns", "overwrite": False, **config}))
-        # Phrase patterns need only the tokenizer; by default the ruler runs them through every
-        # component before it (the sentencizer, the other rulers), which tripled start-up time.
-        with nlp.select_pipes(enable=[]):
-            ruler.add_patterns(patterns)
+        if name == "patterns":
+            # by default the ruler runs its patterns through every component before it
+            with nlp.select_pipes(enable=[]):
+                ruler.add_patterns(patterns)
+        else:
+            add_phrase_patterns(ruler, patterns, tokens)
     return nlp
 
 
+def add_phrase_patterns(ruler: SpanRuler, patterns: list[dict], tokens: dict[str, tuple[str, ...]]) -> None:
+    """``ruler.add_patterns(patterns)`` for phrase patterns whose ``tokens`` are known (see
+    ``phrase_tokens``): the same bookkeeping, and each phrase goes to the phrase matcher as the
+    hashes of its tokens' ORTH or LOWER, which is what the matcher reads from a ``Doc`` of it
+    (tested) — without making that ``Doc`` and its words' lexemes, ~0.1 s for the gazetteer."""
+    fold = ruler.phrase_matcher_attr == "LOWER"
+    strings = ruler.nlp.vocab.strings
+    # spaCy types ``add`` as taking Docs; it takes their key arrays too (its unpickling does)
+    matcher: Any = ruler.phrase_matcher
+    for entry in patterns:
+        label = repr((entry["label"], entry.get("id", "")))
+        ruler._match_label_id_map[strings.as_int(label)] = {"label": entry["label"], "id": entry.get("id", "")}
+        ruler._patterns.append(entry)
+        words = tokens[entry["pattern"]]
+        keys = [get_string_id(w.lower() if fold else w) for w in words]
+        matcher.add(label, [keys] if keys else [])  # an empty phrase matches nothing
+
+
 # The pipeline of each Knowledge in use, built once per process (keyed by identity: Knowledge holds
-# lists; the reference kept here also keeps its id from being reused). Building one tokenises the
-# gazetteer's ~4,800 phrase patterns, ~0.2 s, which a build of many reports paid per report.
+# lists; the reference kept here also keeps its id from being reused). Building one spells and adds
+# the gazetteer's ~5,000 phrase patterns (tokenised once, see ``phrase_tokens``) and compiles the
+# generic ones, ~0.1 s, which a build of many reports paid per report.
 _BASE_PIPELINES: dict[int, tuple[Knowledge, Language]] = {}
 _MAX_BASE_PIPELINES = 2
 
@@ -190,36 +231,80 @@ def _base_pipeline(knowledge: Knowledge) -> Language:
 
 
 def _token_patterns(nlp: Language, patterns: tuple[SpanPattern, ...]) -> list[dict]:
-    """The span ruler's rows for the generic patterns, each ``REGEX`` on ``TEXT`` or ``LOWER``
-    compiled to a lexeme flag. spaCy's matcher runs a ``REGEX`` in Python for every token a pattern
-    is tried at (~0.3 s of the bundled report's build); a flag is computed once per distinct word
-    and tested in C. Same matches: the flag is ``re.search`` on the same string the predicate reads."""
+    """The span ruler's rows for the generic patterns, each ``REGEX``, ``IN`` or ``NOT_IN`` on
+    ``TEXT`` or ``LOWER`` compiled to a lexeme flag. spaCy's matcher runs these predicates in
+    Python for every token a pattern is tried at (the regexes ~0.3 s of the bundled report's
+    build, the word sets a further ~0.02 s); a flag is computed once per distinct word and tested
+    in C. Same matches: the flag tests the same string the predicate reads, in the same way."""
     errors = {p.id: validate_token_pattern(p.pattern) for p in patterns if not isinstance(p.pattern, str)}
     if bad := {pid: e for pid, e in errors.items() if e}:
         raise ValueError(f"invalid token patterns in patterns.jsonl: {bad}")
-    flags: dict[tuple[str, str], int] = {}
+    flags = _allocate_flags(nlp, [p.pattern for p in patterns if not isinstance(p.pattern, str)])
     return [{"label": p.label, "id": p.id,
              "pattern": p.pattern if isinstance(p.pattern, str)
-             else [_with_flags(nlp, token, flags) for token in p.pattern]}
+             else [_with_flags(token, flags) for token in p.pattern]}
             for p in patterns]
 
 
-def _with_flags(nlp: Language, token: dict, flags: dict[tuple[str, str], int]) -> dict:
-    """One pattern token with every ``{"TEXT"|"LOWER": {"REGEX": …}}`` replaced by its flag."""
+def _allocate_flags(nlp: Language, token_patterns: list[list[dict]]) -> dict[_FlagKey, int | None]:
+    """A lexeme flag for each predicate one can stand for, while the vocabulary's flag bits last
+    (about 40 are free; the patterns have more predicates): first for those on a pattern's first
+    token, tried at every token of a text, then the second token's, and so on (a later token's
+    are tried only where the ones before it matched). Past that, None: spaCy tests it itself."""
+    position: dict[_FlagKey, int] = {}
+    for pattern in token_patterns:
+        for i, token in enumerate(pattern):
+            for attr, value in token.items():
+                key = _flag_key(attr, value)
+                if key is not None:
+                    position[key] = min(position.get(key, i), i)
+    flags: dict[_FlagKey, int | None] = {}
+    for key in sorted(position, key=position.__getitem__):  # stable: in the patterns' order within a position
+        try:
+            flags[key] = nlp.vocab.add_flag(_flag_getter(*key))
+        except ValueError:  # spaCy's E062: no bit free
+            flags[key] = None
+    return flags
+
+
+def _with_flags(token: dict, flags: dict[_FlagKey, int | None]) -> dict:
+    """One pattern token with every ``{"TEXT"|"ORTH"|"LOWER": {"REGEX"|"IN"|"NOT_IN": …}}``
+    replaced by its flag where ``flags`` has one (else as written, for spaCy to test)."""
     out: dict = {}
     for attr, value in token.items():
-        if isinstance(value, dict) and set(value) == {"REGEX"} and attr.upper() in ("TEXT", "ORTH", "LOWER"):
-            key = ("LOWER" if attr.upper() == "LOWER" else "TEXT", value["REGEX"])
-            if key not in flags:
-                flags[key] = nlp.vocab.add_flag(_flag_getter(*key))
-            out[flags[key]] = True
-        else:
+        key = _flag_key(attr, value)
+        flag = None if key is None else flags.get(key)
+        if flag is None:
             out[attr] = value
+        else:
+            out[flag] = True
     return out
 
 
-def _flag_getter(attr: str, regex: str) -> Callable[[str], bool]:
-    compiled = re.compile(regex)
-    if attr == "LOWER":
-        return lambda text: compiled.search(text.lower()) is not None
-    return lambda text: compiled.search(text) is not None
+# (the string tested: TEXT or LOWER, the predicate, its regex or its set of words)
+_FlagKey = tuple[str, str, "str | frozenset[str]"]
+
+
+def _flag_key(attr: str, value: object) -> _FlagKey | None:
+    """What a flag must compute for ``{attr: value}``, or None when no flag can stand for it.
+    ``IN`` and ``NOT_IN`` compare the token's ORTH or LOWER with the words as written (spaCy
+    compares their hashes), so a flag tests the same string for membership."""
+    if not (isinstance(value, dict) and len(value) == 1 and attr.upper() in ("TEXT", "ORTH", "LOWER")):
+        return None
+    ((predicate, operand),) = value.items()
+    on = "LOWER" if attr.upper() == "LOWER" else "TEXT"
+    if predicate == "REGEX" and isinstance(operand, str):
+        return on, predicate, operand
+    if predicate in ("IN", "NOT_IN") and isinstance(operand, list) and all(isinstance(v, str) for v in operand):
+        return on, predicate, frozenset(operand)
+    return None
+
+
+def _flag_getter(attr: str, predicate: str, operand: str | frozenset[str]) -> Callable[[str], bool]:
+    read: Callable[[str], str] = str.lower if attr == "LOWER" else str
+    if isinstance(operand, frozenset):
+        if predicate == "NOT_IN":
+            return lambda text: read(text) not in operand
+        return lambda text: read(text) in operand
+    compiled = re.compile(operand)
+    return lambda text: compiled.search(read(text)) is not None

@@ -117,6 +117,20 @@ class BuiltGraph:
             for p, o in pairs:
                 yield ox.Quad(s, p, o, g)
 
+    def iter_value_triples(self, without: frozenset[str] = frozenset()) -> Iterator[tuple[str, str, str]]:
+        """Every quad's triple as its terms' strings (an IRI, a literal's lexical form), in the
+        order of ``iter_quads``, leaving out the predicates ``without``: what the views'
+        ``TripleIndex`` reads. A subject's and a predicate's string is made once, not per quad."""
+        predicates: dict[ox.NamedNode, str] = {}
+        for (_g, s), pairs in self._groups.items():
+            subject = s.value
+            for p, o in pairs:
+                predicate = predicates.get(p)
+                if predicate is None:
+                    predicate = predicates[p] = p.value
+                if predicate not in without:
+                    yield subject, predicate, o.value
+
     @property
     def quads(self) -> list[ox.Quad]:
         return list(self.iter_quads())

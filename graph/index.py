@@ -93,11 +93,23 @@ class TripleIndex:
         self._objects: dict[tuple[str, str], list[str]] = defaultdict(list)
         self._subjects: dict[tuple[str, str], list[str]] = defaultdict(list)
         self._pairs: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        self._add_all(((q.subject.value, q.predicate.value, q.object.value) for q in quads), without)
+
+    @classmethod
+    def of_strings(cls, triples: Iterable[tuple[str, str, str]], *,
+                   without: frozenset[str] = frozenset()) -> "TripleIndex":
+        """The index of triples given as their terms' strings (``BuiltGraph.iter_value_triples``,
+        which makes them without an ``ox.Quad`` per quad: most of the index's cost)."""
+        index = cls(())
+        index._add_all(triples, without)
+        return index
+
+    def _add_all(self, triples: Iterable[tuple[str, str, str]], without: frozenset[str]) -> None:
         seen: set[tuple[str, str, str]] = set()
-        for quad in quads:  # the same triple in several named graphs counts once
+        for triple in triples:  # the same triple in several named graphs counts once
             # interned: a subject, predicate or entity repeats in many triples, and a string per
             # occurrence was most of the views' memory on a large report
-            s, p, o = intern(quad.subject.value), intern(quad.predicate.value), intern(quad.object.value)
+            s, p, o = intern(triple[0]), intern(triple[1]), intern(triple[2])
             if p in without or (s, p, o) in seen:
                 continue
             seen.add((s, p, o))

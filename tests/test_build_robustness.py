@@ -241,3 +241,27 @@ def test_robust_running_out_of_memory_is_an_error_not_a_crash(tmp_path):
                           timeout=BUILD_TIMEOUT_S, preexec_fn=limit_memory)
     assert_one_line_error(done, "error: ran out of memory while building; the previous output is unchanged")
     assert sorted(p.name for p in tmp_path.iterdir()) == [report.name]
+
+
+# --- what a build leaves of the process's state --------------------------------------------------
+
+
+def test_robust_build_gives_back_the_garbage_collector_as_it_found_it(tmp_path):
+    """A build spares the collector (frozen objects, a higher threshold) only while it runs: after
+    it, failed or not, the caller's thresholds and unfrozen objects are as they were."""
+    import gc
+
+    from tiltaksgraf.pipeline import _collector_spared
+
+    before = gc.get_threshold()
+    with pytest.raises(RuntimeError), _collector_spared():
+        assert gc.get_freeze_count() > 0 and gc.get_threshold()[0] > before[0]
+        raise RuntimeError("a build that fails")
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+    gc.freeze()  # a caller that froze objects itself keeps them frozen
+    try:
+        with _collector_spared():
+            pass
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

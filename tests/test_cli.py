@@ -45,3 +45,18 @@ def test_cli_docs_renders_the_ontology(tmp_path):
     assert main(["docs", "--out", str(tmp_path)]) == 0
     page = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert "Collaboration" in page and "<script src=" not in page
+
+
+@pytest.mark.parametrize("module, argv, code", [
+    ("tiltaksgraf", ["no-such-command"], 2),
+    ("tiltaksgraf.cli", ["export", "no-such-format"], 1),
+    ("tiltaksgraf", ["--help"], 0),
+])
+def test_cli_process_exits_with_mains_code(module, argv, code):
+    """``run`` (the console script, ``python -m``) exits with ``main``'s code after freezing the
+    heap so that the interpreter's exit does not collect it."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", module, *argv], capture_output=True, text=True, timeout=120)
+    assert done.returncode == code, done.stderr

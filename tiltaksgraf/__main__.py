@@ -1,7 +1,5 @@
 """``python -m tiltaksgraf`` runs the command line."""
 
-import sys
+from tiltaksgraf.cli import run
 
-from tiltaksgraf.cli import main
-
-sys.exit(main())
+run()

@@ -189,3 +189,43 @@ def test_nlp_names_sharing_their_first_words_are_each_found(tmp_path):
                          ("Midt", "rvts-midt", "RVTS Midt")]
     assert not [f for f in found if f[0] == "Stavanger"]
     assert "Vest" not in next(e for e in ex.entities if e.key == "rvts-vest").alt_labels
+
+
+def _generic_spans(ruler_patterns, texts):
+    """The (start, end, label, id) of every span one ruler of ``ruler_patterns`` finds in ``texts``."""
+    from tiltaksgraf.extract.components import CANDIDATES, blank_norwegian
+
+    nlp = blank_norwegian()
+    patterns = ruler_patterns(nlp)
+    ruler = nlp.add_pipe("span_ruler", config={"spans_key": CANDIDATES, "validate": False})
+    ruler.add_patterns(patterns)
+    docs = [nlp(t) for t in texts]  # kept: a doc's span group dies with it
+    return [[(s.start, s.end, s.label_, s.id_) for s in doc.spans[CANDIDATES]] for doc in docs]
+
+
+def test_nlp_generic_patterns_as_flags_find_what_spacy_finds_as_written(bundled_extraction):
+    """``REGEX``, ``IN`` and ``NOT_IN`` become lexeme flags (computed once per word): over the
+    bundled report, the ruler finds exactly the spans spaCy's own predicates find."""
+    from tiltaksgraf.extract.components import _token_patterns
+    from tiltaksgraf.extract.gazetteer import load_knowledge
+
+    knowledge = load_knowledge()
+    written = [{"label": p.label, "id": p.id, "pattern": p.pattern} for p in knowledge.patterns]
+    text = bundled_extraction.report.source.text
+    texts = [text[m.span.start:m.span.end] for m in bundled_extraction.report.measures]
+    flagged = _generic_spans(lambda nlp: _token_patterns(nlp, knowledge.patterns), texts)
+    assert sum(map(len, flagged)) > 100
+    assert flagged == _generic_spans(lambda nlp: written, texts)
+
+
+def test_nlp_generic_patterns_stay_as_written_when_no_flag_bit_is_free():
+    from tiltaksgraf.extract.components import _token_patterns, blank_norwegian
+    from tiltaksgraf.extract.gazetteer import SpanPattern
+
+    nlp = blank_norwegian()
+    with pytest.raises(ValueError):
+        while True:  # take every free flag bit
+            nlp.vocab.add_flag(lambda text: False)
+    pattern = [{"LOWER": {"IN": ["lov", "loven"]}}, {"LOWER": "om"}]
+    rows = _token_patterns(nlp, (SpanPattern(id="law", label="Law", pattern=pattern),))
+    assert rows[0]["pattern"] == pattern
