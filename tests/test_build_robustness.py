@@ -251,16 +251,16 @@ def test_robust_build_gives_back_the_garbage_collector_as_it_found_it(tmp_path):
     it, failed or not, the caller's thresholds and unfrozen objects are as they were."""
     import gc
 
-    from tiltaksgraf.pipeline import _collector_spared
+    from tiltaksgraf.collector import relaxed
 
     before = gc.get_threshold()
-    with pytest.raises(RuntimeError), _collector_spared():
+    with pytest.raises(RuntimeError), relaxed(freeze=True):
         assert gc.get_freeze_count() > 0 and gc.get_threshold()[0] > before[0]
         raise RuntimeError("a build that fails")
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
     gc.freeze()  # a caller that froze objects itself keeps them frozen
     try:
-        with _collector_spared():
+        with relaxed(freeze=True):
             pass
         assert gc.get_freeze_count() > 0
     finally:

@@ -7,15 +7,14 @@ anything else is a bug and shows its traceback only under ``--debug``.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, NoReturn, Optional
 
 import click
 import typer
+from tiltaksgraf import collector
 from tiltaksgraf.console import EXIT_INTERRUPTED, EXIT_USAGE, EXIT_USER_ERROR, err, escape
 from tiltaksgraf.errors import TiltaksgrafError, UsageError
 from tiltaksgraf.explorer import commands as explorer_commands
@@ -173,27 +172,9 @@ _ABORT = (click.exceptions.Abort, typer.Abort)
 _CLICK_ERROR = tuple(m.ClickException for m in _CLICK)
 
 
-# A command imports spaCy, rdflib, networkx … on first use: a few hundred thousand objects that
-# live as long as the process. At the default threshold (700 allocations) the collector scanned
-# them over and over while they loaded, ~0.08 s of every command's start; they are not garbage.
-_STARTUP_GC_THRESHOLD = 50_000
-
-
-@contextlib.contextmanager
-def _collector_relaxed() -> Iterator[None]:
-    """The youngest generation collected every ``_STARTUP_GC_THRESHOLD`` allocations while a
-    command runs; the previous threshold back after it (``main`` also runs inside tests)."""
-    thresholds = gc.get_threshold()
-    gc.set_threshold(max(thresholds[0], _STARTUP_GC_THRESHOLD), *thresholds[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the app and turns errors into exit codes."""
-    with _collector_relaxed():
+    with collector.relaxed():
         return _run(argv)
 
 

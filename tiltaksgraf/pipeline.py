@@ -17,7 +17,6 @@ import contextlib
 import dataclasses
 import errno
 import fcntl
-import gc
 import json
 import os
 import re
@@ -33,6 +32,7 @@ from importlib import resources
 from pathlib import Path
 
 from tiltaksgraf.errors import InputError, OutputError
+from tiltaksgraf import collector
 from tiltaksgraf.extract.anaphora import resolve_anaphors
 from tiltaksgraf.extract.corrections import CorrectionOutcome, apply_corrections, load_corrections
 from tiltaksgraf.extract.gazetteer import Knowledge, KnowledgeSource, load_knowledge, user_knowledge
@@ -124,7 +124,7 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
     out = Path(out_dir)
     paths = [Path(p) for p in reports] or [bundled_report()]
     _check_output_path(out)
-    with _file_size_signal_ignored(), _out_of_memory_as_error(paths), _collector_spared():
+    with _file_size_signal_ignored(), _out_of_memory_as_error(paths), collector.relaxed(freeze=True):
         merged, sources = user_knowledge(reports, knowledge)
         extractions = []
         for path in paths:
@@ -169,32 +169,6 @@ def _counts(extractions: list[Extraction]) -> tuple[int, int, int]:
     of one plan give one node per measure."""
     measures = {(e.report.source.metadata.plan_key, m.measure_id) for e in extractions for m in e.report.measures}
     return len(extractions), len(measures), len({en.key for e in extractions for en in e.entities})
-
-
-@contextlib.contextmanager
-def _collector_spared() -> Iterator[None]:
-    """Keep the cyclic garbage collector from rescanning, over and over, what a build does not free.
-    A build allocates some hundred thousand objects that live until it ends (records, spaCy docs,
-    terms, quads) and makes little cyclic garbage, and with the default thresholds (a collection
-    every 700 allocations) the collector traversed every live object, spaCy's and rdflib's
-    included, several times: 0.1–0.3 s of a 1.5 s build of the bundled report. So while it runs,
-    what was alive before is frozen (never scanned; it lives on anyway) and the youngest
-    generation is collected every 50,000 allocations. Both are undone on exit; a caller that froze
-    objects itself keeps its own arrangement."""
-    if gc.get_freeze_count():
-        yield
-        return
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(_BUILD_GC_THRESHOLD, *thresholds[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
-
-
-_BUILD_GC_THRESHOLD = 50_000
 
 
 # --- the output: checked before the work, errors a user can act on, locks -----------------------
