@@ -25,7 +25,7 @@ from tiltaksgraf.names import fold
 from tiltaksgraf.records import Entity, Mention, Report, Span
 
 ANAPHOR_RULE = "anaphor"
-_SENTENCES_BACK = 2
+SENTENCES_BACK = 2  # how far back in a paragraph a word that refers back reaches
 _PLURAL_NAME = re.compile(r"[A-ZÆØÅ]{2,}[’'`]?(?:ene|ane|a)$")  # "RVTSene", "RVTS'ane"
 
 
@@ -48,7 +48,7 @@ def resolve_anaphors(report: Report, analyses: Sequence[SegmentAnalysis], mentio
             for hit in nouns.finditer(text, sentence.start, sentence.end):
                 if _inside_a_name(taken, hit.start(), hit.end()):
                     continue
-                window = sentences[max(0, i - _SENTENCES_BACK):i] + (Span(sentence.start, hit.start()),)
+                window = sentences[max(0, i - SENTENCES_BACK):i] + (Span(sentence.start, hit.start()),)
                 first, last = bisect_left(agency_starts, window[0].start), bisect_left(agency_starts, hit.start())
                 before = [m for m in agencies[first:last] if m.end <= hit.start()]
                 keys = _antecedents(before, window, names, anaphors[hit.group().lower()])

@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from tiltaksgraf.entity_types import CONCERN_TYPES
+from tiltaksgraf.extract.anaphora import SENTENCES_BACK
 from tiltaksgraf.extract.gazetteer import Knowledge, load_knowledge
 from tiltaksgraf.extract.nlp import SegmentAnalysis
 from tiltaksgraf.extract.relation_rules import RelationRules, load_rules
@@ -100,7 +101,7 @@ def extract_relations(report: Report, analyses: list[SegmentAnalysis], mentions:
             evidence = Evidence(sentence.start, sentence.end, text[sentence.start:sentence.end])
             ctx = _Context(analysis.measure, sentence, evidence, types, labels, parents, rules,
                            topics.get(analysis.measure), leads.get(analysis.measure),
-                           _last_programme(named_before[-_SENTENCES_BACK:], types),
+                           _last_programme(named_before[-SENTENCES_BACK:], types),
                            _opening_agency(text, named_before[-1] if named_before else [], types, rules))
             named_before.append(in_sentence)
             for rel in _sentence_relations(ctx, in_sentence):
@@ -111,9 +112,6 @@ def extract_relations(report: Report, analyses: list[SegmentAnalysis], mentions:
                 relations.append(rel)
             relations += _cross_references(ctx, numbers)
     return relations
-
-
-_SENTENCES_BACK = 2
 
 
 def _last_programme(sentences: list[list[Mention]], types: dict[str, EntityType]) -> str | None:
