@@ -24,7 +24,7 @@ ENTITY_TYPES: tuple[EntityType, ...] = cast("tuple[EntityType, ...]", NAMES)
 STATUSES = ("Ferdig", "Påbegynt", "Påbegynt - løpende")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReportMetadata:
     """What the user (or the metadata file beside a report) tells about it."""
 
@@ -37,7 +37,7 @@ class ReportMetadata:
     inferred: bool = False  # no sidecar JSON: key and title are guesses from the file name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceDocument:
     path: str
     text: str
@@ -50,7 +50,7 @@ class SourceDocument:
         return self.path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     """A contiguous range of ``SourceDocument.text``."""
 
@@ -61,7 +61,7 @@ class Span:
         return text[self.start : self.end]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Segment:
     """A stretch of one measure's text that is contiguous in the source: one paragraph of the
     reporting, or one piece of the description cell. NLP runs per segment, so every offset it
@@ -73,7 +73,7 @@ class Segment:
     ministry: str | None = None  # the "BFD:" section this paragraph belongs to, if any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Section:
     """The part of a measure's reporting that one ministry wrote ("BFD: …"); ``ministry`` is
     None for text before the first ministry label."""
@@ -90,7 +90,7 @@ def measure_order(measure_id: str) -> tuple[tuple[int, int | str], ...]:
                  for part in re.findall(r"\d+|[^\d.\s]+", measure_id))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MeasureRecord:
     number: int  # the plain number ("Tiltak 12"), or the measure's position in the report when its
     #              id is not a plain number ("2.1", "29a"); unique within one report
@@ -119,14 +119,14 @@ class MeasureRecord:
         return int(self.measure_id) if self.measure_id.isdigit() else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GlossaryEntry:
     abbreviation: str
     full_name: str
     line: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Report:
     source: SourceDocument
     glossary: tuple[GlossaryEntry, ...]
@@ -144,7 +144,7 @@ class Report:
         raise KeyError(number)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mention:
     measure: int
     start: int
@@ -160,7 +160,7 @@ class Mention:
     name: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entity:
     key: str
     type: EntityType
@@ -170,7 +170,7 @@ class Entity:
     org_number: str | None = None  # Enhetsregisteret, for agencies a public list ties to a number
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Evidence:
     start: int
     end: int
@@ -183,7 +183,7 @@ class Evidence:
 # Agencies and concerns are entity keys.
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Collaboration:
     """Agencies the sentence says work *together* ("i samarbeid med", "et samarbeid mellom A og B")."""
 
@@ -195,7 +195,7 @@ class Collaboration:
     kind: ClassVar[str] = "collaboration"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CoMention:
     """Agencies merely named in one sentence: weaker than a collaboration."""
 
@@ -207,7 +207,7 @@ class CoMention:
     kind: ClassVar[str] = "comention"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Consultation:
     """One party did the work after consulting others ("i samråd med Udir og Hdir", "innspill fra …")."""
 
@@ -220,7 +220,7 @@ class Consultation:
     kind: ClassVar[str] = "consultation"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Commission:
     """``contractor`` was commissioned, by ``commissioner`` when the sentence names it ("har fått i
     oppdrag å …" names none)."""
@@ -234,7 +234,7 @@ class Commission:
     kind: ClassVar[str] = "commission"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Funding:
     """Money granted: an amount in NOK (None for a grant the text gives no sum for, "med tilskudd
     fra Hdir"), every year it applies to, who pays and what gets it."""
@@ -253,7 +253,7 @@ class Funding:
     kind: ClassVar[str] = "funding"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CrossReference:
     """A measure's text points to another measure ("se tiltak 7")."""
 
