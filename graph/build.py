@@ -13,11 +13,14 @@ labels) must be shared.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from functools import lru_cache
+from typing import TypeVar
 
 import pyoxigraph as ox
 from rdflib import Dataset, Graph, URIRef
@@ -28,7 +31,7 @@ from tiltaksgraf.extract.anaphora import ANAPHOR_RULE
 from tiltaksgraf.extract.corrections import CorrectionOutcome
 from tiltaksgraf.extract.gazetteer import REGISTER_IRI
 from tiltaksgraf.extract.keys import mention_keys, relation_identity, relation_keys
-from tiltaksgraf.graph.iri import mint_iri
+from tiltaksgraf.graph.iri import ID_BASE, mint_iri
 from tiltaksgraf.names import fold
 from tiltaksgraf.ontology.terms import OA, STATUS_CONCEPTS, TG, TG_STATUS
 from tiltaksgraf.records import (
@@ -81,6 +84,7 @@ def entity_iri(key: str) -> URIRef:
 
 
 _Subject = ox.NamedNode | ox.BlankNode  # the build makes no quoted triples
+_R = TypeVar("_R", Mention, Relation)
 _Object = ox.NamedNode | ox.BlankNode | ox.Literal
 
 
@@ -93,11 +97,18 @@ class BuiltGraph:
     time. (An ``ox.Quad`` per quad copied all four terms: about 550 bytes a quad, most of the
     build's memory on a large report.)"""
 
-    def __init__(self, same_as: Mapping[URIRef, URIRef] | None = None) -> None:
-        self._groups: dict[tuple[ox.NamedNode, _Subject], dict[tuple[ox.NamedNode, _Object], None]] = {}
+    def __init__(self, same_as: Mapping[URIRef, URIRef] | None = None, *,
+                 on_chunk: Callable[[list[ox.Quad]], None] | None = None) -> None:
+        self._groups: _Groups = {}
         self._evidence: set[URIRef] = set()
         # nodes written as another node: a Plan the text names that is a plan being built
         self._same_as: dict[_Object, ox.NamedNode] = {_node(a): _node(b) for a, b in (same_as or {}).items()}
+        # Streaming: the nodes of one measure (see ``chunk``) are handed to ``on_chunk`` as soon as
+        # the measure is built and then forgotten, so the graph held grows with the measures and
+        # entities, not with the text.
+        self._on_chunk = on_chunk
+        self._chunk: _Groups | None = None
+        self._own: ox.NamedNode | None = None
 
     def graph(self, name: URIRef) -> "_GraphSink":
         return _GraphSink(self, _node(name))
@@ -106,10 +117,33 @@ class BuiltGraph:
         if self._same_as:
             s = self._same_as.get(s, s)
             o = self._same_as.get(o, o)
-        group = self._groups.get((graph, s))
+        groups = self._groups if self._chunk is None or (_shared(s) and s != self._own) else self._chunk
+        group = groups.get((graph, s))
         if group is None:
-            group = self._groups[(graph, s)] = {}
+            group = groups[(graph, s)] = {}
         group[(p, o)] = None
+
+    @contextlib.contextmanager
+    def chunk(self, own: URIRef | None = None) -> Iterator[None]:
+        """The triples added inside belong to one measure: the nodes only it has (its status
+        assessment and sections, mentions, evidence, relation nodes) go to ``on_chunk`` at the end,
+        sorted as the writers nest them; shared nodes (the measure, entities, plans, sources),
+        which other measures and reports add to, stay in the graph — but for ``own``, a shared
+        node whose triples in this graph are all added inside (the derived graph's measure).
+        Without ``on_chunk`` everything stays: the graph is the same either way."""
+        self._chunk = {}
+        self._own = None if own is None else _node(str(own))
+        try:
+            yield
+            chunk = self._chunk
+        finally:
+            self._chunk = self._own = None
+            self._evidence.clear()  # an evidence node is a sentence of this measure: never seen again
+        if self._on_chunk is None:
+            for key, pairs in chunk.items():
+                self._groups.setdefault(key, {}).update(pairs)
+        elif chunk:
+            self._on_chunk(_sorted_quads(chunk))
 
     def iter_quads(self) -> Iterator[ox.Quad]:
         """Every quad, grouped by graph and subject, in the order first added."""
@@ -117,9 +151,9 @@ class BuiltGraph:
             for p, o in pairs:
                 yield ox.Quad(s, p, o, g)
 
-    def iter_value_triples(self, without: frozenset[str] = frozenset()) -> Iterator[tuple[str, str, str]]:
+    def iter_value_triples(self, only: frozenset[str] | None = None) -> Iterator[tuple[str, str, str]]:
         """Every quad's triple as its terms' strings (an IRI, a literal's lexical form), in the
-        order of ``iter_quads``, leaving out the predicates ``without``: what the views'
+        order of ``iter_quads``, of the predicates ``only`` (None: all): what the views'
         ``TripleIndex`` reads. A subject's and a predicate's string is made once, not per quad."""
         predicates: dict[ox.NamedNode, str] = {}
         for (_g, s), pairs in self._groups.items():
@@ -128,7 +162,7 @@ class BuiltGraph:
                 predicate = predicates.get(p)
                 if predicate is None:
                     predicate = predicates[p] = p.value
-                if predicate not in without:
+                if only is None or predicate in only:
                     yield subject, predicate, o.value
 
     @property
@@ -137,9 +171,7 @@ class BuiltGraph:
 
     def iter_quads_sorted(self) -> Iterator[ox.Quad]:
         """Every quad, grouped by graph and then subject IRI (what the TriG writer nests)."""
-        for g, s in sorted(self._groups, key=lambda k: (k[0].value, k[1].value)):
-            for p, o in self._groups[(g, s)]:
-                yield ox.Quad(s, p, o, g)
+        return _iter_sorted_quads(self._groups)
 
     def iter_triples_sorted(self) -> Iterator[ox.Triple]:
         """Every distinct triple (a triple in several graphs once), grouped by subject IRI."""
@@ -177,6 +209,25 @@ class BuiltGraph:
         return g
 
 
+_Groups = dict[tuple[ox.NamedNode, _Subject], dict[tuple[ox.NamedNode, _Object], None]]
+# Nodes that several measures or reports add triples to; any other node belongs to one measure.
+_SHARED_PREFIXES = tuple(f"{ID_BASE}{kind}/" for kind in ("measure", "entity", "plan", "source"))
+
+
+def _shared(node: _Subject) -> bool:
+    return node.value.startswith(_SHARED_PREFIXES)
+
+
+def _iter_sorted_quads(groups: _Groups) -> Iterator[ox.Quad]:
+    for g, s in sorted(groups, key=lambda k: (k[0].value, k[1].value)):
+        for p, o in groups[(g, s)]:
+            yield ox.Quad(s, p, o, g)
+
+
+def _sorted_quads(groups: _Groups) -> list[ox.Quad]:
+    return list(_iter_sorted_quads(groups))
+
+
 class _GraphSink:
     """``add((s, p, o))`` like an rdflib Graph, into one named graph of a ``BuiltGraph``."""
 
@@ -202,7 +253,7 @@ _XSD_DECIMAL = ox.NamedNode(str(XSD.decimal))
 _XSD_STRING = str(XSD.string)
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=8192)  # the IRIs a measure repeats (its node, entities); not every IRI ever made
 def _node(uri: str) -> ox.NamedNode:
     return ox.NamedNode(uri)
 
@@ -243,14 +294,19 @@ def _rdflib(t):
     return None  # the default graph
 
 
-def build_dataset(extractions: list[Extraction], corrections: Sequence[CorrectionOutcome] = ()) -> BuiltGraph:
+def build_dataset(extractions: list[Extraction], corrections: Sequence[CorrectionOutcome] = (), *,
+                  on_chunk: Callable[[list[ox.Quad]], None] | None = None) -> BuiltGraph:
     """The whole knowledge graph: one named graph per source, the derived graph, and — when the
-    user's corrections were applied — a graph recording each of them."""
+    user's corrections were applied — a graph recording each of them. With ``on_chunk``, the
+    nodes of each measure are handed to it as the measure is built and are not kept (see
+    ``BuiltGraph.chunk``): the returned graph then holds the rest."""
     built_plans = plans_named_in_text(extractions)
-    built = BuiltGraph(same_as=built_plans)
+    built = BuiltGraph(same_as=built_plans, on_chunk=on_chunk)
+    reports_of_plan = Counter(ex.report.source.metadata.plan_key for ex in extractions)
     for ex in extractions:
-        _add_source(built.graph(source_graph_iri(ex.report.source)), ex)
-    _add_derived(built.graph(DERIVED_GRAPH), extractions, built_plans)
+        alone = reports_of_plan[ex.report.source.metadata.plan_key] == 1
+        _add_source(built, built.graph(source_graph_iri(ex.report.source)), ex, alone=alone)
+    _add_derived(built, built.graph(DERIVED_GRAPH), extractions, built_plans)
     if corrections:
         _add_corrections(built.graph(CORRECTIONS_GRAPH), corrections)
     return built
@@ -300,7 +356,9 @@ def union_graph(data) -> Graph:
 # --- one source -------------------------------------------------------------------------------
 
 
-def _add_source(g: _GraphSink, ex: Extraction) -> None:
+def _add_source(built: BuiltGraph, g: _GraphSink, ex: Extraction, *, alone: bool) -> None:
+    """One report's graph; ``alone``: no other report of its plan is built with it (so its
+    measures' nodes have no triples in another report's graph)."""
     doc = ex.report.source
     meta = doc.metadata
     src = source_iri(doc)
@@ -318,39 +376,65 @@ def _add_source(g: _GraphSink, ex: Extraction) -> None:
     g.add((plan, TG.entityKey, lit(meta.plan_key)))
     g.add((plan, PROV.wasDerivedFrom, src))
     entity_types = {e.key: e for e in ex.entities}
+    types = {e.key: e.type for e in ex.entities}
     mentions_at = _mentions_by_start(ex)
     ids = _measure_ids(ex)
-    for measure in ex.report.measures:
-        _add_measure(g, ex, measure, src, plan, entity_types, mentions_at)
     stable = mention_keys(meta.plan_key, ex.mentions)
-    for mention in ex.mentions:
-        m = mention_iri(doc, mention)
-        g.add((m, TG.stableKey, lit(stable[mention])))
-        # The sentence is stored once, on its evidence node; the mention points to it (a copy on
-        # every mention made one sentence naming n agencies cost n × its length).
-        ev = _evidence_node(g, src, doc, mention.sentence.start, mention.sentence.end)
-        measure_node = measure_iri(meta.plan_key, ids.get(mention.measure, mention.measure))
-        entity = entity_iri(mention.entity_key)
-        g.add((measure_node, TG.mentions, entity))
-        g.add((m, RDF.type, TG.Mention))
-        g.add((m, TG.measure, measure_node))
-        g.add((m, TG.entity, entity))
-        g.add((m, OA.hasBody, entity))
-        g.add((m, OA.hasTarget, ev))
-        g.add((m, TG.evidence, ev))
-        g.add((m, TG.surfaceForm, lit(mention.surface)))
-        g.add((m, TG.start, lit(mention.start)))
-        g.add((m, TG.end, lit(mention.end)))
-        g.add((m, TG.field, lit(mention.field)))
-        g.add((m, TG.rule, lit(mention.rule_id)))
+    relation_stable = relation_keys(meta.plan_key, ex.relations)
+    mentions_of = _by_measure(ex.mentions)
+    relations_of = _by_measure(ex.relations)
+    # measure by measure, each one's own nodes a chunk (streamed to the files when the build
+    # streams), and the measure's node too when no other report has it; mentions and relations
+    # of a number no measure has (hand-made records) last
+    for measure in (*ex.report.measures, None):
+        own = measure_iri(meta.plan_key, measure.measure_id) if alone and measure is not None else None
+        with built.chunk(own=own):
+            if measure is not None:
+                _add_measure(g, ex, measure, src, plan, entity_types, mentions_at)
+                mentions = mentions_of.pop(measure.number, [])
+                relations = relations_of.pop(measure.number, [])
+            else:
+                mentions = [m for rest in mentions_of.values() for m in rest]
+                relations = [r for rest in relations_of.values() for r in rest]
+            for mention in mentions:
+                _add_mention(g, src, doc, meta.plan_key, mention, ids, stable[mention])
+            for rel in relations:
+                _add_relation(g, src, doc, meta.plan_key, rel, types, ids, relation_stable[rel])
     for found in ex.entities:
         e = entity_iri(found.key)
         for alt in found.alt_labels:
             g.add((e, SKOS.altLabel, lit(alt, lang=meta.language)))
-    types = {e.key: e.type for e in ex.entities}
-    relation_stable = relation_keys(meta.plan_key, ex.relations)
-    for rel in ex.relations:
-        _add_relation(g, src, doc, meta.plan_key, rel, types, ids, relation_stable[rel])
+
+
+def _by_measure(records: Iterable[_R]) -> dict[int, list[_R]]:
+    """Mentions or relations by the number of their measure, in their order."""
+    grouped: dict[int, list[_R]] = {}
+    for record in records:
+        grouped.setdefault(record.measure, []).append(record)
+    return grouped
+
+
+def _add_mention(g: _GraphSink, src: URIRef, doc: SourceDocument, plan_key: str, mention: Mention,
+                 ids: dict[int, str], stable_key: str) -> None:
+    m = mention_iri(doc, mention)
+    g.add((m, TG.stableKey, lit(stable_key)))
+    # The sentence is stored once, on its evidence node; the mention points to it (a copy on
+    # every mention made one sentence naming n agencies cost n × its length).
+    ev = _evidence_node(g, src, doc, mention.sentence.start, mention.sentence.end)
+    measure_node = measure_iri(plan_key, ids.get(mention.measure, mention.measure))
+    entity = entity_iri(mention.entity_key)
+    g.add((measure_node, TG.mentions, entity))
+    g.add((m, RDF.type, TG.Mention))
+    g.add((m, TG.measure, measure_node))
+    g.add((m, TG.entity, entity))
+    g.add((m, OA.hasBody, entity))
+    g.add((m, OA.hasTarget, ev))
+    g.add((m, TG.evidence, ev))
+    g.add((m, TG.surfaceForm, lit(mention.surface)))
+    g.add((m, TG.start, lit(mention.start)))
+    g.add((m, TG.end, lit(mention.end)))
+    g.add((m, TG.field, lit(mention.field)))
+    g.add((m, TG.rule, lit(mention.rule_id)))
 
 
 def _measure_ids(ex: Extraction) -> dict[int, str]:
@@ -519,7 +603,8 @@ def _latest_first(extractions: list[Extraction]) -> list[Extraction]:
     return [ex for _i, ex in indexed]
 
 
-def _add_derived(g: _GraphSink, extractions: list[Extraction], built_plans: Mapping[URIRef, URIRef]) -> None:
+def _add_derived(built: BuiltGraph, g: _GraphSink, extractions: list[Extraction],
+                 built_plans: Mapping[URIRef, URIRef]) -> None:
     done: set[URIRef] = set()
     for ex in _latest_first(extractions):
         meta = ex.report.source.metadata
@@ -528,25 +613,24 @@ def _add_derived(g: _GraphSink, extractions: list[Extraction], built_plans: Mapp
             if m in done:
                 continue
             done.add(m)
+            # a chunk of its own: the derived graph has each measure once, and its texts are
+            # most of what the graph would otherwise hold to the end
+            with built.chunk(own=m):
+                if measure.status:
+                    g.add((m, TG.status, status_concept(measure.status)))
+                g.add((m, DCTERMS.description, lit(measure.description, lang=meta.language)))
+                g.add((m, TG.reportText, lit(measure.report_text, lang=meta.language)))
+    # every concept any report used carries its label (and class, when the scheme gives one), so
+    # a timeline can read them
+    for ex in extractions:
+        for measure in ex.report.measures:
             if measure.status:
                 concept = status_concept(measure.status)
-                g.add((m, TG.status, concept))
                 g.add((concept, RDF.type, SKOS.Concept))
                 g.add((concept, SKOS.prefLabel, lit(measure.status, lang="nb")))
                 g.add((concept, SKOS.inScheme, TG_STATUS))
                 if measure.status_class:
                     g.add((concept, TG.statusClass, _STATUS_CLASSES[measure.status_class]))
-            g.add((m, DCTERMS.description, lit(measure.description, lang=meta.language)))
-            g.add((m, TG.reportText, lit(measure.report_text, lang=meta.language)))
-    # every concept any report used carries its label and class, so a timeline can read them
-    for ex in extractions:
-        for measure in ex.report.measures:
-            if measure.status and measure.status_class:
-                concept = status_concept(measure.status)
-                g.add((concept, RDF.type, SKOS.Concept))
-                g.add((concept, SKOS.prefLabel, lit(measure.status, lang="nb")))
-                g.add((concept, SKOS.inScheme, TG_STATUS))
-                g.add((concept, TG.statusClass, _STATUS_CLASSES[measure.status_class]))
     titles = {ex.report.source.metadata.plan_title for ex in extractions}
     for entity in _merged_entities(ex.entities for ex in _latest_first(extractions)):
         e = entity_iri(entity.key)

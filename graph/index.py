@@ -12,14 +12,14 @@ import json
 import re
 from collections import defaultdict
 from sys import intern
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
 from rdflib import Dataset, Graph
-from rdflib.namespace import DCTERMS, PROV, RDF, SKOS
+from rdflib.namespace import DCTERMS, RDF, SKOS
 
 from tiltaksgraf.ontology.terms import STATUS_CONCEPTS, TG
 from tiltaksgraf.records import ENTITY_TYPES
@@ -59,15 +59,15 @@ class _Index:
     measures: dict[str, MeasureInfo]
 
 
-# Predicates no projection here reads: offsets, selectors, full texts, provenance. The build
-# hands the views the triples without them (half of them).
-UNREAD_PREDICATES = frozenset(str(p) for p in (
-    TG.start, TG.end, TG.surfaceForm, TG.rule, TG.field, TG.reportText, TG.sectionText, TG.statusRaw,
-    TG.footnoteUrl, TG.hasSection, TG.hasStatusAssessment, TG.reportedIn, TG.ministry, TG.source,
-    TG.sha256, TG.fileName, TG.encoding, TG.amount, TG.year, TG.funder, TG.funds, TG.commissioner,
-    TG.contractor, TG.commissionedBy, PROV.wasDerivedFrom,
-)) | frozenset(f"http://www.w3.org/ns/oa#{name}" for name in ("hasSelector", "hasSource", "hasBody", "hasTarget",
-                                                              "start", "end", "exact"))
+# What the projections here read, and all the build's index for the views holds (the offsets,
+# selectors, full texts and provenance they never read are most of a graph's triples).
+READ_PREDICATES = frozenset(str(p) for p in (
+    RDF.type, SKOS.prefLabel, SKOS.altLabel, DCTERMS.description, TG.entityKey, TG.measureNumber, TG.measureId,
+    TG.status, TG.responsible, TG.mentions, TG.relatedMeasure, TG.measure, TG.entity, TG.evidence, TG.sentence,
+    TG.participant, TG.concerns, TG.stableKey, TG.fromMeasure, TG.toMeasure,
+))
+_EVIDENCE = str(TG.evidence)
+_TYPE = str(RDF.type)
 
 
 class TripleSource(Protocol):
@@ -89,33 +89,42 @@ class TripleIndex:
     strings, so the build gives them this instead of an rdflib graph: making rdflib terms was
     most of the views' cost (0.25 s of the bundled report's build, 12 s at 50 reports)."""
 
-    def __init__(self, quads: Iterable, *, without: frozenset[str] = frozenset()) -> None:
+    def __init__(self, quads: Iterable = (), *, only: frozenset[str] = READ_PREDICATES) -> None:
+        self._only = only
         self._objects: dict[tuple[str, str], list[str]] = defaultdict(list)
         self._subjects: dict[tuple[str, str], list[str]] = defaultdict(list)
         self._pairs: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        self._add_all(((q.subject.value, q.predicate.value, q.object.value) for q in quads), without)
+        self.add(((q.subject.value, q.predicate.value, q.object.value) for q in quads))
 
-    @classmethod
-    def of_strings(cls, triples: Iterable[tuple[str, str, str]], *,
-                   without: frozenset[str] = frozenset()) -> "TripleIndex":
-        """The index of triples given as their terms' strings (``BuiltGraph.iter_value_triples``,
-        which makes them without an ``ox.Quad`` per quad: most of the index's cost)."""
-        index = cls(())
-        index._add_all(triples, without)
-        return index
-
-    def _add_all(self, triples: Iterable[tuple[str, str, str]], without: frozenset[str]) -> None:
-        seen: set[tuple[str, str, str]] = set()
-        for triple in triples:  # the same triple in several named graphs counts once
+    def add(self, triples: Iterable[tuple[str, str, str]], *, distinct: bool = False) -> None:
+        """Index ``triples`` (terms as strings) of the predicates it keeps; a triple already
+        indexed (one triple in several named graphs) is skipped, unless the caller says they are
+        ``distinct``."""
+        only = self._only
+        for triple in triples:
+            if triple[1] not in only:
+                continue
             # interned: a subject, predicate or entity repeats in many triples, and a string per
             # occurrence was most of the views' memory on a large report
             s, p, o = intern(triple[0]), intern(triple[1]), intern(triple[2])
-            if p in without or (s, p, o) in seen:
+            if not distinct and o in self._objects.get((s, p), ()):
                 continue
-            seen.add((s, p, o))
             self._objects[s, p].append(o)
             self._subjects[p, o].append(s)
             self._pairs[p].append((s, o))
+
+    def add_chunk(self, quads: Sequence[Any], classes: frozenset[str]) -> None:
+        """Index one measure's own quads (``BuiltGraph.chunk``: no other chunk has their
+        subjects): only its nodes of ``classes`` (the relations and mentions the views to be drawn
+        read) and the evidence nodes they point to; its selectors, sections, status assessments
+        and the rest are never read. A node typed elsewhere (the derived graph's measure, whose
+        texts and status come in a chunk of their own) is kept too: a measure's own nodes are
+        all typed in their chunk."""
+        triples = [(q.subject.value, q.predicate.value, q.object.value) for q in quads]
+        typed = {s for s, p, _o in triples if p == _TYPE}
+        kept = {s for s, p, o in triples if (p == _TYPE and o in classes) or s not in typed}
+        kept |= {o for s, p, o in triples if p == _EVIDENCE and s in kept}
+        self.add([t for t in triples if t[0] in kept], distinct=True)
 
     def subjects(self, predicate: str, object: str) -> Iterable[str]:
         return iter(self._subjects.get((str(predicate), str(object)), ()))

@@ -38,14 +38,14 @@ from __future__ import annotations
 from tiltaksgraf.graph.analytics import (
     LOUVAIN_SEED, Bridge, Centrality, NetworkStats, bridging_agencies, centrality, communities, network_stats)
 from tiltaksgraf.graph.index import (
-    UNREAD_PREDICATES, EntityInfo, MeasureInfo, TripleIndex, agency_kind, as_graph, short_label)
+    READ_PREDICATES, EntityInfo, MeasureInfo, TripleIndex, agency_kind, as_graph, short_label)
 from tiltaksgraf.graph.lookup import resolve_entity
 from tiltaksgraf.graph.projections import (
     collaboration_network, crossref_network, measure_entity_network, measure_neighbourhood, neighbourhood,
     overview_network, programme_trace)
 
 __all__ = [
-    "LOUVAIN_SEED", "UNREAD_PREDICATES", "Bridge", "Centrality", "EntityInfo", "MeasureInfo", "NetworkStats",
+    "LOUVAIN_SEED", "READ_PREDICATES", "Bridge", "Centrality", "EntityInfo", "MeasureInfo", "NetworkStats",
     "TripleIndex", "agency_kind", "as_graph", "bridging_agencies", "centrality", "collaboration_network",
     "communities", "crossref_network", "measure_entity_network", "measure_neighbourhood", "neighbourhood",
     "network_stats", "overview_network", "programme_trace", "resolve_entity", "short_label",

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO, cast
 
 import pyoxigraph as ox
 from rdflib import Dataset, Graph
@@ -30,25 +30,109 @@ EXPORT_FORMATS = {
 
 
 def write_outputs(built: BuiltGraph, out_dir: Path) -> int:
-    """Write graph.ttl (all triples) and graph.trig (one named graph per source); return the
-    number of distinct triples. Serialised by Oxigraph (an order of magnitude faster than rdflib's
-    writers) straight into the files, from the build's groups: neither a sorted copy of the quads
-    nor the serialised text is ever held whole in memory (both were most of the peak on a large
-    report). Grouped by graph and subject so the writers can nest; within a group, the build's
-    own deterministic order."""
-    triples = 0
+    """Write graph.ttl (all triples) and graph.trig (one named graph per source) of a graph held
+    whole; return the number of distinct triples."""
+    with GraphWriter(out_dir) as writer:
+        return writer.finish(built)
 
-    def counted(items: Iterator[ox.Triple]) -> Iterator[ox.Triple]:
-        nonlocal triples
+
+_HEADER = "".join(f"@prefix {prefix}: <{iri}> .\n" for prefix, iri in sorted(PREFIXES.items())).encode("utf-8")
+
+
+class GraphWriter:
+    """graph.ttl (all triples) and graph.trig (one named graph per source), written while the
+    graph is built: ``write_chunk`` takes the quads of nodes no other chunk has (one measure's,
+    see ``BuiltGraph.chunk``) and ``finish`` the rest, the nodes that reports and measures share
+    (one triple in several graphs is written once to graph.ttl). Serialised by Oxigraph (an
+    order of magnitude faster than rdflib's writers), chunk by chunk, so neither the quads nor the
+    text is ever held whole (they were most of a large report's memory). A graph's nodes may
+    come in several blocks of graph.trig, as TriG allows.
+
+    Both files are written beside their names and renamed by ``finish``; leaving the ``with``
+    block any other way removes them."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self._targets = (out_dir / GRAPH_FILE, out_dir / DATASET_FILE)
+        self._files: list[tuple[BinaryIO, str]] = []
+        self.triples = 0
+
+    def __enter__(self) -> "GraphWriter":
+        for target in self._targets:
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+            f = os.fdopen(fd, "wb")
+            self._files.append((f, tmp))
+            f.write(_HEADER)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for f, tmp in self._files:
+            f.close()
+            Path(tmp).unlink(missing_ok=True)  # gone already when ``finish`` renamed it
+        self._files = []
+
+    def write_chunk(self, quads: list[ox.Quad]) -> None:
+        (turtle, _), (trig, _) = self._files
+        _serialise_into(turtle, (q.triple for q in quads), ox.RdfFormat.TURTLE)
+        _serialise_into(trig, quads, ox.RdfFormat.TRIG)
+        self.triples += len(quads)
+
+    def finish(self, built: BuiltGraph) -> int:
+        """Write what ``built`` holds, close and rename both files; the number of distinct triples."""
+        (turtle, _), (trig, _) = self._files
+        self.triples += _serialise_into(turtle, built.iter_triples_sorted(), ox.RdfFormat.TURTLE)
+        _serialise_into(trig, built.iter_quads_sorted(), ox.RdfFormat.TRIG)
+        for (f, tmp), target in zip(self._files, self._targets):
+            f.close()
+            os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes it private; outputs are ordinary files
+            os.replace(tmp, target)
+        return self.triples
+
+
+def _serialise_into(f: BinaryIO, items: Iterable, format: ox.RdfFormat) -> int:
+    """Serialise ``items`` into ``f`` below the header already there; how many there were."""
+    count = 0
+
+    def counted() -> Iterator:
+        nonlocal count
         for item in items:
-            triples += 1
+            count += 1
             yield item
 
-    write_atomic_with(out_dir / GRAPH_FILE, lambda f: ox.serialize(
-        counted(built.iter_triples_sorted()), f, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES))
-    write_atomic_with(out_dir / DATASET_FILE, lambda f: ox.serialize(
-        built.iter_quads_sorted(), f, format=ox.RdfFormat.TRIG, prefixes=PREFIXES))
-    return triples
+    body = _WithoutHeader(f)
+    ox.serialize(counted(), cast(IO[bytes], body), format=format, prefixes=PREFIXES)  # it only writes
+    body.close()
+    return count
+
+
+class _WithoutHeader:
+    """A file that drops the ``@prefix`` lines Oxigraph writes first (in an order of its own):
+    the file has them once, at its top."""
+
+    _PREFIX = b"@prefix "
+
+    def __init__(self, f: BinaryIO) -> None:
+        self._f = f
+        self._head: bytes | None = b""  # what came so far while it may be header lines; None after
+
+    def write(self, data: bytes) -> int:
+        if self._head is None:
+            self._f.write(data)
+            return len(data)
+        self._head += data
+        while self._head.startswith(self._PREFIX) and (end := self._head.find(b"\n")) >= 0:
+            self._head = self._head[end + 1:]
+        if len(self._head) >= len(self._PREFIX) and not self._head.startswith(self._PREFIX):
+            self.close()
+        return len(data)
+
+    def flush(self) -> None:
+        pass  # what it holds may still be header; ``close`` writes it
+
+    def close(self) -> None:
+        """Write what is held (the text after the header, once the writer has ended)."""
+        if self._head:
+            self._f.write(self._head)
+        self._head = None
 
 
 def write_atomic(path: Path, text: str | bytes) -> None:

@@ -18,6 +18,7 @@ import json
 import re
 import tempfile
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -32,6 +33,7 @@ from tiltaksgraf.graph import network as nw
 from tiltaksgraf.graph.index import TripleSource
 from tiltaksgraf.graph.pyvis_loader import pyvis_network
 from tiltaksgraf.graph.store import write_atomic
+from tiltaksgraf.ontology.terms import TG
 # Exports and the screenshot live in their own modules; their public names stay importable from here.
 from tiltaksgraf.graph.exports import EXPORT_FORMATS, EXPORT_NETWORKS, check_export, export_network
 from tiltaksgraf.graph.screenshot import CHROMIUM_ARGS, find_chromium, screenshot
@@ -48,6 +50,12 @@ VIEWS = ("collaboration", "programme", "measure", "entity", "overview")
 LANGUAGES = ("nb", "en")  # the interface's; the data stays as the report wrote it
 VIEWS_WITH_TARGET = ("programme", "measure", "entity")
 DEFAULT_VIEWS = ("collaboration", "overview")
+# The classes of the nodes of one measure (itself, its mentions, its relations) each default view
+# reads (graph/projections.py): the build's index for the views keeps no others.
+DEFAULT_VIEW_NODES = {
+    "collaboration": frozenset({str(TG.Measure), str(TG.Collaboration)}),
+    "overview": frozenset({str(TG.Measure), str(TG.Mention), str(TG.CrossReference), str(TG.Collaboration)}),
+}
 
 
 @dataclass(frozen=True)
@@ -335,11 +343,12 @@ def write_view(data: TripleSource, view: str, out: str | Path, target: str | Non
     return path
 
 
-def write_default_views(data: TripleSource, out_dir: str | Path, lang: str = "nb") -> list[Path]:
+def write_default_views(data: TripleSource, out_dir: str | Path, lang: str = "nb", *,
+                        views: Sequence[str] = DEFAULT_VIEWS) -> list[Path]:
     """``collaboration.html`` and ``overview.html`` in ``out_dir`` (what ``tiltaksgraf build``
     writes); ``data`` may be the build's ``TripleIndex`` or ``BuiltGraph``, or an rdflib graph."""
     g = nw.as_graph(data)
-    return [write_view(g, view, Path(out_dir) / f"{view}.html", lang=lang) for view in DEFAULT_VIEWS]
+    return [write_view(g, view, Path(out_dir) / f"{view}.html", lang=lang) for view in views]
 
 
 def default_view_path(graph_dir: str | Path, view: str, target: str | None = None) -> Path:

@@ -354,12 +354,13 @@ def _interrupt_after_one_file(monkeypatch) -> list[Path]:
 
     written: list[Path] = []
 
-    def write_outputs(dataset, out_dir: Path) -> int:
+    def finish(writer, built) -> int:
+        out_dir = writer._targets[0].parent
         store.write_atomic(out_dir / store.GRAPH_FILE, "# half a build\n")
         written.append(out_dir)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(store, "write_outputs", write_outputs)
+    monkeypatch.setattr(store.GraphWriter, "finish", finish)
     return written
 
 

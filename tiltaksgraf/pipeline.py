@@ -28,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 from importlib import resources
 from pathlib import Path
 
@@ -116,8 +117,7 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
     found beside the reports). Raises ``OutputError`` when the output cannot be written (naming
     the path and what to do); ``on_note`` hears of anything the user should know that is not an
     error."""
-    from tiltaksgraf.graph.build import build_dataset  # rdflib is imported only when building
-    from tiltaksgraf.graph.store import umask, write_outputs
+    from tiltaksgraf.graph.store import umask  # rdflib is imported only when building
 
     started = time.perf_counter()
     run_started = time.time()  # wall clock, to compare with directories' modification times
@@ -135,7 +135,9 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
         outcomes: tuple[CorrectionOutcome, ...] = ()
         if corrections_file is not None:
             extractions, outcomes = apply_corrections(extractions, load_corrections(corrections_file))
-        dataset = build_dataset(extractions, outcomes)
+        counts = _counts(extractions)
+        warnings = tuple(w for e in extractions for w in e.report.warnings)
+        views = _views_to_draw(counts[1], on_note) if write_views else ()
         with _output_errors(out):
             out.parent.mkdir(parents=True, exist_ok=True)
             _remove_stale_temp_dirs(out, older_than=run_started, on_note=on_note)
@@ -143,15 +145,11 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
             try:
                 tmp.chmod(0o777 & ~umask())  # mkdtemp makes it private; the output is an ordinary directory
                 _write_measures_json(tmp / "measures.json", extractions)
-                triples = write_outputs(dataset, tmp)
-                counts = _counts(extractions)
-                warnings = tuple(w for e in extractions for w in e.report.warnings)
-                if write_views:
-                    index = _view_index(dataset)
-                    # the views need only their index: the records and quads go before they render
-                    # (on a large report, that is the peak of the build)
-                    del dataset, extractions
-                    _write_views(index, tmp, views_lang)
+                triples, index = _write_graph(extractions, outcomes, tmp, views)
+                if views:
+                    # the views need only their index: the records go before they render
+                    del extractions
+                    _write_views(index, tmp, views_lang, views)
                 _keep_what_others_wrote(out, tmp)
                 _swap_in(tmp, out)
             except BaseException:
@@ -382,18 +380,59 @@ def _recover_swapped_out(out: Path) -> None:
         os.replace(previous[-1], out)
 
 
-def _view_index(built):
-    """What the views read of the graph: a ``network.TripleIndex`` of plain strings."""
-    from tiltaksgraf.graph.network import UNREAD_PREDICATES, TripleIndex
+def _write_graph(extractions: list[Extraction], outcomes: Sequence[CorrectionOutcome], out: Path,
+                 views: Sequence[str]) -> tuple[int, Any]:
+    """Build the graph into graph.ttl and graph.trig in ``out``, measure by measure (each
+    measure's own nodes are written and forgotten as soon as it is built: the graph is never held
+    whole), and, when ``views`` are to be drawn, the ``TripleIndex`` they read; the number of
+    distinct triples and the index (None without views)."""
+    from tiltaksgraf.graph.build import build_dataset
+    from tiltaksgraf.graph.index import READ_PREDICATES, TripleIndex
+    from tiltaksgraf.graph.store import GraphWriter
+    from tiltaksgraf.graph.viz import DEFAULT_VIEW_NODES
+    from tiltaksgraf.ontology.terms import TG
 
-    return TripleIndex.of_strings(built.iter_value_triples(UNREAD_PREDICATES))
+    index = TripleIndex() if views else None
+    classes = frozenset().union(*(DEFAULT_VIEW_NODES[view] for view in views))
+    # a measure's tg:mentions are read with its mentions only (the collaboration network reads neither)
+    shared_predicates = READ_PREDICATES if str(TG.Mention) in classes else READ_PREDICATES - {str(TG.mentions)}
+
+    with GraphWriter(out) as writer:
+        def write_chunk(quads: list) -> None:
+            writer.write_chunk(quads)
+            if index is not None:
+                index.add_chunk(quads, classes)
+
+        built = build_dataset(extractions, outcomes, on_chunk=write_chunk)
+        triples = writer.finish(built)
+    if index is not None:
+        index.add(built.iter_value_triples(shared_predicates))
+    return triples, index
 
 
-def _write_views(index, out: Path, lang: str) -> None:
+# The overview draws every measure: past this many, a browser cannot lay it out (vis.js moves
+# every node at every step) and the page would be hundreds of megabytes. ``tiltaksgraf viz``
+# draws parts of such a graph (a measure, an entity, a programme).
+OVERVIEW_MAX_MEASURES = 5_000
+
+
+def _views_to_draw(measures: int, on_note: Callable[[str], None] | None) -> tuple[str, ...]:
+    from tiltaksgraf.graph.viz import DEFAULT_VIEWS
+
+    if measures <= OVERVIEW_MAX_MEASURES:
+        return DEFAULT_VIEWS
+    if on_note:
+        on_note(f"overview.html not drawn: {measures:,} measures are more than a browser can lay out "
+                f"(at most {OVERVIEW_MAX_MEASURES:,}); draw parts with 'tiltaksgraf viz measure N' or "
+                "'tiltaksgraf viz entity NAME'")
+    return tuple(v for v in DEFAULT_VIEWS if v != "overview")
+
+
+def _write_views(index, out: Path, lang: str, views: Sequence[str]) -> None:
     """The HTML networks (collaboration, overview) beside the graph, their interface in ``lang``."""
     from tiltaksgraf.graph.viz import write_default_views
 
-    write_default_views(index, out, lang)
+    write_default_views(index, out, lang, views=views)
 
 
 def _write_measures_json(path: Path, extractions: list[Extraction]) -> None:

@@ -1,0 +1,148 @@
+"""The build writes the graph measure by measure (``BuiltGraph.chunk`` → ``GraphWriter``): the
+files must hold exactly the graph a build holding it whole writes, and the graph held must not
+grow with the text."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Dataset, Graph
+
+from tiltaksgraf.graph.build import _SHARED_PREFIXES, DERIVED_GRAPH, build_dataset
+from tiltaksgraf.graph.store import DATASET_FILE, GRAPH_FILE, GraphWriter, write_outputs
+from tiltaksgraf.records import ReportMetadata
+
+
+def _streamed(extractions, out: Path) -> tuple[int, list[list[ox.Quad]], object]:
+    chunks: list[list[ox.Quad]] = []
+    with GraphWriter(out) as writer:
+        def on_chunk(quads):
+            chunks.append(quads)
+            writer.write_chunk(quads)
+
+        built = build_dataset(extractions, on_chunk=on_chunk)
+        return writer.finish(built), chunks, built
+
+
+def _parsed(path: Path) -> set:
+    fmt = ox.RdfFormat.TRIG if path.suffix == ".trig" else ox.RdfFormat.TURTLE
+    return set(ox.parse(path=str(path), format=fmt))
+
+
+def _second_report_of_the_plan(ex):
+    """The bundled report again as a later report of the same plan (another source, same measures)."""
+    doc = ex.report.source
+    later = dataclasses.replace(doc, sha256="f" * 64, path="later.txt",
+                                metadata=dataclasses.replace(doc.metadata, date="2023-01"))
+    return dataclasses.replace(ex, report=dataclasses.replace(ex.report, source=later))
+
+
+@pytest.fixture(scope="module", params=["one report", "two reports of one plan"])
+def extractions(request, bundled_extraction):
+    if request.param == "one report":
+        return [bundled_extraction]
+    return [bundled_extraction, _second_report_of_the_plan(bundled_extraction)]
+
+
+def test_streamed_files_hold_the_graph_held_whole(extractions, tmp_path):
+    whole, streamed = tmp_path / "whole", tmp_path / "streamed"
+    whole.mkdir(), streamed.mkdir()
+
+    expected = write_outputs(build_dataset(extractions), whole)
+    triples, chunks, _built = _streamed(extractions, streamed)
+
+    assert triples == expected == len(_parsed(streamed / GRAPH_FILE))  # each triple once in graph.ttl
+    assert _parsed(streamed / GRAPH_FILE) == _parsed(whole / GRAPH_FILE)
+    assert _parsed(streamed / DATASET_FILE) == _parsed(whole / DATASET_FILE)
+    measures = {(ex.report.source.metadata.plan_key, m.measure_id) for ex in extractions for m in ex.report.measures}
+    # one per measure of each report, and one per measure of the derived graph
+    assert len(chunks) == sum(len(ex.report.measures) for ex in extractions) + len(measures)
+
+
+def test_streamed_files_read_back_in_rdflib(bundled_extraction, tmp_path):
+    """graph.trig has a source's graph in several blocks (its measures', then the shared nodes'),
+    as TriG allows; rdflib, which the explorer and ``export`` use, must read it as one graph."""
+    triples, _chunks, _built = _streamed([bundled_extraction], tmp_path)
+    ds = Dataset()
+    ds.parse(tmp_path / DATASET_FILE, format="trig")
+    graphs = {str(c.identifier) for c in ds.graphs()} - {"urn:x-rdflib:default"}
+    assert len(graphs) == 2  # the source's graph and the derived graph, however many blocks
+    assert str(DERIVED_GRAPH) in graphs
+    assert len(Graph().parse(tmp_path / GRAPH_FILE, format="turtle")) == triples
+    assert (tmp_path / GRAPH_FILE).read_text("utf-8").count("@prefix tg:") == 1
+
+
+def test_streaming_keeps_only_shared_nodes(extractions, tmp_path):
+    """What the build holds at the end is the nodes measures and reports share (measures,
+    entities, plans, sources, status concepts): no mention, evidence or relation node, and no
+    measure's texts (the derived graph's measures are chunks of their own)."""
+    _triples, chunks, built = _streamed(extractions, tmp_path)
+    held = {(g.value, s.value) for g, s in built._groups}
+    streamed = {(q.graph_name.value, q.subject.value) for chunk in chunks for q in chunk}
+    assert streamed and not held & streamed
+    alone = len({ex.report.source.metadata.plan_key for ex in extractions}) == len(extractions)
+    for graph, subject in streamed:
+        if subject.startswith(_SHARED_PREFIXES):  # a measure, in a graph only it adds to
+            assert "/measure/" in subject and (graph == str(DERIVED_GRAPH) or alone), (graph, subject)
+    assert not any(o.value in (ex.report.measures[0].report_text for ex in extractions)
+                   for pairs in built._groups.values() for _p, o in pairs)
+
+
+def test_no_local_subject_in_two_chunks(extractions, tmp_path):
+    """graph.ttl counts a chunk's triples as written: a node in two chunks would be counted (and
+    written) twice."""
+    _triples, chunks, _built = _streamed(extractions, tmp_path)
+    owner: dict[tuple[str, str], int] = {}
+    for k, chunk in enumerate(chunks):
+        for q in chunk:
+            node = (q.graph_name.value, q.subject.value)
+            assert owner.setdefault(node, k) == k, node
+
+
+def test_writer_removes_its_files_when_the_build_fails(tmp_path):
+    with pytest.raises(RuntimeError), GraphWriter(tmp_path) as writer:
+        writer.write_chunk([ox.Quad(ox.NamedNode("http://x/s"), ox.NamedNode("http://x/p"), ox.Literal("o"),
+                                    ox.NamedNode("http://x/g"))])
+        raise RuntimeError("the build failed")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_metadata_record_is_slotted():
+    """Records are slotted (no per-instance dict): a large report makes hundreds of thousands."""
+    assert not hasattr(ReportMetadata("k", "t"), "__dict__")
+
+
+@pytest.mark.slow
+def test_build_views_from_its_lean_index_equal_views_of_the_whole_graph(tmp_path):
+    """The build draws its views from an index that keeps only what they read (no selectors,
+    sections, status assessments, fundings …): the pages must be those drawn from the graph."""
+    from tiltaksgraf.graph.store import load_graph
+    from tiltaksgraf.graph.viz import write_default_views
+    from tiltaksgraf.pipeline import build
+
+    build([], tmp_path / "out")
+    redrawn = write_default_views(load_graph(tmp_path / "out"), tmp_path / "again")
+    assert [p.name for p in redrawn] == ["collaboration.html", "overview.html"]
+    for page in redrawn:
+        assert (tmp_path / "out" / page.name).read_bytes() == page.read_bytes(), page.name
+
+
+@pytest.mark.slow
+def test_overview_of_too_many_measures_is_not_drawn(tmp_path, monkeypatch):
+    from tiltaksgraf import pipeline
+
+    monkeypatch.setattr(pipeline, "OVERVIEW_MAX_MEASURES", 87)  # the bundled report has 88
+    notes: list[str] = []
+    pipeline.build([], tmp_path / "out", on_note=notes.append)
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.html")) == ["collaboration.html"]
+    assert notes == ["overview.html not drawn: 88 measures are more than a browser can lay out (at most 87); "
+                     "draw parts with 'tiltaksgraf viz measure N' or 'tiltaksgraf viz entity NAME'"]
+    # its index then keeps no mention: the collaboration network must not miss anything it reads
+    from tiltaksgraf.graph.store import load_graph
+    from tiltaksgraf.graph.viz import write_view
+
+    again = write_view(load_graph(tmp_path / "out"), "collaboration", tmp_path / "again.html")
+    assert (tmp_path / "out" / "collaboration.html").read_bytes() == again.read_bytes()
