@@ -148,14 +148,14 @@ def test_robust_too_little_memory_is_refused_at_once(tmp_path):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
     from bigreport import write_report
 
-    report = write_report(tmp_path, 5000)  # about 8 MB
+    report = write_report(tmp_path, 10_000)  # about 16 MB (15 MiB, as the error says)
 
-    def limit_memory() -> None:  # far less than 8 MB of reports need; enough to start Python
-        resource.setrlimit(resource.RLIMIT_AS, (1_500 * 2**20, resource.RLIM_INFINITY))
+    def limit_memory() -> None:  # less than 16 MB of reports need; enough to start Python (~280 MiB)
+        resource.setrlimit(resource.RLIMIT_AS, (700 * 2**20, resource.RLIM_INFINITY))
 
     started = time.monotonic()
     done = run_build(str(report), "--no-views", "--out", str(tmp_path / "out"), cwd=tmp_path, preexec=limit_memory)
-    assert_one_line_error(done, f"error: {report}: not enough memory: 8 MB of reports need about",
+    assert_one_line_error(done, f"error: {report}: not enough memory: 15 MB of reports need about",
                           "hint: build fewer reports at once")
     assert time.monotonic() - started < 60, "refused before the work, not after"
     assert not (tmp_path / "out").exists()

@@ -158,3 +158,14 @@ def test_readme_mentions_every_command():
 
     missing = [name for name in get_command(app).commands if f"tiltaksgraf {name}" not in README]
     assert missing == []
+
+
+def test_readme_large_input_numbers_are_the_codes():
+    """The memory check and the overview's bound the README quotes are the constants the build uses."""
+    from tiltaksgraf import pipeline
+
+    need = re.search(r"compares its need \((\d+) MiB \+ (\d+) bytes per byte of report", README).groups()
+    assert (int(need[0]) * 2**20, int(need[1])) == (pipeline.MEMORY_BASE_BYTES, pipeline.MEMORY_PER_INPUT_BYTE)
+    bound = re.search(r"the overview, which draws every measure, is not drawn past ([\d,]+)\s+measures", README)
+    assert int(bound.group(1).replace(",", "")) == pipeline.OVERVIEW_MAX_MEASURES
+    assert f"more than {pipeline.OVERVIEW_MAX_MEASURES:,} measures is not drawn" in README
