@@ -291,6 +291,8 @@ def _generic_beside(ctx: _Context, key: str, keys: tuple[str, ...], chain: list[
 def _collaborations(ctx: _Context, agencies: list[Mention], mentions: list[Mention],
                     excluded: set[str | None]) -> list[Collaboration]:
     partnerish = [m for m in mentions if ctx.types.get(m.entity_key) in ("Agency", "Programme")]
+    if not partnerish:  # every party, named or implied, comes from these: no trigger to try
+        return []
     parallel = ctx.rules.matches("parallel", ctx.text)
     groups: list[_Group] = []  # partners, rule, where the trigger is
     for trig in ctx.rules.of("collaboration"):
@@ -386,7 +388,9 @@ def _concerns(ctx: _Context, mentions: list[Mention], partners: tuple[str, ...])
 # --- consultations --------------------------------------------------------------------------
 
 def _consultations(ctx: _Context, agencies: list[Mention], mentions: list[Mention]) -> list[Consultation]:
-    out = []
+    out: list[Consultation] = []
+    if not agencies:  # the consulted are agencies of the sentence: no trigger to try
+        return out
     for trig in ctx.rules.of("consultation"):
         for hit in trig.regex.finditer(ctx.text):
             start, end = trig.span(hit)
@@ -415,6 +419,8 @@ def _side(ctx: _Context, side: str | None, agencies: list[Mention], start: int, 
 
 def _commissions(ctx: _Context, agencies: list[Mention], mentions: list[Mention]) -> list[Commission]:
     found: dict[str, Commission] = {}  # contractor → the commission naming it, best first
+    if not agencies:  # both sides are agencies of the sentence: no trigger to try
+        return []
     for trig in ctx.rules.of("commission"):
         for hit in trig.regex.finditer(ctx.text):
             start, end = trig.span(hit)
@@ -444,7 +450,9 @@ def _grants(ctx: _Context, mentions: list[Mention]) -> list[Funding]:
     """"NKVTS gjennomfører med tilskudd fra Hdir et prosjekt …": money, no sum, not a commission."""
     agencies = [m for m in mentions if ctx.types.get(m.entity_key) == "Agency"]
     funded = [m for m in mentions if ctx.types.get(m.entity_key) in ("Agency", "Programme")]
-    out = []
+    out: list[Funding] = []
+    if not agencies:  # the funder is an agency of the sentence: no trigger to try
+        return out
     for trig in ctx.rules.of("grant"):
         for hit in trig.regex.finditer(ctx.text):
             start, end = trig.span(hit)
