@@ -1,0 +1,67 @@
+"""The forked child's work: its result when it delivers one, the parent's own otherwise."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tiltaksgraf import forked
+from tiltaksgraf.forked import Forked
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+
+
+@pytest.fixture
+def core_free(monkeypatch):
+    monkeypatch.setattr(forked, "_core_free", lambda: True)
+
+
+def test_forked_result_comes_from_the_child(core_free):
+    parent = os.getpid()
+    assert Forked(lambda: (os.getpid(), list(range(100_000)))).result()[0] != parent
+
+
+def test_forked_result_is_computed_here_when_the_child_fails(core_free):
+    parent = os.getpid()
+
+    def work() -> int:
+        if os.getpid() != parent:
+            raise RuntimeError("only in the child")
+        return 42
+
+    assert Forked(work).result() == 42
+
+
+def test_forked_error_reaches_the_parent_with_its_type(core_free):
+    def work() -> int:
+        raise ValueError("bad input")
+
+    with pytest.raises(ValueError, match="bad input"):
+        Forked(work).result()
+
+
+def test_forked_result_is_computed_here_without_a_core_to_spare(monkeypatch):
+    monkeypatch.setattr(forked, "_core_free", lambda: False)
+    assert Forked(os.getpid).result() == os.getpid()
+
+
+def test_forked_cancel_reaps_the_child(core_free):
+    job = Forked(lambda: os.getpid())
+    pid = job._pid
+    assert pid is not None
+    job.cancel()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def test_nlp_analysis_split_over_two_processes_is_the_same(core_free, monkeypatch, report):
+    from tiltaksgraf.extract import nlp
+
+    assert len(report.source.text) >= nlp.FORK_MIN_CHARS and forked.can_fork()
+    split, _ = nlp.analyse_report(report)
+    monkeypatch.setattr(forked, "_core_free", lambda: False)
+    whole, _ = nlp.analyse_report(report)
+    assert split == whole
+    segments = {id(s) for m in report.measures for s in m.segments}
+    assert all(id(a.segment) in segments for a in split)  # the report's own segments, not copies
