@@ -22,7 +22,7 @@ from spacy.tokens import Doc, Span as SpacySpan
 
 from tiltaksgraf.extract.components import CANDIDATES, is_acronym, report_pipeline
 from tiltaksgraf.extract.gazetteer import GazetteerEntry, Knowledge, load_knowledge
-from tiltaksgraf.forked import Forked, can_fork
+from tiltaksgraf import forked
 from tiltaksgraf.names import fold
 from tiltaksgraf.records import EntityType, MeasureRecord, Mention, Report, Segment, Span
 
@@ -64,9 +64,9 @@ FORK_MAX_CHARS = 4_000_000
 def _analyse(nlp: Language, report: Report, knowledge: Knowledge,
              learned: tuple[GazetteerEntry, ...]) -> list[SegmentAnalysis]:
     first, second = _halves(report.measures)
-    if not second or not FORK_MIN_CHARS <= len(report.source.text) <= FORK_MAX_CHARS or not can_fork():
+    if not second or not FORK_MIN_CHARS <= len(report.source.text) <= FORK_MAX_CHARS or not forked.can_fork():
         return _analyse_measures(nlp, report, report.measures, knowledge, learned)
-    child = Forked(lambda: _analyse_measures(nlp, report, second, knowledge, learned))
+    child = forked.Forked(lambda: _analyse_measures(nlp, report, second, knowledge, learned))
     try:
         own = _analyse_measures(nlp, report, first, knowledge, learned)
     except BaseException:

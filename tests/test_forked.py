@@ -14,7 +14,8 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this
 
 @pytest.fixture
 def core_free(monkeypatch):
-    monkeypatch.setattr(forked, "_core_free", lambda: True)
+    # also with other threads alive (servers of earlier tests): the children here run only our code
+    monkeypatch.setattr(forked, "can_fork", lambda: True)
 
 
 def test_forked_result_comes_from_the_child(core_free):
@@ -43,7 +44,12 @@ def test_forked_error_reaches_the_parent_with_its_type(core_free):
 
 def test_forked_result_is_computed_here_without_a_core_to_spare(monkeypatch):
     monkeypatch.setattr(forked, "_core_free", lambda: False)
+    assert not forked.can_fork()
     assert Forked(os.getpid).result() == os.getpid()
+
+
+def test_forked_result_is_computed_here_when_told_not_to_fork(core_free):
+    assert Forked(os.getpid, fork=False).result() == os.getpid()
 
 
 def test_forked_cancel_reaps_the_child(core_free):
@@ -58,9 +64,9 @@ def test_forked_cancel_reaps_the_child(core_free):
 def test_nlp_analysis_split_over_two_processes_is_the_same(core_free, monkeypatch, report):
     from tiltaksgraf.extract import nlp
 
-    assert len(report.source.text) >= nlp.FORK_MIN_CHARS and forked.can_fork()
+    assert nlp.FORK_MIN_CHARS <= len(report.source.text) <= nlp.FORK_MAX_CHARS
     split, _ = nlp.analyse_report(report)
-    monkeypatch.setattr(forked, "_core_free", lambda: False)
+    monkeypatch.setattr(forked, "can_fork", lambda: False)
     whole, _ = nlp.analyse_report(report)
     assert split == whole
     segments = {id(s) for m in report.measures for s in m.segments}

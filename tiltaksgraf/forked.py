@@ -51,14 +51,15 @@ def _core_free() -> bool:
 
 
 class Forked(Generic[T]):
-    """``work()`` started in a child process; ``result()`` is its value, from the child if it
-    delivered one, else computed here. ``cancel()`` ends the child unused."""
+    """``work()`` started in a child process (if ``fork`` and ``can_fork()``); ``result()`` is its
+    value, from the child if it delivered one, else computed here. ``cancel()`` ends the child
+    unused."""
 
-    def __init__(self, work: Callable[[], T]) -> None:
+    def __init__(self, work: Callable[[], T], *, fork: bool = True) -> None:
         self._work = work
         self._pid: int | None = None
         self._read = -1
-        if can_fork():
+        if fork and can_fork():
             self._start()
 
     def _start(self) -> None:
