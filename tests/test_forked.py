@@ -71,3 +71,26 @@ def test_nlp_analysis_split_over_two_processes_is_the_same(core_free, monkeypatc
     assert split == whole
     segments = {id(s) for m in report.measures for s in m.segments}
     assert all(id(a.segment) in segments for a in split)  # the report's own segments, not copies
+
+
+def test_extraction_with_its_halves_in_children_is_the_same(core_free, monkeypatch, report):
+    from tiltaksgraf.pipeline import extract
+
+    split = extract(report)
+    monkeypatch.setattr(forked, "can_fork", lambda: False)
+    assert split == extract(report)
+    assert len(split.relations) > 100
+
+
+def test_relations_measure_halves_keep_a_measure_whole():
+    from tiltaksgraf.extract.nlp import SegmentAnalysis
+    from tiltaksgraf.extract.relations import _measure_halves
+    from tiltaksgraf.records import Segment
+
+    def analyses(*measures: int) -> list[SegmentAnalysis]:
+        return [SegmentAnalysis(m, Segment("report", i, i + 1), (), ()) for i, m in enumerate(measures)]
+
+    first, second = _measure_halves(analyses(1, 1, 2, 2, 2, 3))
+    assert [a.measure for a in first] == [1, 1, 2, 2, 2] and [a.measure for a in second] == [3]
+    assert _measure_halves(analyses(1))[1] == []
+    assert _measure_halves(analyses(1, 2, 1, 2))[1] == []  # measure 1 on both sides: no cut
