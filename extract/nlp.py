@@ -22,6 +22,7 @@ from spacy.tokens import Doc, Span as SpacySpan
 
 from tiltaksgraf.extract.components import CANDIDATES, is_acronym, report_pipeline
 from tiltaksgraf.extract.gazetteer import GazetteerEntry, Knowledge, load_knowledge
+from tiltaksgraf import forked
 from tiltaksgraf.names import fold
 from tiltaksgraf.records import EntityType, MeasureRecord, Mention, Report, Segment, Span
 
@@ -51,8 +52,49 @@ def analyse_report(report: Report, knowledge: Knowledge | None = None
         return _analyse(nlp, report, knowledge, learned), learned
 
 
+# A report of this many characters has its second half of measures analysed in a forked child
+# process, on a free core, while this process analyses the first (each measure's analysis is
+# independent of the others'): ~0.05 s of the bundled report's (140,000 characters) ~0.19 s.
+# Below the minimum, forking and sending the result back would cost more than they save; above
+# the maximum, the child's pickled result would add to the peak memory of a large build.
+FORK_MIN_CHARS = 50_000
+FORK_MAX_CHARS = 4_000_000
+
+
 def _analyse(nlp: Language, report: Report, knowledge: Knowledge,
              learned: tuple[GazetteerEntry, ...]) -> list[SegmentAnalysis]:
+    first, second = _halves(report.measures)
+    if not second or not FORK_MIN_CHARS <= len(report.source.text) <= FORK_MAX_CHARS or not forked.can_fork():
+        return _analyse_measures(nlp, report, report.measures, knowledge, learned)
+    child = forked.Forked(lambda: _analyse_measures(nlp, report, second, knowledge, learned))
+    try:
+        own = _analyse_measures(nlp, report, first, knowledge, learned)
+    except BaseException:
+        child.cancel()
+        raise
+    return own + _with_own_segments(child.result(), second)
+
+
+def _halves(measures: tuple[MeasureRecord, ...]) -> tuple[tuple[MeasureRecord, ...], tuple[MeasureRecord, ...]]:
+    """The measures cut in two where half their segments' text lies before the cut."""
+    sizes = [sum(s.end - s.start for s in m.segments) for m in measures]
+    half, total, cut = sum(sizes) / 2, 0, 0
+    while cut < len(sizes) and total + sizes[cut] / 2 <= half:
+        total += sizes[cut]
+        cut += 1
+    return measures[:cut], measures[cut:]
+
+
+def _with_own_segments(analyses: list[SegmentAnalysis], measures: tuple[MeasureRecord, ...]
+                       ) -> list[SegmentAnalysis]:
+    """Analyses from the child hold equal copies of the report's segments; later stages get the
+    report's own objects, as from an analysis done here."""
+    own = {s: s for m in measures for s in m.segments}
+    return [SegmentAnalysis(a.measure, own.get(a.segment, a.segment), a.mentions, a.sentences) for a in analyses]
+
+
+def _analyse_measures(nlp: Language, report: Report, measures: tuple[MeasureRecord, ...], knowledge: Knowledge,
+                      learned: tuple[GazetteerEntry, ...]) -> list[SegmentAnalysis]:
     gazetteer_keys = {e.key for e in knowledge.gazetteer}
     learned_keys = {e.key for e in learned}
     known_names = KnownNames.of(knowledge)
@@ -60,7 +102,7 @@ def _analyse(nlp: Language, report: Report, knowledge: Knowledge,
     out: list[SegmentAnalysis] = []
     # A generator, so only one batch of folded texts (and their offset lists) is alive at a time.
     jobs = ((piece, (measure, segment, offsets))
-            for measure in report.measures for segment, following in _with_next(measure.segments)
+            for measure in measures for segment, following in _with_next(measure.segments)
             for piece, offsets in _pieces(*_segment_text(text, segment, following)))
     # A segment cut in pieces gathers its pieces' mentions and sentences, and becomes one analysis.
     current: tuple[MeasureRecord, Segment, list[Mention], list[Span]] | None = None

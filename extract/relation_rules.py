@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import get_args
 
@@ -49,7 +49,15 @@ class RelationRules:
     units: dict[str, float]
 
     def of(self, kind: str) -> tuple[Trigger, ...]:
-        return tuple(t for t in self.triggers if t.kind == kind)
+        return self._by_kind.get(kind, ())
+
+    @cached_property
+    def _by_kind(self) -> dict[str, tuple[Trigger, ...]]:
+        """The triggers of each kind, in order: asked for several times per sentence."""
+        kinds: dict[str, list[Trigger]] = {}
+        for t in self.triggers:
+            kinds.setdefault(t.kind, []).append(t)
+        return {kind: tuple(ts) for kind, ts in kinds.items()}
 
     def matches(self, kind: str, text: str) -> bool:
         return any(t.regex.search(text) for t in self.of(kind))

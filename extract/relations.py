@@ -30,8 +30,9 @@ from typing import Literal
 from tiltaksgraf.entity_types import CONCERN_TYPES
 from tiltaksgraf.extract.anaphora import SENTENCES_BACK
 from tiltaksgraf.extract.gazetteer import Knowledge, load_knowledge
-from tiltaksgraf.extract.nlp import SegmentAnalysis
+from tiltaksgraf.extract.nlp import FORK_MAX_CHARS, FORK_MIN_CHARS, SegmentAnalysis
 from tiltaksgraf.extract.relation_rules import RelationRules, load_rules
+from tiltaksgraf import forked
 from tiltaksgraf.records import (
     Collaboration, CoMention, Commission, Consultation, CrossReference, Entity, EntityType, Evidence, Funding,
     Mention, Relation, Report, Span,
@@ -92,26 +93,54 @@ def extract_relations(report: Report, analyses: list[SegmentAnalysis], mentions:
     text = report.source.text
     topics = _topics(mentions, types)
     leads = _leads(mentions, types)
-    relations: list[Relation] = []
-    last_money: dict[int, Funding] = {}  # per measure, the last funding, with a sum or without (a grant)
-    for analysis in analyses:
-        named_before: list[list[Mention]] = []  # the paragraph's sentences so far, their mentions
-        for sentence in analysis.sentences:
-            in_sentence = sorted(by_sentence.get((sentence.start, sentence.end), []), key=lambda m: (m.start, -m.end))
-            evidence = Evidence(sentence.start, sentence.end, text[sentence.start:sentence.end])
-            ctx = _Context(analysis.measure, sentence, evidence, types, labels, parents, rules,
-                           topics.get(analysis.measure), leads.get(analysis.measure),
-                           _last_programme(named_before[-SENTENCES_BACK:], types),
-                           _opening_agency(text, named_before[-1] if named_before else [], types, rules))
-            named_before.append(in_sentence)
-            for rel in _sentence_relations(ctx, in_sentence):
-                if isinstance(rel, Funding):
-                    if rel.amount_nok:
-                        rel = _continuing(ctx, rel, last_money.get(ctx.measure))
-                    last_money[ctx.measure] = rel
-                relations.append(rel)
-            relations += _cross_references(ctx, numbers)
-    return relations
+
+    def relations_of(part: list[SegmentAnalysis]) -> list[Relation]:
+        relations: list[Relation] = []
+        last_money: dict[int, Funding] = {}  # per measure, the last funding, with a sum or without (a grant)
+        for analysis in part:
+            named_before: list[list[Mention]] = []  # the paragraph's sentences so far, their mentions
+            for sentence in analysis.sentences:
+                in_sentence = sorted(by_sentence.get((sentence.start, sentence.end), []),
+                                     key=lambda m: (m.start, -m.end))
+                evidence = Evidence(sentence.start, sentence.end, text[sentence.start:sentence.end])
+                ctx = _Context(analysis.measure, sentence, evidence, types, labels, parents, rules,
+                               topics.get(analysis.measure), leads.get(analysis.measure),
+                               _last_programme(named_before[-SENTENCES_BACK:], types),
+                               _opening_agency(text, named_before[-1] if named_before else [], types, rules))
+                named_before.append(in_sentence)
+                for rel in _sentence_relations(ctx, in_sentence):
+                    if isinstance(rel, Funding):
+                        if rel.amount_nok:
+                            rel = _continuing(ctx, rel, last_money.get(ctx.measure))
+                        last_money[ctx.measure] = rel
+                    relations.append(rel)
+                relations += _cross_references(ctx, numbers)
+        return relations
+
+    first, second = _measure_halves(analyses)
+    if not second or not FORK_MIN_CHARS <= len(text) <= FORK_MAX_CHARS or not forked.can_fork():
+        return relations_of(analyses)
+    # As the analysis (extract/nlp): the second half of the measures on a free core, in a child.
+    child = forked.Forked(lambda: relations_of(second))
+    try:
+        own = relations_of(first)
+    except BaseException:
+        child.cancel()
+        raise
+    return own + child.result()
+
+
+def _measure_halves(analyses: list[SegmentAnalysis]) -> tuple[list[SegmentAnalysis], list[SegmentAnalysis]]:
+    """The analyses cut in two at a change of measure near their middle; nothing in the second
+    part when a measure would have analyses on both sides (what a measure's relations carry from
+    one sentence to the next, its last funding, stays within one part)."""
+    cut = len(analyses) // 2
+    while 0 < cut < len(analyses) and analyses[cut].measure == analyses[cut - 1].measure:
+        cut += 1
+    first, second = analyses[:cut], analyses[cut:]
+    if not first or {a.measure for a in first} & {a.measure for a in second}:
+        return analyses, []
+    return first, second
 
 
 def _last_programme(sentences: list[list[Mention]], types: dict[str, EntityType]) -> str | None:
@@ -291,6 +320,8 @@ def _generic_beside(ctx: _Context, key: str, keys: tuple[str, ...], chain: list[
 def _collaborations(ctx: _Context, agencies: list[Mention], mentions: list[Mention],
                     excluded: set[str | None]) -> list[Collaboration]:
     partnerish = [m for m in mentions if ctx.types.get(m.entity_key) in ("Agency", "Programme")]
+    if not partnerish:  # every party, named or implied, comes from these: no trigger to try
+        return []
     parallel = ctx.rules.matches("parallel", ctx.text)
     groups: list[_Group] = []  # partners, rule, where the trigger is
     for trig in ctx.rules.of("collaboration"):
@@ -386,7 +417,9 @@ def _concerns(ctx: _Context, mentions: list[Mention], partners: tuple[str, ...])
 # --- consultations --------------------------------------------------------------------------
 
 def _consultations(ctx: _Context, agencies: list[Mention], mentions: list[Mention]) -> list[Consultation]:
-    out = []
+    out: list[Consultation] = []
+    if not agencies:  # the consulted are agencies of the sentence: no trigger to try
+        return out
     for trig in ctx.rules.of("consultation"):
         for hit in trig.regex.finditer(ctx.text):
             start, end = trig.span(hit)
@@ -415,6 +448,8 @@ def _side(ctx: _Context, side: str | None, agencies: list[Mention], start: int, 
 
 def _commissions(ctx: _Context, agencies: list[Mention], mentions: list[Mention]) -> list[Commission]:
     found: dict[str, Commission] = {}  # contractor → the commission naming it, best first
+    if not agencies:  # both sides are agencies of the sentence: no trigger to try
+        return []
     for trig in ctx.rules.of("commission"):
         for hit in trig.regex.finditer(ctx.text):
             start, end = trig.span(hit)
@@ -444,7 +479,9 @@ def _grants(ctx: _Context, mentions: list[Mention]) -> list[Funding]:
     """"NKVTS gjennomfører med tilskudd fra Hdir et prosjekt …": money, no sum, not a commission."""
     agencies = [m for m in mentions if ctx.types.get(m.entity_key) == "Agency"]
     funded = [m for m in mentions if ctx.types.get(m.entity_key) in ("Agency", "Programme")]
-    out = []
+    out: list[Funding] = []
+    if not agencies:  # the funder is an agency of the sentence: no trigger to try
+        return out
     for trig in ctx.rules.of("grant"):
         for hit in trig.regex.finditer(ctx.text):
             start, end = trig.span(hit)
