@@ -398,3 +398,19 @@ def test_pipeline_build_replaces_its_own_files_and_keeps_what_others_wrote(previ
     assert (previous_out / "entity-bufdir.html").read_text() == "a view viz wrote"
     assert (previous_out / "graph.ttl").read_text() != "# from an older build"
     assert sorted(os.listdir(previous_out.parent)) == ["out"]
+
+
+@pytest.mark.slow
+def test_cli_build_without_views_never_imports_the_views_libraries(tmp_path):
+    """networkx and pyvis cost a build ~0.06 s to import: a ``--no-views`` build (what bench/
+    times against the floor) must not pay for views it does not draw."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; from tiltaksgraf.cli import main; "
+             "code = main(['build', '--no-views', '--out', sys.argv[1]]); "
+             "print(code, sorted(m for m in ('networkx', 'pyvis', 'tiltaksgraf.graph.viz') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "out")], capture_output=True, text=True,
+                          timeout=300)
+    assert done.stdout.split("\n")[0] == "0 []", done.stdout + done.stderr
+    assert (tmp_path / "out" / "graph.ttl").is_file() and not (tmp_path / "out" / "collaboration.html").exists()
