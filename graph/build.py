@@ -109,6 +109,7 @@ def _entity_node(key: str) -> ox.NamedNode:
 _Subject = ox.NamedNode | ox.BlankNode  # the build makes no quoted triples
 _R = TypeVar("_R", Mention, Relation)
 _Object = ox.NamedNode | ox.BlankNode | ox.Literal
+_Pair = tuple[ox.NamedNode, _Object]  # a predicate and an object
 
 
 class BuiltGraph:
@@ -146,8 +147,10 @@ class BuiltGraph:
             group = groups[(graph, s)] = {}
         group[(p, o)] = None
 
-    def _add_many(self, graph: ox.NamedNode, s: _Subject, pairs: Iterable[tuple[ox.NamedNode, _Object]]) -> None:
+    def _add_many(self, graph: ox.NamedNode, s: _Subject, pairs: Sequence[_Pair]) -> None:
         """``_add`` of one subject's triples: its group is looked up once, not per triple."""
+        if not pairs:
+            return  # no group: a node without triples has none
         same_as = self._same_as
         if same_as:
             s = same_as.get(s, s)
@@ -274,7 +277,7 @@ class _GraphSink:
         s, p, o = triple
         self._built._add(self._name, _term(s), _term(p), _term(o))
 
-    def add_many(self, subject: _Subject, pairs: Iterable[tuple[ox.NamedNode, _Object]]) -> None:
+    def add_many(self, subject: _Subject, pairs: Sequence[_Pair]) -> None:
         """One subject's triples, its (predicate, object) pairs in order, all Oxigraph terms
         already: the hot paths' way (``add``'s three conversions and group look-up per triple
         were ~40% of the build's graph step)."""
@@ -317,6 +320,7 @@ class _OxNamespace:
 
 
 _TG, _OA, _RDF = _OxNamespace(TG), _OxNamespace(OA), _OxNamespace(RDF)
+_PROV, _DCTERMS, _SKOS = _OxNamespace(PROV), _OxNamespace(DCTERMS), _OxNamespace(SKOS)
 
 
 def lit(value, *, lang: str | None = None, datatype: URIRef | None = None) -> ox.Literal:
@@ -448,7 +452,7 @@ def _add_source(built: BuiltGraph, g: _GraphSink, ex: Extraction, *, alone: bool
         own = measure_iri(meta.plan_key, measure.measure_id) if alone and measure is not None else None
         with built.chunk(own=own):
             if measure is not None:
-                _add_measure(g, ex, measure, src, plan, entity_types, mentions_at)
+                _add_measure(g, ex, measure, source, _node(plan), entity_types, mentions_at)
                 mentions = mentions_of.pop(measure.number, [])
                 relations = relations_of.pop(measure.number, [])
             else:
@@ -459,9 +463,9 @@ def _add_source(built: BuiltGraph, g: _GraphSink, ex: Extraction, *, alone: bool
             for rel in relations:
                 _add_relation(g, source, meta.plan_key, rel, types, ids, relation_stable[rel])
     for found in ex.entities:
-        e = entity_iri(found.key)
-        for alt in found.alt_labels:
-            g.add((e, SKOS.altLabel, lit(alt, lang=meta.language)))
+        if found.alt_labels:
+            labels = [(_SKOS.altLabel, lit(alt, lang=meta.language)) for alt in found.alt_labels]
+            g.add_many(_entity_node(found.key), labels)
 
 
 def _by_measure(records: Iterable[_R]) -> dict[int, list[_R]]:
@@ -502,47 +506,50 @@ def _measure_ids(ex: Extraction) -> dict[int, str]:
     return {m.number: m.measure_id for m in ex.report.measures}
 
 
-def _add_measure(g: _GraphSink, ex: Extraction, measure: MeasureRecord, src: URIRef, plan: URIRef,
+def _add_measure(g: _GraphSink, ex: Extraction, measure: MeasureRecord, source: _Source, plan: ox.NamedNode,
                  entities: dict[str, Entity], mentions_at: dict[int, list[Mention]]) -> None:
     doc = ex.report.source
     lang = doc.metadata.language
-    m = measure_iri(doc.metadata.plan_key, measure.measure_id)
-    g.add((m, RDF.type, TG.Measure))
-    g.add((m, TG.measureId, lit(measure.measure_id)))
+    m = _measure_node(doc.metadata.plan_key, measure.measure_id)
+    about: list[_Pair] = [(_RDF.type, _TG.Measure), (_TG.measureId, lit(measure.measure_id))]
     if measure.plain_number is not None:
-        g.add((m, TG.measureNumber, lit(measure.plain_number)))
-    g.add((m, TG.partOf, plan))
-    g.add((m, PROV.wasDerivedFrom, src))
-    g.add((m, TG.start, lit(measure.span.start)))
-    g.add((m, TG.end, lit(measure.span.end)))
-    for key in ex.responsible_for(measure.number):
-        g.add((m, TG.responsible, entity_iri(key)))
-    for url in measure.urls:
-        g.add((m, TG.footnoteUrl, lit(url, datatype=XSD.anyURI)))
-    assessment = mint_iri("status", doc.metadata.plan_key, measure.measure_id, doc.sha256[:16])
-    g.add((m, TG.hasStatusAssessment, assessment))
-    g.add((assessment, RDF.type, TG.StatusAssessment))
-    g.add((assessment, TG.measure, m))
+        about.append((_TG.measureNumber, lit(measure.plain_number)))
+    about += [
+        (_TG.partOf, plan),
+        (_PROV.wasDerivedFrom, source.node),
+        (_TG.start, lit(measure.span.start)),
+        (_TG.end, lit(measure.span.end)),
+    ]
+    about += [(_TG.responsible, _entity_node(key)) for key in ex.responsible_for(measure.number)]
+    about += [(_TG.footnoteUrl, lit(url, datatype=XSD.anyURI)) for url in measure.urls]
+    assessment = ox.NamedNode(mint_iri_text("status", doc.metadata.plan_key, measure.measure_id, doc.sha256[:16]))
+    about.append((_TG.hasStatusAssessment, assessment))
+    g.add_many(m, about)
+    status: list[_Pair] = [(_RDF.type, _TG.StatusAssessment), (_TG.measure, m)]
     if measure.status:  # a report that states no status gives none, never a guessed one
-        g.add((assessment, TG.status, status_concept(measure.status)))
-        g.add((assessment, TG.statusRaw, lit(measure.status_raw)))
-    g.add((assessment, TG.reportedIn, src))
+        status.append((_TG.status, _node(status_concept(measure.status))))
+        status.append((_TG.statusRaw, lit(measure.status_raw)))
+    status.append((_TG.reportedIn, source.node))
     if measure.truncated:  # the page ends inside it: what it reports is incomplete
-        g.add((assessment, TG.truncated, lit(True)))
-    g.add((assessment, TG.reportText, lit(measure.report_text, lang=lang)))
+        status.append((_TG.truncated, lit(True)))
+    status.append((_TG.reportText, lit(measure.report_text, lang=lang)))
     if doc.metadata.date:
-        g.add((assessment, DCTERMS.date, lit(doc.metadata.date)))
+        status.append((_DCTERMS.date, lit(doc.metadata.date)))
+    g.add_many(assessment, status)
     for index, section in enumerate(measure.sections, start=1):
-        s = mint_iri("section", doc.metadata.plan_key, measure.measure_id, doc.sha256[:16], index)
-        g.add((m, TG.hasSection, s))
-        g.add((s, RDF.type, TG.Section))
-        g.add((s, TG.sectionText, lit(section.text, lang=lang)))
-        g.add((s, TG.start, lit(section.start)))
-        g.add((s, TG.end, lit(section.end)))
+        s = ox.NamedNode(mint_iri_text("section", doc.metadata.plan_key, measure.measure_id, doc.sha256[:16], index))
+        g.add_many(m, [(_TG.hasSection, s)])
+        part: list[_Pair] = [
+            (_RDF.type, _TG.Section),
+            (_TG.sectionText, lit(section.text, lang=lang)),
+            (_TG.start, lit(section.start)),
+            (_TG.end, lit(section.end)),
+        ]
         if section.ministry:
             ministry = _section_ministry(mentions_at, measure, section.ministry, entities)
             if ministry:
-                g.add((s, TG.ministry, entity_iri(ministry)))
+                part.append((_TG.ministry, _entity_node(ministry)))
+        g.add_many(s, part)
 
 
 def _section_ministry(mentions_at: dict[int, list[Mention]], measure: MeasureRecord, code: str,
@@ -611,45 +618,45 @@ def _add_relation(g: _GraphSink, source: _Source, plan_key: str, rel: Relation,
     ])
     if isinstance(rel, (Collaboration, CoMention, Consultation, Commission)):
         for key in rel.concerns:
-            g.add((node, TG.concerns, entity_iri(key)))
+            g.add((node, _TG.concerns, _entity_node(key)))
     if isinstance(rel, (Collaboration, CoMention)):
         parties = rel.partners if isinstance(rel, Collaboration) else rel.agencies
-        link = TG.collaboratesWith if isinstance(rel, Collaboration) else TG.coMentionedWith
+        link = _TG.collaboratesWith if isinstance(rel, Collaboration) else _TG.coMentionedWith
         for key in parties:
-            g.add((node, TG.participant, entity_iri(key)))
+            g.add((node, _TG.participant, _entity_node(key)))
         agencies = sorted({k for k in parties if types.get(k) == "Agency"})  # a network partner is no agency
         for a, b in itertools.permutations(agencies, 2):
-            g.add((entity_iri(a), link, entity_iri(b)))
+            g.add((_entity_node(a), link, _entity_node(b)))
     elif isinstance(rel, Consultation):
         for key in rel.consulted:
-            g.add((node, TG.consulted, entity_iri(key)))
+            g.add((node, _TG.consulted, _entity_node(key)))
             if rel.consulter:
-                g.add((entity_iri(rel.consulter), TG.consultedWith, entity_iri(key)))
+                g.add((_entity_node(rel.consulter), _TG.consultedWith, _entity_node(key)))
         if rel.consulter:
-            g.add((node, TG.consulter, entity_iri(rel.consulter)))
+            g.add((node, _TG.consulter, _entity_node(rel.consulter)))
     elif isinstance(rel, Commission):
-        g.add((node, TG.contractor, entity_iri(rel.contractor)))
+        g.add((node, _TG.contractor, _entity_node(rel.contractor)))
         if rel.commissioner:
-            g.add((node, TG.commissioner, entity_iri(rel.commissioner)))
-            g.add((entity_iri(rel.contractor), TG.commissionedBy, entity_iri(rel.commissioner)))
+            g.add((node, _TG.commissioner, _entity_node(rel.commissioner)))
+            g.add((_entity_node(rel.contractor), _TG.commissionedBy, _entity_node(rel.commissioner)))
     elif isinstance(rel, CrossReference):
-        to = measure_iri(plan_key, ids.get(rel.to_measure, rel.to_measure))
-        g.add((node, TG.fromMeasure, measure))
-        g.add((node, TG.toMeasure, to))
-        g.add((measure, TG.relatedMeasure, to))
+        to = _measure_node(plan_key, ids.get(rel.to_measure, rel.to_measure))
+        g.add((node, _TG.fromMeasure, measure))
+        g.add((node, _TG.toMeasure, to))
+        g.add((measure, _TG.relatedMeasure, to))
     elif isinstance(rel, Funding):
         if rel.amount_nok:
-            g.add((node, TG.amount, lit(Decimal(f"{rel.amount_nok:.2f}"))))
+            g.add((node, _TG.amount, lit(Decimal(f"{rel.amount_nok:.2f}"))))
         for year in rel.years:
-            g.add((node, TG.year, lit(str(year), datatype=XSD.gYear)))
+            g.add((node, _TG.year, lit(str(year), datatype=XSD.gYear)))
         if rel.basis:
-            g.add((node, TG.amountBasis, TG.PerYear if rel.basis == "per-year" else TG.InTotal))
+            g.add((node, _TG.amountBasis, _TG.PerYear if rel.basis == "per-year" else _TG.InTotal))
         if rel.approximate:
-            g.add((node, TG.approximate, lit(True)))
+            g.add((node, _TG.approximate, lit(True)))
         if rel.funder:
-            g.add((node, TG.funder, entity_iri(rel.funder)))
+            g.add((node, _TG.funder, _entity_node(rel.funder)))
         for key in rel.recipients:
-            g.add((node, TG.funds, entity_iri(key)))
+            g.add((node, _TG.funds, _entity_node(key)))
 
 
 def _identity(rel: Relation) -> tuple[str, ...]:
@@ -702,12 +709,15 @@ def _add_derived(built: BuiltGraph, g: _GraphSink, extractions: list[Extraction]
             if entity.pref_label not in titles:
                 g.add((built_plans[e], SKOS.altLabel, lit(entity.pref_label, lang="nb")))
             continue
-        g.add((e, RDF.type, _TYPES[entity.type]))
-        g.add((e, SKOS.prefLabel, lit(entity.pref_label, lang="nb")))
-        g.add((e, TG.entityKey, lit(entity.key)))
+        about: list[_Pair] = [
+            (_RDF.type, _node(_TYPES[entity.type])),
+            (_SKOS.prefLabel, lit(entity.pref_label, lang="nb")),
+            (_TG.entityKey, lit(entity.key)),
+        ]
         if entity.org_number and entity.type == "Agency":  # a retyped entity is no longer an agency
-            g.add((e, TG.orgNumber, lit(entity.org_number)))
-            g.add((e, TG.registerEntry, URIRef(REGISTER_IRI.format(entity.org_number))))
+            about.append((_TG.orgNumber, lit(entity.org_number)))
+            about.append((_TG.registerEntry, ox.NamedNode(REGISTER_IRI.format(entity.org_number))))
+        g.add_many(_entity_node(entity.key), about)
 
 
 def plans_named_in_text(extractions: Sequence[Extraction]) -> dict[URIRef, URIRef]:
