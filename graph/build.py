@@ -5,7 +5,7 @@ sections, footnote URLs, a dated ``tg:StatusAssessment`` with the status and rep
 mentions with offsets, evidence sentences and relationships. One more named graph, ``derived``,
 holds what is computed across sources: each measure's latest status, description and reporting
 text, and each entity's type and preferred label. Every term comes from ``TG`` (closed), every
-IRI from ``mint_iri``.
+IRI from ``graph/iri.py`` (``mint_iri``, or its text forms where Oxigraph nodes are made).
 
 Over 400 lines: one pass from records to quads whose cross-source state (latest status, preferred
 labels) must be shared.
