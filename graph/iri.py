@@ -39,6 +39,24 @@ def _slug_of(text: str) -> str:
 
 def mint_iri(kind: str, *keys: str | int) -> URIRef:
     """``mint_iri("measure", "opptrappingsplan-…", 12)`` → ``…/id/measure/opptrappingsplan-…/12``."""
+    return URIRef(mint_iri_text(kind, *keys))
+
+
+def mint_iri_text(kind: str, *keys: str | int) -> str:
+    """The IRI ``mint_iri`` mints, as a plain string: for the build, which makes Oxigraph nodes
+    (a URIRef made only to be converted cost 0.4 µs, and the build mints ~8,600 IRIs a report)."""
     if not keys:
         raise ValueError("mint_iri needs at least one key")
-    return URIRef(ID_BASE + "/".join([slug(kind), *(slug(k) for k in keys)]))
+    return ID_BASE + "/".join([slug(kind), *(slug(k) for k in keys)])
+
+
+class IriMinter:
+    """``mint_iri(kind, *leading, *keys)`` as text for many IRIs that share their first keys (a
+    source's mentions, evidence and selectors): the shared part is slugged once, not per IRI
+    (0.5 µs of the 1.4 µs an IRI cost)."""
+
+    def __init__(self, kind: str, *leading: str | int) -> None:
+        self._prefix = mint_iri_text(kind, *leading) + "/"
+
+    def __call__(self, *keys: str | int) -> str:
+        return self._prefix + "/".join([slug(k) for k in keys])
