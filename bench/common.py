@@ -15,16 +15,6 @@ from pathlib import Path
 RESULTS = Path(__file__).with_name("results.json")
 
 
-def time_command(argv: list[str], repeat: int, cwd: Path | None = None) -> list[float]:
-    """Wall times of ``repeat`` runs of a command (its output discarded; a failure aborts)."""
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        subprocess.run(argv, check=True, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - started)
-    return times
-
-
 @dataclass(frozen=True)
 class Measured:
     seconds: float  # wall time
