@@ -407,9 +407,10 @@ def test_cli_build_without_views_never_imports_the_views_libraries(tmp_path):
     import subprocess
     import sys
 
+    views_modules = ("networkx", "pyvis", "tiltaksgraf.graph.viz", "tiltaksgraf.graph.index")
     probe = ("import sys; from tiltaksgraf.cli import main; "
              "code = main(['build', '--no-views', '--out', sys.argv[1]]); "
-             "print(code, sorted(m for m in ('networkx', 'pyvis', 'tiltaksgraf.graph.viz') if m in sys.modules))")
+             f"print(code, sorted(m for m in {views_modules!r} if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "out")], capture_output=True, text=True,
                           timeout=300)
     assert done.stdout.split("\n")[0] == "0 []", done.stdout + done.stderr

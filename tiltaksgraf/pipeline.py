@@ -388,18 +388,18 @@ def _write_graph(extractions: list[Extraction], outcomes: Sequence[CorrectionOut
     whole), and, when ``views`` are to be drawn, the ``TripleIndex`` they read; the number of
     distinct triples and the index (None without views)."""
     from tiltaksgraf.graph.build import build_dataset
-    from tiltaksgraf.graph.index import READ_PREDICATES, TripleIndex
     from tiltaksgraf.graph.store import GraphWriter
-    from tiltaksgraf.ontology.terms import TG
 
-    index = TripleIndex() if views else None
-    classes: frozenset[str] = frozenset()
-    if views:  # the views' module imports networkx and pyvis (0.06 s): not for a build without them
+    index = None
+    if views:  # the views' modules import networkx and pyvis (0.06 s): not for a build without them
+        from tiltaksgraf.graph.index import READ_PREDICATES, TripleIndex
         from tiltaksgraf.graph.viz import DEFAULT_VIEW_NODES
+        from tiltaksgraf.ontology.terms import TG
 
-        classes = classes.union(*(DEFAULT_VIEW_NODES[view] for view in views))
-    # a measure's tg:mentions are read with its mentions only (the collaboration network reads neither)
-    shared_predicates = READ_PREDICATES if str(TG.Mention) in classes else READ_PREDICATES - {str(TG.mentions)}
+        index = TripleIndex()
+        classes = frozenset[str]().union(*(DEFAULT_VIEW_NODES[view] for view in views))
+        # a measure's tg:mentions are read with its mentions only (the collaboration network reads neither)
+        shared_predicates = READ_PREDICATES if str(TG.Mention) in classes else READ_PREDICATES - {str(TG.mentions)}
 
     with GraphWriter(out) as writer:
         def write_chunk(quads: list) -> None:
