@@ -60,3 +60,21 @@ def test_cli_process_exits_with_mains_code(module, argv, code):
 
     done = subprocess.run([sys.executable, "-m", module, *argv], capture_output=True, text=True, timeout=120)
     assert done.returncode == code, done.stderr
+
+
+def test_cli_messages_print_names_as_written(tmp_path, capsys):
+    """A path with an emoji code in it (":smile:") is named as written, not as 😄."""
+    missing = tmp_path / "report:smile:.txt"
+    assert main(["build", str(missing), "--out", str(tmp_path / "out")]) == 1
+    message = "".join(capsys.readouterr().err.split())
+    assert "report:smile:.txt:nosuchfile" in message and "😄" not in message
+
+
+def test_package_version_is_the_installed_one():
+    """``tiltaksgraf.__version__`` is read on first use (not at import), from the installed metadata."""
+    import importlib.metadata
+
+    import tiltaksgraf
+
+    assert tiltaksgraf.__version__ == importlib.metadata.version("tiltaksgraf")
+    assert "__version__" in tiltaksgraf.__all__

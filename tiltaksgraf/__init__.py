@@ -10,18 +10,19 @@ The Python API in one place::
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("tiltaksgraf")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0"
-
 __all__ = ["__version__", "build", "load", "named_queries", "run_query", "sparql"]
 
 
 def __getattr__(name: str):
-    """The API functions, imported on first use: ``import tiltaksgraf`` stays cheap for the CLI."""
+    """The API functions and ``__version__``, made on first use: ``import tiltaksgraf`` stays
+    cheap for the CLI (reading the installed version scans the package metadata, ~2.5 ms)."""
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("tiltaksgraf")
+        except PackageNotFoundError:  # running from a source tree that is not installed
+            return "0.0.0"
     if name == "build":
         from tiltaksgraf.pipeline import build
 

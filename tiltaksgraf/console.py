@@ -15,7 +15,9 @@ EXIT_USAGE = 2  # arguments that do not fit together (UsageError, click's own us
 EXIT_INTERRUPTED = 130
 
 # Messages and progress go to stderr, results to stdout. Soft wrap: paths in messages stay whole.
-err = Console(stderr=True, soft_wrap=True)
+# No emoji codes: a name or path with ":smile:" in it is printed as written (and their table is
+# not loaded for every message).
+err = Console(stderr=True, soft_wrap=True, emoji=False)
 
 
 def escape(text: str) -> str:
