@@ -199,7 +199,7 @@ def test_robust_second_build_leaves_a_running_build_alone(tmp_path, previous):
 
 
 @pytest.mark.slow
-@pytest.mark.huge
+@pytest.mark.slow  # ~2 minutes: in the whole suite (and CI), not in the quick subset
 def test_robust_50_mb_report_builds(tmp_path):
     """31,000 measures in one 50 MB report build, every one of them (before: 11.5 GB of memory,
     then a pyo3 "allocation failed" panic and a hang). Its memory and time are bench_memory.py's."""
