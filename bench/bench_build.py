@@ -50,7 +50,7 @@ def run(repeat: int = 5) -> dict[str, dict]:
             "tiltaksgraf build (with HTML views)": cli,
         }
         stats: dict[str, dict] = {}
-        for suffix, env in (("", _bytecode_cached(work / "pycache")), (UNCACHED, _bytecode_uncached())):
+        for suffix, env in (("", _environment(pycache=work / "pycache")), (UNCACHED, _environment(pycache=None))):
             times = _time_in_turn(commands, repeat, env)
             rows = {name + suffix: summary(t) for name, t in times.items()}
             for s in rows.values():
@@ -61,14 +61,10 @@ def run(repeat: int = 5) -> dict[str, dict]:
     return stats
 
 
-def _bytecode_cached(prefix: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    return {**env, "PYTHONPYCACHEPREFIX": str(prefix)}
-
-
-def _bytecode_uncached() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPYCACHEPREFIX"}
-    return {**env, "PYTHONDONTWRITEBYTECODE": "1"}
+def _environment(pycache: Path | None) -> dict[str, str]:
+    """This environment with Python's bytecode cached in ``pycache``, or not written at all (None)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
+    return {**env, "PYTHONPYCACHEPREFIX": str(pycache)} if pycache else {**env, "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def _time_in_turn(commands: dict[str, list[str]], repeat: int, env: dict[str, str]) -> dict[str, list[float]]:

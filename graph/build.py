@@ -141,22 +141,22 @@ class BuiltGraph:
         if self._same_as:
             s = self._same_as.get(s, s)
             o = self._same_as.get(o, o)
-        groups = self._groups if self._chunk is None or (_shared(s) and s != self._own) else self._chunk
-        group = groups.get((graph, s))
-        if group is None:
-            group = groups[(graph, s)] = {}
-        group[(p, o)] = None
+        self._group(graph, s)[(p, o)] = None
 
     def _add_many(self, graph: ox.NamedNode, s: _Subject, pairs: Sequence[_Pair]) -> None:
         """``_add`` of one subject's triples, its nodes as written (see ``_GraphSink.add_many``):
         its group is looked up once, not per triple."""
-        if not pairs:
-            return  # no group: a node without triples has none
+        if pairs:  # no group for a node without triples
+            self._group(graph, s).update(dict.fromkeys(pairs))
+
+    def _group(self, graph: ox.NamedNode, s: _Subject) -> dict[_Pair, None]:
+        """Where ``s``'s triples in ``graph`` go: the open measure's chunk, unless ``s`` is a
+        shared node (and not the chunk's own), else the graph held to the end."""
         groups = self._groups if self._chunk is None or (_shared(s) and s != self._own) else self._chunk
         group = groups.get((graph, s))
         if group is None:
             group = groups[(graph, s)] = {}
-        group.update(dict.fromkeys(pairs))
+        return group
 
     @contextlib.contextmanager
     def chunk(self, own: URIRef | None = None) -> Iterator[None]:

@@ -328,10 +328,9 @@ def _vis_files() -> tuple[Path, Path]:
 
 
 class _CompiledOnce(BytecodeCache):
-    """The view template as Jinja compiled it, kept for the process. Each page gets an
-    Environment of its own (its globals are that view's), and compiling the template for each
-    cost ~5 ms a page. Keyed by Jinja on the
-    template's name and source checksum."""
+    """The view template as Jinja compiled it, kept for the process (keyed by Jinja on the
+    template's name and source checksum). Each page gets an Environment of its own (its globals
+    are that view's), and compiling the template for each cost ~5 ms a page."""
 
     def __init__(self) -> None:
         self._compiled: dict[str, bytes] = {}
