@@ -7,7 +7,7 @@ import os
 import pytest
 
 from tiltaksgraf import forked
-from tiltaksgraf.forked import Forked
+from tiltaksgraf.forked import Awaiting, Forked
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
 
@@ -54,11 +54,90 @@ def test_forked_result_is_computed_here_when_told_not_to_fork(core_free):
 
 def test_forked_cancel_reaps_the_child(core_free):
     job = Forked(lambda: os.getpid())
-    pid = job._pid
+    assert job._child is not None
+    pid = job._child._pid
     assert pid is not None
     job.cancel()
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
+
+
+# --- a child that prepares, then waits for its argument ------------------------------------------
+
+_prepared: list[int] = []
+
+
+def _prepare() -> None:
+    _prepared.append(os.getpid())
+
+
+def _work(arg: list[int]) -> tuple[int, bool, int]:
+    """Who did the work, whether that process had prepared, and the argument's sum."""
+    return os.getpid(), os.getpid() in _prepared, sum(arg)
+
+
+def test_awaiting_child_prepares_then_works_on_what_is_sent(core_free):
+    job = Awaiting(_prepare, _work)
+    arg = list(range(300_000))  # pickled, ~1.5 MB: more than a pipe holds, sent while the child may still prepare
+    job.send(arg)
+    pid, prepared, total = job.result()
+    assert pid != os.getpid() and prepared and total == sum(arg)
+    assert os.getpid() not in _prepared  # the parent did not prepare: the child did
+
+
+def test_awaiting_children_each_work_on_their_own_argument(core_free):
+    jobs = [Awaiting(_prepare, _work) for _ in range(3)]
+    for n, job in enumerate(jobs):
+        job.send([n, 10 * n])
+    assert [job.result()[2] for job in jobs] == [0, 11, 22]
+
+
+def test_awaiting_work_is_done_here_when_the_child_dies(core_free):
+    parent = os.getpid()
+
+    def prepare() -> None:
+        if os.getpid() != parent:
+            os._exit(3)  # killed while it prepared, say
+
+    job = Awaiting(prepare, _work)
+    job.send([1, 2])
+    assert job.result() == (parent, False, 3)
+
+
+def test_awaiting_error_reaches_the_parent_with_its_type(core_free):
+    def work(arg: str) -> None:
+        raise ValueError(f"bad input {arg}")
+
+    job = Awaiting(lambda: None, work)
+    job.send("x")
+    with pytest.raises(ValueError, match="bad input x"):
+        job.result()
+
+
+def test_awaiting_without_a_core_to_spare_works_here(monkeypatch):
+    monkeypatch.setattr(forked, "_core_free", lambda: False)
+    job = Awaiting(_prepare, _work)
+    assert job._child is None
+    job.send([5])
+    assert job.result()[::2] == (os.getpid(), 5)
+    _prepared.remove(os.getpid())
+
+
+def test_awaiting_cancel_before_send_reaps_the_child(core_free):
+    job = Awaiting(_prepare, _work)
+    assert job._child is not None
+    pid = job._child._pid
+    assert pid is not None
+    job.cancel()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def test_awaiting_result_before_send_is_an_error(core_free):
+    job = Awaiting(_prepare, _work)
+    with pytest.raises(RuntimeError, match="before send"):
+        job.result()
+    job.cancel()
 
 
 def test_nlp_analysis_split_over_two_processes_is_the_same(core_free, monkeypatch, report):
