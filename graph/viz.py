@@ -33,7 +33,9 @@ from tiltaksgraf.graph import network as nw
 from tiltaksgraf.graph.index import TripleSource
 from tiltaksgraf.graph.pyvis_loader import pyvis_network
 from tiltaksgraf.graph.store import write_atomic
-from tiltaksgraf.ontology.terms import TG
+from tiltaksgraf.graph.default_views import (
+    DEFAULT_VIEWS, LANGUAGES, VIEWS, VIEWS_WITH_TARGET, check_language, write_pages,
+)
 # Exports and the screenshot live in their own modules; their public names stay importable from here.
 from tiltaksgraf.graph.exports import EXPORT_FORMATS, EXPORT_NETWORKS, check_export, export_network
 from tiltaksgraf.graph.screenshot import CHROMIUM_ARGS, find_chromium, screenshot
@@ -43,20 +45,9 @@ __all__ = [
     "CHROMIUM_ARGS", "DEFAULT_VIEWS", "EXPORT_FORMATS", "EXPORT_NETWORKS", "STYLES", "VIEWS", "VIEWS_WITH_TARGET",
     "LANGUAGES", "Style", "View", "check_export", "check_language", "check_view", "default_view_path",
     "export_network", "find_chromium",
-    "project", "render_html", "render_screenshot", "screenshot", "write_default_views", "write_view",
+    "default_pages", "project", "render_html", "render_screenshot", "screenshot", "warm", "write_default_views",
+    "write_pages", "write_view",
 ]
-
-VIEWS = ("collaboration", "programme", "measure", "entity", "overview")
-LANGUAGES = ("nb", "en")  # the interface's; the data stays as the report wrote it
-VIEWS_WITH_TARGET = ("programme", "measure", "entity")
-DEFAULT_VIEWS = ("collaboration", "overview")
-# The classes of the nodes of one measure (itself, its mentions, its relations) each default view
-# reads (graph/projections.py): the build's index for the views keeps no others.
-DEFAULT_VIEW_NODES = {
-    "collaboration": frozenset({str(TG.Measure), str(TG.Collaboration)}),
-    "overview": frozenset({str(TG.Measure), str(TG.Mention), str(TG.CrossReference), str(TG.Collaboration)}),
-}
-
 
 @dataclass(frozen=True)
 class Style:
@@ -123,11 +114,6 @@ def project(data: TripleSource, view: str, target: str | None = None, *, radius:
     G = nw.neighbourhood(g, str(target), radius=radius)
     centre = G.graph.get("centre") or next(iter(G))
     return heading(G, centre, name=G.nodes[centre]["name"], radius=radius)
-
-
-def check_language(lang: str) -> None:
-    if lang not in LANGUAGES:
-        raise UsageError(f"unknown interface language {lang!r}", hint=f"choose one of {', '.join(LANGUAGES)}")
 
 
 @lru_cache(maxsize=None)
@@ -366,8 +352,22 @@ def write_default_views(data: TripleSource, out_dir: str | Path, lang: str = "nb
                         views: Sequence[str] = DEFAULT_VIEWS) -> list[Path]:
     """``collaboration.html`` and ``overview.html`` in ``out_dir`` (what ``tiltaksgraf build``
     writes); ``data`` may be the build's ``TripleIndex`` or ``BuiltGraph``, or an rdflib graph."""
+    return write_pages(default_pages(data, lang, views=views), out_dir)
+
+
+def default_pages(data: TripleSource, lang: str = "nb", *, views: Sequence[str] = DEFAULT_VIEWS) -> dict[str, str]:
+    """The HTML of each of ``views`` (views without a target), by view, as ``write_default_views`` writes them."""
     g = nw.as_graph(data)
-    return [write_view(g, view, Path(out_dir) / f"{view}.html", lang=lang) for view in views]
+    return {view: render_html(project(g, view, lang=lang), lang) for view in views}
+
+
+def warm(lang: str = "nb") -> None:
+    """Read what every page inlines and compile the template now (~0.01 s), so that the first
+    page does not: for a process that is waiting anyway (``graph/build_views``)."""
+    view_text(lang)
+    for path in (*_vis_files(), _assets() / "view.js", _assets() / "view.css"):
+        _asset_text(path)
+    _template_env().get_template("view.html")
 
 
 def default_view_path(graph_dir: str | Path, view: str, target: str | None = None) -> Path:

@@ -163,9 +163,10 @@ def test_readme_mentions_every_command():
 def test_readme_large_input_numbers_are_the_codes():
     """The memory check and the overview's bound the README quotes are the constants the build uses."""
     from tiltaksgraf import pipeline
+    from tiltaksgraf.graph.default_views import OVERVIEW_MAX_MEASURES
 
     need = re.search(r"compares its need \((\d+) MiB \+ (\d+) bytes per byte of report", README).groups()
     assert (int(need[0]) * 2**20, int(need[1])) == (pipeline.MEMORY_BASE_BYTES, pipeline.MEMORY_PER_INPUT_BYTE)
     bound = re.search(r"the overview, which draws every measure, is not drawn past ([\d,]+)\s+measures", README)
-    assert int(bound.group(1).replace(",", "")) == pipeline.OVERVIEW_MAX_MEASURES
-    assert f"more than {pipeline.OVERVIEW_MAX_MEASURES:,} measures is not drawn" in README
+    assert int(bound.group(1).replace(",", "")) == OVERVIEW_MAX_MEASURES
+    assert f"more than {OVERVIEW_MAX_MEASURES:,} measures is not drawn" in README

@@ -33,11 +33,12 @@ from importlib import resources
 from pathlib import Path
 
 from tiltaksgraf.errors import InputError, OutputError
-from tiltaksgraf import collector
+from tiltaksgraf import collector, forked
 from tiltaksgraf.extract.anaphora import resolve_anaphors
+from tiltaksgraf.extract.components import base_pipeline
 from tiltaksgraf.extract.corrections import CorrectionOutcome, apply_corrections, load_corrections
 from tiltaksgraf.extract.gazetteer import Knowledge, KnowledgeSource, load_knowledge, user_knowledge
-from tiltaksgraf.extract.nlp import analyse_report
+from tiltaksgraf.extract.nlp import FORK_MAX_CHARS, analyse_report
 from tiltaksgraf.extract.layouts import parse_document
 from tiltaksgraf.extract.read import read_report
 from tiltaksgraf.extract.relations import extract_relations
@@ -73,6 +74,19 @@ def extract_file(path: str | Path, layout: str | None = None, knowledge: Knowled
     """Read, parse (with ``layout``, or the layout detected) and extract one report (with
     ``knowledge``, or the bundled knowledge)."""
     return extract(parse_document(read_report(path), layout), knowledge)
+
+
+def _parsed(paths: Sequence[Path], layout: str | None, knowledge: Knowledge) -> Iterator[tuple[Path, Report]]:
+    """Each report read and parsed (with ``layout``, or the layout detected), in order. The
+    first is parsed in a forked child, on a free core, while this process builds its spaCy
+    pipeline for ``knowledge`` (which every report's analysis then uses): ~0.02 s of a build."""
+    def parse(path: Path) -> Report:
+        return parse_document(read_report(path), layout)
+
+    first = forked.Forked(lambda: parse(paths[0]), fork=_size(paths[0]) <= FORK_MAX_CHARS) if paths else None
+    base_pipeline(knowledge)
+    for i, path in enumerate(paths):
+        yield path, first.result() if first is not None and i == 0 else parse(path)
 
 
 CORRECTIONS_FILE = "corrections.jsonl"
@@ -117,6 +131,7 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
     found beside the reports). Raises ``OutputError`` when the output cannot be written (naming
     the path and what to do); ``on_note`` hears of anything the user should know that is not an
     error."""
+    from tiltaksgraf.graph.default_views import views_to_draw, write_pages
     from tiltaksgraf.graph.store import umask  # rdflib is imported only when building
 
     started = time.perf_counter()
@@ -124,11 +139,13 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
     out = Path(out_dir)
     paths = [Path(p) for p in reports] or [bundled_report()]
     _check_output_path(out)
-    with _file_size_signal_ignored(), _out_of_memory_as_error(paths), collector.relaxed(freeze=True):
+    views_child = _views_child(paths, views_lang) if write_views else None
+    with _file_size_signal_ignored(), _out_of_memory_as_error(paths), collector.relaxed(freeze=True), \
+            _cancelled_unless_collected(views_child):
         merged, sources = user_knowledge(reports, knowledge)
         extractions = []
-        for path in paths:
-            extractions.append(extract_file(path, layout, merged))
+        for path, report in _parsed(paths, layout, merged):
+            extractions.append(extract(report, merged))
             if on_report:
                 on_report(path)
         corrections_file = corrections_path(reports, corrections)
@@ -137,16 +154,24 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
             extractions, outcomes = apply_corrections(extractions, load_corrections(corrections_file))
         counts = _counts(extractions)
         warnings = tuple(w for e in extractions for w in e.report.warnings)
-        views = _views_to_draw(counts[1], on_note) if write_views else ()
+        views: tuple[str, ...] = ()
+        if write_views:
+            views, left_out = views_to_draw(counts[1])
+            if left_out and on_note:
+                on_note(left_out)
         with _output_errors(out):
             out.parent.mkdir(parents=True, exist_ok=True)
             _remove_stale_temp_dirs(out, older_than=run_started, on_note=on_note)
             tmp, lock = _new_locked_temp_dir(out)
             try:
                 tmp.chmod(0o777 & ~umask())  # mkdtemp makes it private; the output is an ordinary directory
+                if views_child is not None:  # it draws the views while this process writes the graph
+                    views_child.send((extractions, outcomes, views_lang, views))
                 _write_measures_json(tmp / "measures.json", extractions)
-                triples, index = _write_graph(extractions, outcomes, tmp, views)
-                if views:
+                triples, index = _write_graph(extractions, outcomes, tmp, views if views_child is None else ())
+                if views_child is not None:
+                    write_pages(views_child.result(), tmp)
+                elif views:
                     # the views need only their index: the records go before they render
                     del extractions
                     _write_views(index, tmp, views_lang, views)
@@ -392,44 +417,55 @@ def _write_graph(extractions: list[Extraction], outcomes: Sequence[CorrectionOut
 
     index = None
     if views:  # the views' modules import networkx and pyvis (0.06 s): not for a build without them
-        from tiltaksgraf.graph.index import READ_PREDICATES, TripleIndex
-        from tiltaksgraf.graph.viz import DEFAULT_VIEW_NODES
-        from tiltaksgraf.ontology.terms import TG
+        from tiltaksgraf.graph.build_views import ViewsIndex
 
-        index = TripleIndex()
-        classes = frozenset[str]().union(*(DEFAULT_VIEW_NODES[view] for view in views))
-        # a measure's tg:mentions are read with its mentions only (the collaboration network reads neither)
-        shared_predicates = READ_PREDICATES if str(TG.Mention) in classes else READ_PREDICATES - {str(TG.mentions)}
+        index = ViewsIndex(views)
 
     with GraphWriter(out) as writer:
         def write_chunk(quads: list) -> None:
             writer.write_chunk(quads)
             if index is not None:
-                index.add_chunk(quads, classes)
+                index.add_chunk(quads)
 
         built = build_dataset(extractions, outcomes, on_chunk=write_chunk)
         triples = writer.finish(built)
     if index is not None:
-        index.add(built.iter_value_triples(shared_predicates))
+        index.add_shared(built)
+        return triples, index.index
     return triples, index
 
 
-# The overview draws every measure: in headless Chromium here its page was ready (laid out) in
-# 3 s for 88 measures, 20 s for 1,856 and 28 s for 4,951 (a 32 MB page). Past this many a
-# browser is no way to read it; ``tiltaksgraf viz`` draws parts (a measure, an entity, a programme).
-OVERVIEW_MAX_MEASURES = 2_000
+def _views_child(paths: Sequence[Path], lang: str) -> forked.Awaiting | None:
+    """A child process, forked now on a free core, that imports and prepares what the views
+    need while this one reads the reports, then draws them from the records it is sent while this
+    one writes the graph (``graph/build_views``): ~0.1 s of a build of the bundled report. None
+    when no core is free, or when the reports are too large to build twice at once."""
+    if sum(_size(p) for p in paths) > FORK_MAX_CHARS:
+        return None
+    child: forked.Awaiting = forked.Awaiting(lambda: _prepare_views(lang), _view_pages)
+    return child if child.forked else None
 
 
-def _views_to_draw(measures: int, on_note: Callable[[str], None] | None) -> tuple[str, ...]:
-    from tiltaksgraf.graph.viz import DEFAULT_VIEWS
+def _prepare_views(lang: str) -> None:
+    from tiltaksgraf.graph import build_views
 
-    if measures <= OVERVIEW_MAX_MEASURES:
-        return DEFAULT_VIEWS
-    if on_note:
-        on_note(f"overview.html not drawn: {measures:,} measures are more than a browser can lay out "
-                f"(at most {OVERVIEW_MAX_MEASURES:,}); draw parts with 'tiltaksgraf viz measure N' or "
-                "'tiltaksgraf viz entity NAME'")
-    return tuple(v for v in DEFAULT_VIEWS if v != "overview")
+    build_views.prepare(lang)
+
+
+def _view_pages(job: tuple) -> dict[str, str]:
+    from tiltaksgraf.graph.build_views import view_pages
+
+    return view_pages(*job)
+
+
+@contextlib.contextmanager
+def _cancelled_unless_collected(child: forked.Awaiting | None) -> Iterator[None]:
+    """The child ended, unused, if the block leaves before its result was collected."""
+    try:
+        yield
+    finally:
+        if child is not None:
+            child.cancel()
 
 
 def _write_views(index, out: Path, lang: str, views: Sequence[str]) -> None:

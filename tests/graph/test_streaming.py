@@ -11,6 +11,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Dataset, Graph
 
+from tiltaksgraf.graph import default_views
 from tiltaksgraf.graph.build import _SHARED_PREFIXES, DERIVED_GRAPH, build_dataset
 from tiltaksgraf.graph.store import DATASET_FILE, GRAPH_FILE, GraphWriter, write_outputs
 from tiltaksgraf.records import ReportMetadata
@@ -134,7 +135,7 @@ def test_build_views_from_its_lean_index_equal_views_of_the_whole_graph(tmp_path
 def test_overview_of_too_many_measures_is_not_drawn(tmp_path, monkeypatch):
     from tiltaksgraf import pipeline
 
-    monkeypatch.setattr(pipeline, "OVERVIEW_MAX_MEASURES", 87)  # the bundled report has 88
+    monkeypatch.setattr(default_views, "OVERVIEW_MAX_MEASURES", 87)  # the bundled report has 88
     notes: list[str] = []
     pipeline.build([], tmp_path / "out", on_note=notes.append)
     assert sorted(p.name for p in (tmp_path / "out").glob("*.html")) == ["collaboration.html"]

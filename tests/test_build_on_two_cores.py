@@ -1,0 +1,100 @@
+"""A build with a core to spare: the first report parsed in a child while the pipeline is built,
+the views drawn in a child while the graph is written (``tiltaksgraf/pipeline``,
+``tiltaksgraf/forked``). Its files must be byte for byte those of a build done in one process,
+its errors the same, and its own process must never import the views' libraries.
+
+Each two-core build runs in a fresh process told that a core is free (the test process may have
+server threads running, and the machine's load is not the test's to choose)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tiltaksgraf import forked
+from tiltaksgraf.errors import TiltaksgrafError
+from tiltaksgraf.pipeline import build
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork here")]
+
+# Builds in a fresh process with a core free; prints what it forked, what the build process
+# imported, and the error a failed build raised.
+_PROBE = """
+import json, sys
+from tiltaksgraf import forked, pipeline
+from tiltaksgraf.errors import TiltaksgrafError
+
+forked._core_free = lambda: True
+children = []
+for cls in (forked.Forked, forked.Awaiting):
+    def spy(self, *args, _init=cls.__init__, _name=cls.__name__, **kwargs):
+        _init(self, *args, **kwargs)
+        children.append(_name if self._child is not None else "none")
+    cls.__init__ = spy
+error = None
+try:
+    pipeline.build(sys.argv[2:], sys.argv[1], write_views=True)
+except TiltaksgrafError as exc:
+    error = {"message": str(exc), "path": exc.path, "line": exc.line}
+print(json.dumps({"children": children, "error": error,
+                  "imported": sorted(m for m in ("networkx", "pyvis", "tiltaksgraf.graph.viz") if m in sys.modules)}))
+"""
+
+
+def _two_core_build(out: Path, *reports: Path) -> dict:
+    done = subprocess.run([sys.executable, "-c", _PROBE, str(out), *map(str, reports)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _files(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+
+
+def test_two_core_build_writes_the_files_of_a_one_process_build(tmp_path, monkeypatch):
+    probe = _two_core_build(tmp_path / "two")
+    # the first report parsed, half the analysis and half the relations in Forked children; the views in one Awaiting
+    assert probe["children"] == ["Awaiting", "Forked", "Forked", "Forked"], probe
+    assert probe["error"] is None
+    assert probe["imported"] == [], "the build's own process imported the views' libraries"
+
+    monkeypatch.setattr(forked, "can_fork", lambda: False)
+    build([], tmp_path / "one")
+    two, one = _files(tmp_path / "two"), _files(tmp_path / "one")
+    assert sorted(two) == ["collaboration.html", "graph.trig", "graph.ttl", "measures.json", "overview.html"]
+    assert sorted(two) == sorted(one)
+    for name in one:
+        assert two[name] == one[name], name
+
+
+def test_two_core_build_of_two_reports_writes_the_files_of_a_one_process_build(tmp_path, monkeypatch, report_path,
+                                                                               report_text):
+    later = tmp_path / "status-2021.txt"
+    later.write_text(report_text.replace("Påbegynt - løpende", "Ferdig", 3), encoding="utf-8")
+    probe = _two_core_build(tmp_path / "two", report_path, later)
+    assert probe["children"][:2] == ["Awaiting", "Forked"] and probe["error"] is None
+
+    monkeypatch.setattr(forked, "can_fork", lambda: False)
+    build([report_path, later], tmp_path / "one")
+    assert _files(tmp_path / "two") == _files(tmp_path / "one")
+
+
+def test_two_core_build_of_a_bad_report_fails_as_a_one_process_build(tmp_path, monkeypatch, report_text):
+    """The child that parses fails on it: the build parses it itself and raises the same error."""
+    bad = tmp_path / "dobbel.txt"
+    start = report_text.index("\n40. BFD ")
+    bad.write_text(report_text + report_text[start:report_text.index("\n41. ", start)], encoding="utf-8")
+    probe = _two_core_build(tmp_path / "two", bad)
+    assert probe["children"][:2] == ["Awaiting", "Forked"]
+
+    monkeypatch.setattr(forked, "can_fork", lambda: False)
+    with pytest.raises(TiltaksgrafError) as caught:
+        build([bad], tmp_path / "one")
+    assert probe["error"] == {"message": str(caught.value), "path": str(bad), "line": caught.value.line}
+    assert caught.value.line is not None
+    assert not (tmp_path / "two").exists() and not (tmp_path / "one").exists()
