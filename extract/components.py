@@ -203,7 +203,7 @@ def report_pipeline(knowledge: Knowledge, learned: tuple[GazetteerEntry, ...]) -
     """The pipeline for one report: the process's pipeline for ``knowledge`` plus two rulers for
     the entities learned from the report, which are removed again on exit. Finds the same
     candidates as ``build_pipeline(knowledge, learned)`` (tested); not for use by two threads."""
-    nlp = base_pipeline(knowledge)
+    nlp = _base_pipeline(knowledge)
     added = []
     try:
         for name, after, config, exact in (
@@ -223,9 +223,7 @@ def report_pipeline(knowledge: Knowledge, learned: tuple[GazetteerEntry, ...]) -
             nlp.remove_pipe(name)
 
 
-def base_pipeline(knowledge: Knowledge) -> Language:
-    """The process's pipeline for ``knowledge``, built on first use (a caller with time to spare
-    builds it early: ``tiltaksgraf/pipeline`` does while a child parses the first report)."""
+def _base_pipeline(knowledge: Knowledge) -> Language:
     if id(knowledge) not in _BASE_PIPELINES:
         if len(_BASE_PIPELINES) >= _MAX_BASE_PIPELINES:
             del _BASE_PIPELINES[next(iter(_BASE_PIPELINES))]

@@ -52,19 +52,12 @@ def analyse_report(report: Report, knowledge: Knowledge | None = None
         return _analyse(nlp, report, knowledge, learned), learned
 
 
-# A report of this many characters has its second half of measures analysed in a forked child
-# process, on a free core, while this process analyses the first (each measure's analysis is
-# independent of the others'): ~0.05 s of the bundled report's (140,000 characters) ~0.19 s.
-# Below the minimum, forking and sending the result back would cost more than they save; above
-# the maximum, the child's pickled result would add to the peak memory of a large build.
-FORK_MIN_CHARS = 50_000
-FORK_MAX_CHARS = 4_000_000
 
 
 def _analyse(nlp: Language, report: Report, knowledge: Knowledge,
              learned: tuple[GazetteerEntry, ...]) -> list[SegmentAnalysis]:
     first, second = _halves(report.measures)
-    if not second or not FORK_MIN_CHARS <= len(report.source.text) <= FORK_MAX_CHARS or not forked.can_fork():
+    if not second or not forked.worth_splitting(len(report.source.text)):
         return _analyse_measures(nlp, report, report.measures, knowledge, learned)
     child = forked.Forked(lambda: _analyse_measures(nlp, report, second, knowledge, learned))
     try:
@@ -77,12 +70,8 @@ def _analyse(nlp: Language, report: Report, knowledge: Knowledge,
 
 def _halves(measures: tuple[MeasureRecord, ...]) -> tuple[tuple[MeasureRecord, ...], tuple[MeasureRecord, ...]]:
     """The measures cut in two where half their segments' text lies before the cut."""
-    sizes = [sum(s.end - s.start for s in m.segments) for m in measures]
-    half, total, cut = sum(sizes) / 2, 0, 0
-    while cut < len(sizes) and total + sizes[cut] / 2 <= half:
-        total += sizes[cut]
-        cut += 1
-    return measures[:cut], measures[cut:]
+    first, second = forked.halves(measures, MeasureRecord.text_size)
+    return tuple(first), tuple(second)
 
 
 def _with_own_segments(analyses: list[SegmentAnalysis], measures: tuple[MeasureRecord, ...]

@@ -30,7 +30,7 @@ from typing import Literal
 from tiltaksgraf.entity_types import CONCERN_TYPES
 from tiltaksgraf.extract.anaphora import SENTENCES_BACK
 from tiltaksgraf.extract.gazetteer import Knowledge, load_knowledge
-from tiltaksgraf.extract.nlp import FORK_MAX_CHARS, FORK_MIN_CHARS, SegmentAnalysis
+from tiltaksgraf.extract.nlp import SegmentAnalysis
 from tiltaksgraf.extract.relation_rules import RelationRules, load_rules
 from tiltaksgraf import forked
 from tiltaksgraf.records import (
@@ -118,7 +118,7 @@ def extract_relations(report: Report, analyses: list[SegmentAnalysis], mentions:
         return relations
 
     first, second = _measure_halves(analyses)
-    if not second or not FORK_MIN_CHARS <= len(text) <= FORK_MAX_CHARS or not forked.can_fork():
+    if not second or not forked.worth_splitting(len(text)):
         return relations_of(analyses)
     # As the analysis (extract/nlp): the second half of the measures on a free core, in a child.
     child = forked.Forked(lambda: relations_of(second))

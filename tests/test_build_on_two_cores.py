@@ -1,7 +1,8 @@
-"""A build with a core to spare: the first report parsed in a child while the pipeline is built,
-the views drawn in a child while the graph is written (``tiltaksgraf/pipeline``,
-``tiltaksgraf/forked``). Its files must be byte for byte those of a build done in one process,
-its errors the same, and its own process must never import the views' libraries.
+"""A build with a core to spare: the views drawn in a child (forked at the start, it imports the
+views' libraries while the reports are read) while the graph is written, half of each report's
+analysis and relations in children (``tiltaksgraf/pipeline``, ``tiltaksgraf/forked``). Its files
+must be byte for byte those of a build done in one process, its errors the same, and its own
+process must never import the views' libraries.
 
 Each two-core build runs in a fresh process told that a core is free (the test process may have
 server threads running, and the machine's load is not the test's to choose)."""
@@ -37,7 +38,7 @@ for cls in (forked.Forked, forked.Awaiting):
     cls.__init__ = spy
 error = None
 try:
-    pipeline.build(sys.argv[2:], sys.argv[1], write_views=True)
+    pipeline.build(sys.argv[3:], sys.argv[2], write_views=sys.argv[1] == "views")
 except TiltaksgrafError as exc:
     error = {"message": str(exc), "path": exc.path, "line": exc.line}
 print(json.dumps({"children": children, "error": error,
@@ -45,9 +46,9 @@ print(json.dumps({"children": children, "error": error,
 """
 
 
-def _two_core_build(out: Path, *reports: Path) -> dict:
-    done = subprocess.run([sys.executable, "-c", _PROBE, str(out), *map(str, reports)],
-                          capture_output=True, text=True, timeout=300)
+def _two_core_build(out: Path, *reports: Path, views: bool = True) -> dict:
+    argv = [sys.executable, "-c", _PROBE, "views" if views else "no-views", str(out), *map(str, reports)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -56,17 +57,19 @@ def _files(directory: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
 
 
-def test_two_core_build_writes_the_files_of_a_one_process_build(tmp_path, monkeypatch):
-    probe = _two_core_build(tmp_path / "two")
-    # the first report parsed, half the analysis and half the relations in Forked children; the views in one Awaiting
-    assert probe["children"] == ["Awaiting", "Forked", "Forked", "Forked"], probe
+@pytest.mark.parametrize("views", [True, False], ids=["views", "no-views"])
+def test_two_core_build_writes_the_files_of_a_one_process_build(tmp_path, monkeypatch, views):
+    probe = _two_core_build(tmp_path / "two", views=views)
+    # the views drawn in an Awaiting child; half the analysis and half the relations in Forked ones
+    assert probe["children"] == ["Awaiting"] * views + ["Forked", "Forked"], probe
     assert probe["error"] is None
     assert probe["imported"] == [], "the build's own process imported the views' libraries"
 
     monkeypatch.setattr(forked, "can_fork", lambda: False)
-    build([], tmp_path / "one")
+    build([], tmp_path / "one", write_views=views)
     two, one = _files(tmp_path / "two"), _files(tmp_path / "one")
-    assert sorted(two) == ["collaboration.html", "graph.trig", "graph.ttl", "measures.json", "overview.html"]
+    pages = ["collaboration.html", "overview.html"] * views
+    assert sorted(two) == sorted(["graph.trig", "graph.ttl", "measures.json", *pages])
     assert sorted(two) == sorted(one)
     for name in one:
         assert two[name] == one[name], name
@@ -77,7 +80,7 @@ def test_two_core_build_of_two_reports_writes_the_files_of_a_one_process_build(t
     later = tmp_path / "status-2021.txt"
     later.write_text(report_text.replace("Påbegynt - løpende", "Ferdig", 3), encoding="utf-8")
     probe = _two_core_build(tmp_path / "two", report_path, later)
-    assert probe["children"][:2] == ["Awaiting", "Forked"] and probe["error"] is None
+    assert probe["children"] == ["Awaiting"] + ["Forked", "Forked"] * 2 and probe["error"] is None
 
     monkeypatch.setattr(forked, "can_fork", lambda: False)
     build([report_path, later], tmp_path / "one")
@@ -85,12 +88,12 @@ def test_two_core_build_of_two_reports_writes_the_files_of_a_one_process_build(t
 
 
 def test_two_core_build_of_a_bad_report_fails_as_a_one_process_build(tmp_path, monkeypatch, report_text):
-    """The child that parses fails on it: the build parses it itself and raises the same error."""
+    """The views' child, forked before the report was read, is ended; the error is the same."""
     bad = tmp_path / "dobbel.txt"
     start = report_text.index("\n40. BFD ")
     bad.write_text(report_text + report_text[start:report_text.index("\n41. ", start)], encoding="utf-8")
     probe = _two_core_build(tmp_path / "two", bad)
-    assert probe["children"][:2] == ["Awaiting", "Forked"]
+    assert probe["children"] == ["Awaiting"]
 
     monkeypatch.setattr(forked, "can_fork", lambda: False)
     with pytest.raises(TiltaksgrafError) as caught:

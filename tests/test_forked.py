@@ -143,7 +143,7 @@ def test_awaiting_result_before_send_is_an_error(core_free):
 def test_nlp_analysis_split_over_two_processes_is_the_same(core_free, monkeypatch, report):
     from tiltaksgraf.extract import nlp
 
-    assert nlp.FORK_MIN_CHARS <= len(report.source.text) <= nlp.FORK_MAX_CHARS
+    assert forked.FORK_MIN_CHARS <= len(report.source.text) <= forked.FORK_MAX_CHARS
     split, _ = nlp.analyse_report(report)
     monkeypatch.setattr(forked, "can_fork", lambda: False)
     whole, _ = nlp.analyse_report(report)

@@ -35,10 +35,9 @@ from pathlib import Path
 from tiltaksgraf.errors import InputError, OutputError
 from tiltaksgraf import collector, forked
 from tiltaksgraf.extract.anaphora import resolve_anaphors
-from tiltaksgraf.extract.components import base_pipeline
 from tiltaksgraf.extract.corrections import CorrectionOutcome, apply_corrections, load_corrections
 from tiltaksgraf.extract.gazetteer import Knowledge, KnowledgeSource, load_knowledge, user_knowledge
-from tiltaksgraf.extract.nlp import FORK_MAX_CHARS, analyse_report
+from tiltaksgraf.extract.nlp import analyse_report
 from tiltaksgraf.extract.layouts import parse_document
 from tiltaksgraf.extract.read import read_report
 from tiltaksgraf.extract.relations import extract_relations
@@ -74,19 +73,6 @@ def extract_file(path: str | Path, layout: str | None = None, knowledge: Knowled
     """Read, parse (with ``layout``, or the layout detected) and extract one report (with
     ``knowledge``, or the bundled knowledge)."""
     return extract(parse_document(read_report(path), layout), knowledge)
-
-
-def _parsed(paths: Sequence[Path], layout: str | None, knowledge: Knowledge) -> Iterator[tuple[Path, Report]]:
-    """Each report read and parsed (with ``layout``, or the layout detected), in order. The
-    first is parsed in a forked child, on a free core, while this process builds its spaCy
-    pipeline for ``knowledge`` (which every report's analysis then uses): ~0.02 s of a build."""
-    def parse(path: Path) -> Report:
-        return parse_document(read_report(path), layout)
-
-    first = forked.Forked(lambda: parse(paths[0]), fork=_size(paths[0]) <= FORK_MAX_CHARS) if paths else None
-    base_pipeline(knowledge)
-    for i, path in enumerate(paths):
-        yield path, first.result() if first is not None and i == 0 else parse(path)
 
 
 CORRECTIONS_FILE = "corrections.jsonl"
@@ -144,8 +130,8 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
             _cancelled_unless_collected(views_child):
         merged, sources = user_knowledge(reports, knowledge)
         extractions = []
-        for path, report in _parsed(paths, layout, merged):
-            extractions.append(extract(report, merged))
+        for path in paths:
+            extractions.append(extract_file(path, layout, merged))
             if on_report:
                 on_report(path)
         corrections_file = corrections_path(reports, corrections)
@@ -440,7 +426,7 @@ def _views_child(paths: Sequence[Path], lang: str) -> forked.Awaiting | None:
     need while this one reads the reports, then draws them from the records it is sent while this
     one writes the graph (``graph/build_views``): ~0.1 s of a build of the bundled report. None
     when no core is free, or when the reports are too large to build twice at once."""
-    if sum(_size(p) for p in paths) > FORK_MAX_CHARS:
+    if sum(_size(p) for p in paths) > forked.FORK_MAX_CHARS:
         return None
     child: forked.Awaiting = forked.Awaiting(lambda: _prepare_views(lang), _view_pages)
     return child if child.forked else None

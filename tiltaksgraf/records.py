@@ -113,6 +113,10 @@ class MeasureRecord:
         if not self.measure_id:
             object.__setattr__(self, "measure_id", str(self.number))
 
+    def text_size(self) -> int:
+        """Characters of its segments' text: a measure's share of the work on a report."""
+        return sum(s.end - s.start for s in self.segments)
+
     @property
     def plain_number(self) -> int | None:
         """The number, when the id is a plain number (tg:measureNumber)."""

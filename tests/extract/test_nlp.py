@@ -132,7 +132,7 @@ def test_nlp_reused_pipeline_finds_what_a_fresh_one_finds(monkeypatch):
     reports = [parse_report(read_report(p)) for p in (mini, bundled_report(), mini)]
     reused = [nlp.analyse_report(r) for r in reports]
     assert reused[0][1], "the mini report defines abbreviations: the learned rulers are exercised"
-    base = components.base_pipeline(load_knowledge())
+    base = components._base_pipeline(load_knowledge())
     assert not {"learned_exact", "learned_folded"} & set(base.pipe_names)
 
     @contextmanager
