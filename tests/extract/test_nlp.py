@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tiltaksgraf.extract.components import alias_variants, is_acronym
 from tiltaksgraf.extract.nlp import fold_blanks, head_type
@@ -229,3 +231,24 @@ def test_nlp_generic_patterns_stay_as_written_when_no_flag_bit_is_free():
     pattern = [{"LOWER": {"IN": ["lov", "loven"]}}, {"LOWER": "om"}]
     rows = _token_patterns(nlp, (SpanPattern(id="law", label="Law", pattern=pattern),))
     assert rows[0]["pattern"] == pattern
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab- \t\r\n\u00a0\u2009\u3000\x0b\x0c\x1c\x85.«»_("), max_size=60),
+       st.integers(0, 60), st.integers(0, 60))
+def test_nlp_fold_blanks_folds_each_run_of_what_isspace_calls_blank(text, a, b):
+    """One blank per run of characters ``str.isspace()`` accepts, each other character kept with its offset."""
+    start, end = min(a, b, len(text)), min(max(a, b), len(text))
+    folded, offsets = fold_blanks(text, start, end)
+    chars, expected_offsets, in_blank = [], [], False
+    for i in range(start, end):
+        if text[i].isspace():
+            if not in_blank:
+                chars.append(" ")
+                expected_offsets.append(i)
+            in_blank = True
+        else:
+            chars.append(text[i])
+            expected_offsets.append(i)
+            in_blank = False
+    assert (folded, offsets) == ("".join(chars), expected_offsets)
