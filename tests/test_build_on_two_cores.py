@@ -10,6 +10,7 @@ server threads running, and the machine's load is not the test's to choose)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,16 +21,18 @@ from tiltaksgraf import forked
 from tiltaksgraf.errors import TiltaksgrafError
 from tiltaksgraf.pipeline import build
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="no fork here")]
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")]
 
 # Builds in a fresh process with a core free; prints what it forked, what the build process
 # imported, and the error a failed build raised.
 _PROBE = """
-import json, sys
+import json, os, sys
 from tiltaksgraf import forked, pipeline
 from tiltaksgraf.errors import TiltaksgrafError
 
 forked._core_free = lambda: True
+if os.environ.get("TG_PROBE_MEMORY"):  # too little memory for the build: it is refused at once
+    pipeline.available_memory = lambda: int(os.environ["TG_PROBE_MEMORY"])
 children = []
 for cls in (forked.Forked, forked.Awaiting):
     def spy(self, *args, _init=cls.__init__, _name=cls.__name__, **kwargs):
@@ -41,16 +44,24 @@ try:
     pipeline.build(sys.argv[3:], sys.argv[2], write_views=sys.argv[1] == "views")
 except TiltaksgrafError as exc:
     error = {"message": str(exc), "path": exc.path, "line": exc.line}
-print(json.dumps({"children": children, "error": error,
+try:
+    os.waitpid(-1, os.WNOHANG)
+    left = True  # a child not reaped (or still running)
+except ChildProcessError:
+    left = False
+print(json.dumps({"children": children, "error": error, "children_left": left,
                   "imported": sorted(m for m in ("networkx", "pyvis", "tiltaksgraf.graph.viz") if m in sys.modules)}))
 """
 
 
-def _two_core_build(out: Path, *reports: Path, views: bool = True) -> dict:
+def _two_core_build(out: Path, *reports: Path, views: bool = True, memory: int | None = None) -> dict:
     argv = [sys.executable, "-c", _PROBE, "views" if views else "no-views", str(out), *map(str, reports)]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    env = {**os.environ, **({"TG_PROBE_MEMORY": str(memory)} if memory else {})}
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    probe = json.loads(done.stdout.strip().splitlines()[-1])
+    assert not probe["children_left"], "a child of the build outlived it"
+    return probe
 
 
 def _files(directory: Path) -> dict[str, bytes]:
@@ -101,3 +112,9 @@ def test_two_core_build_of_a_bad_report_fails_as_a_one_process_build(tmp_path, m
     assert probe["error"] == {"message": str(caught.value), "path": str(bad), "line": caught.value.line}
     assert caught.value.line is not None
     assert not (tmp_path / "two").exists() and not (tmp_path / "one").exists()
+
+
+def test_two_core_build_refused_for_memory_forks_nothing(tmp_path):
+    probe = _two_core_build(tmp_path / "two", memory=2**20)
+    assert probe["children"] == [] and "not enough memory" in probe["error"]["message"]
+    assert not (tmp_path / "two").exists()

@@ -125,9 +125,8 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
     out = Path(out_dir)
     paths = [Path(p) for p in reports] or [bundled_report()]
     _check_output_path(out)
-    views_child = _views_child(paths, views_lang) if write_views else None
     with _file_size_signal_ignored(), _out_of_memory_as_error(paths), collector.relaxed(freeze=True), \
-            _cancelled_unless_collected(views_child):
+            _views_child(paths, views_lang, write_views) as views_child:
         merged, sources = user_knowledge(reports, knowledge)
         extractions = []
         for path in paths:
@@ -421,15 +420,21 @@ def _write_graph(extractions: list[Extraction], outcomes: Sequence[CorrectionOut
     return triples, index
 
 
-def _views_child(paths: Sequence[Path], lang: str) -> forked.Awaiting | None:
+@contextlib.contextmanager
+def _views_child(paths: Sequence[Path], lang: str, write_views: bool) -> Iterator[forked.Awaiting | None]:
     """A child process, forked now on a free core, that imports and prepares what the views
     need while this one reads the reports, then draws them from the records it is sent while this
-    one writes the graph (``graph/build_views``): ~0.1 s of a build of the bundled report. None
-    when no core is free, or when the reports are too large to build twice at once."""
-    if sum(_size(p) for p in paths) > forked.FORK_MAX_CHARS:
-        return None
-    child: forked.Awaiting = forked.Awaiting(lambda: _prepare_views(lang), _view_pages)
-    return child if child.forked else None
+    one writes the graph (``graph/build_views``): ~0.03 s of a build of the bundled report. None
+    without views, when no core is free, or when the reports are too large to build twice at
+    once. Ended, unused, if the block leaves before its result was collected."""
+    child = None
+    if write_views and sum(_size(p) for p in paths) <= forked.FORK_MAX_CHARS:
+        child = forked.Awaiting(lambda: _prepare_views(lang), _view_pages)
+    try:
+        yield child if child is not None and child.forked else None
+    finally:
+        if child is not None:
+            child.cancel()
 
 
 def _prepare_views(lang: str) -> None:
@@ -442,16 +447,6 @@ def _view_pages(job: tuple) -> dict[str, str]:
     from tiltaksgraf.graph.build_views import view_pages
 
     return view_pages(*job)
-
-
-@contextlib.contextmanager
-def _cancelled_unless_collected(child: forked.Awaiting | None) -> Iterator[None]:
-    """The child ended, unused, if the block leaves before its result was collected."""
-    try:
-        yield
-    finally:
-        if child is not None:
-            child.cancel()
 
 
 def _write_views(index, out: Path, lang: str, views: Sequence[str]) -> None:
