@@ -64,8 +64,9 @@ def build(
     """Build the knowledge graph: measures.json, graph.ttl, graph.trig and the HTML views in OUT."""
     from rich.progress import Progress
 
-    from tiltaksgraf.graph.default_views import check_language
-    from tiltaksgraf.pipeline import build as run_build
+    with collector.paused():  # spaCy, rdflib and the stages: module state, not garbage
+        from tiltaksgraf.graph.default_views import check_language
+        from tiltaksgraf.pipeline import build as run_build
 
     if views:
         check_language(lang)
