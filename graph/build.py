@@ -17,6 +17,7 @@ import contextlib
 import itertools
 import re
 from collections import Counter
+from dataclasses import dataclass
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from functools import lru_cache
@@ -122,7 +123,7 @@ class BuiltGraph:
     build's memory on a large report.)"""
 
     def __init__(self, same_as: Mapping[URIRef, URIRef] | None = None, *,
-                 on_chunk: Callable[[list[ox.Quad]], None] | None = None) -> None:
+                 on_chunk: Callable[[Chunk], None] | None = None) -> None:
         self._groups: _Groups = {}
         self._evidence: set[ox.NamedNode] = set()
         # nodes written as another node: a Plan the text names that is a plan being built
@@ -177,8 +178,9 @@ class BuiltGraph:
         if self._on_chunk is None:
             for key, pairs in chunk.items():
                 self._groups.setdefault(key, {}).update(pairs)
-        elif chunk:
-            self._on_chunk(_sorted_quads(chunk))
+        else:
+            for part in _chunks(chunk):
+                self._on_chunk(part)
 
     def iter_quads(self) -> Iterator[ox.Quad]:
         """Every quad, grouped by graph and subject, in the order first added."""
@@ -259,8 +261,26 @@ def _iter_sorted_quads(groups: _Groups) -> Iterator[ox.Quad]:
             yield ox.Quad(s, p, o, g)
 
 
-def _sorted_quads(groups: _Groups) -> list[ox.Quad]:
-    return list(_iter_sorted_quads(groups))
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """Nodes only one measure has, in one named graph: their triples grouped by subject, the
+    subjects in order (as the writers nest them). What ``on_chunk`` is handed."""
+
+    graph: ox.NamedNode
+    triples: list[ox.Triple]
+
+
+def _chunks(groups: _Groups) -> list[Chunk]:
+    """One measure's groups as a chunk per named graph (one, as the build makes them)."""
+    subjects: dict[ox.NamedNode, list[_Subject]] = {}
+    for g, s in groups:
+        subjects.setdefault(g, []).append(s)
+    return [Chunk(g, [ox.Triple(s, p, o) for s in sorted(subjects[g], key=_value) for p, o in groups[(g, s)]])
+            for g in sorted(subjects, key=_value)]
+
+
+def _value(term: ox.NamedNode | ox.BlankNode) -> str:
+    return term.value
 
 
 class _GraphSink:
@@ -362,7 +382,7 @@ def _rdflib(t):
 
 
 def build_dataset(extractions: list[Extraction], corrections: Sequence[CorrectionOutcome] = (), *,
-                  on_chunk: Callable[[list[ox.Quad]], None] | None = None) -> BuiltGraph:
+                  on_chunk: Callable[[Chunk], None] | None = None) -> BuiltGraph:
     """The whole knowledge graph: one named graph per source, the derived graph, and — when the
     user's corrections were applied — a graph recording each of them. With ``on_chunk``, the
     nodes of each measure are handed to it as the measure is built and are not kept (see

@@ -16,11 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import pyoxigraph as ox
-
 from tiltaksgraf.extract.corrections import CorrectionOutcome
 from tiltaksgraf.graph import viz
-from tiltaksgraf.graph.build import BuiltGraph, build_dataset
+from tiltaksgraf.graph.build import BuiltGraph, Chunk, build_dataset
 from tiltaksgraf.graph.index import READ_PREDICATES, TripleIndex
 from tiltaksgraf.graph.default_views import DEFAULT_VIEW_NODES
 from tiltaksgraf.ontology.terms import TG
@@ -39,8 +37,8 @@ class ViewsIndex:
         self._shared = (READ_PREDICATES if str(TG.Mention) in self._classes
                         else READ_PREDICATES - {str(TG.mentions)})
 
-    def add_chunk(self, quads: Sequence[ox.Quad]) -> None:
-        self.index.add_chunk(quads, self._classes)
+    def add_chunk(self, chunk: Chunk) -> None:
+        self.index.add_chunk(chunk.triples, self._classes)
 
     def add_shared(self, built: BuiltGraph) -> None:
         self.index.add(built.iter_value_triples(self._shared))

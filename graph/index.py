@@ -114,8 +114,8 @@ class TripleIndex:
             self._subjects[p, o].append(s)
             self._pairs[p].append((s, o))
 
-    def add_chunk(self, quads: Sequence[Any], classes: frozenset[str]) -> None:
-        """Index one measure's own quads (``BuiltGraph.chunk``: no other chunk has their
+    def add_chunk(self, triples: Sequence[Any], classes: frozenset[str]) -> None:
+        """Index one measure's own triples (``BuiltGraph.chunk``: no other chunk has their
         subjects): only its nodes of ``classes`` (the relations and mentions the views to be drawn
         read) and the evidence nodes they point to; its selectors, sections, status assessments
         and the rest are never read. A node typed elsewhere (the derived graph's measure, whose
@@ -124,11 +124,11 @@ class TripleIndex:
         wanted = self._only | _CHUNK_STRUCTURE
         # a predicate's string first: most of a chunk (offsets, selectors, texts) is never read,
         # and its subjects' and objects' strings need not be made (~0.01 s of a build's views)
-        triples = [(q.subject.value, p, q.object.value) for q in quads if (p := q.predicate.value) in wanted]
-        typed = {s for s, p, _o in triples if p == _TYPE}
-        kept = {s for s, p, o in triples if (p == _TYPE and o in classes) or s not in typed}
-        kept |= {o for s, p, o in triples if p == _EVIDENCE and s in kept}
-        self.add([t for t in triples if t[0] in kept], distinct=True)
+        read = [(t.subject.value, p, t.object.value) for t in triples if (p := t.predicate.value) in wanted]
+        typed = {s for s, p, _o in read if p == _TYPE}
+        kept = {s for s, p, o in read if (p == _TYPE and o in classes) or s not in typed}
+        kept |= {o for s, p, o in read if p == _EVIDENCE and s in kept}
+        self.add([t for t in read if t[0] in kept], distinct=True)
 
     def subjects(self, predicate: str, object: str) -> Iterable[str]:
         return iter(self._subjects.get((str(predicate), str(object)), ()))

@@ -4,6 +4,7 @@ and load a built graph back for querying.
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -14,7 +15,7 @@ import pyoxigraph as ox
 from rdflib import Dataset, Graph
 
 from tiltaksgraf.errors import InputError
-from tiltaksgraf.graph.build import PREFIXES, BuiltGraph
+from tiltaksgraf.graph.build import PREFIXES, BuiltGraph, Chunk
 
 GRAPH_FILE = "graph.ttl"
 DATASET_FILE = "graph.trig"
@@ -70,11 +71,12 @@ class GraphWriter:
             Path(tmp).unlink(missing_ok=True)  # gone already when ``finish`` renamed it
         self._files = []
 
-    def write_chunk(self, quads: list[ox.Quad]) -> None:
+    def write_chunk(self, chunk: Chunk) -> None:
         (turtle, _), (trig, _) = self._files
-        _serialise_into(turtle, (q.triple for q in quads), ox.RdfFormat.TURTLE)
-        _serialise_into(trig, quads, ox.RdfFormat.TRIG)
-        self.triples += len(quads)
+        body = _turtle_body(chunk.triples)
+        turtle.write(body)
+        trig.write(_trig_block(chunk.graph, chunk.triples, body))
+        self.triples += len(chunk.triples)
 
     def finish(self, built: BuiltGraph) -> int:
         """Write what ``built`` holds, close and rename both files; the number of distinct triples."""
@@ -86,6 +88,31 @@ class GraphWriter:
             os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes it private; outputs are ordinary files
             os.replace(tmp, target)
         return self.triples
+
+
+def _turtle_body(triples: list[ox.Triple]) -> bytes:
+    """``triples`` as Oxigraph writes them in Turtle, without the ``@prefix`` lines it writes
+    first (the file has them once, at its top)."""
+    text = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES) or b""
+    start = 0
+    while text.startswith(b"@prefix ", start):
+        start = text.index(b"\n", start) + 1
+    return text[start:]
+
+
+def _trig_block(graph: ox.NamedNode, triples: list[ox.Triple], turtle: bytes) -> bytes:
+    """One graph's ``triples`` in TriG, made from their ``turtle``: the same statements, each
+    line one tab in, inside the graph's braces — byte for byte what Oxigraph's TriG writer makes
+    of them (tested), without serialising the chunk a second time (~0.01 s of a build). Turtle
+    with a long string (line breaks inside a literal, which the indent would change) is never
+    made so: Oxigraph escapes line breaks; were it to write one, the triples are serialised as TriG."""
+    if not turtle:
+        return b""
+    if b'"""' in turtle or b"'''" in turtle or not turtle.endswith(b"\n"):
+        out = io.BytesIO()
+        _serialise_into(out, (ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples), ox.RdfFormat.TRIG)
+        return out.getvalue()
+    return b"%s {\n\t%s\n}\n" % (str(graph).encode("utf-8"), turtle[:-1].replace(b"\n", b"\n\t"))
 
 
 def _serialise_into(f: BinaryIO, items: Iterable, format: ox.RdfFormat) -> int:

@@ -397,7 +397,7 @@ def _write_graph(extractions: list[Extraction], outcomes: Sequence[CorrectionOut
     measure's own nodes are written and forgotten as soon as it is built: the graph is never held
     whole), and, when ``views`` are to be drawn, the ``TripleIndex`` they read; the number of
     distinct triples and the index (None without views)."""
-    from tiltaksgraf.graph.build import build_dataset
+    from tiltaksgraf.graph.build import Chunk, build_dataset
     from tiltaksgraf.graph.store import GraphWriter
 
     index = None
@@ -407,10 +407,10 @@ def _write_graph(extractions: list[Extraction], outcomes: Sequence[CorrectionOut
         index = ViewsIndex(views)
 
     with GraphWriter(out) as writer:
-        def write_chunk(quads: list) -> None:
-            writer.write_chunk(quads)
+        def write_chunk(chunk: Chunk) -> None:
+            writer.write_chunk(chunk)
             if index is not None:
-                index.add_chunk(quads)
+                index.add_chunk(chunk)
 
         built = build_dataset(extractions, outcomes, on_chunk=write_chunk)
         triples = writer.finish(built)

@@ -12,17 +12,18 @@ import pytest
 from rdflib import Dataset, Graph
 
 from tiltaksgraf.graph import default_views
-from tiltaksgraf.graph.build import _SHARED_PREFIXES, DERIVED_GRAPH, build_dataset
-from tiltaksgraf.graph.store import DATASET_FILE, GRAPH_FILE, GraphWriter, write_outputs
+from tiltaksgraf.graph.build import _SHARED_PREFIXES, DERIVED_GRAPH, Chunk, build_dataset
+from tiltaksgraf.graph.build import PREFIXES
+from tiltaksgraf.graph.store import DATASET_FILE, GRAPH_FILE, GraphWriter, _trig_block, _turtle_body, write_outputs
 from tiltaksgraf.records import ReportMetadata
 
 
-def _streamed(extractions, out: Path) -> tuple[int, list[list[ox.Quad]], object]:
-    chunks: list[list[ox.Quad]] = []
+def _streamed(extractions, out: Path) -> tuple[int, list[Chunk], object]:
+    chunks: list[Chunk] = []
     with GraphWriter(out) as writer:
-        def on_chunk(quads):
-            chunks.append(quads)
-            writer.write_chunk(quads)
+        def on_chunk(chunk: Chunk) -> None:
+            chunks.append(chunk)
+            writer.write_chunk(chunk)
 
         built = build_dataset(extractions, on_chunk=on_chunk)
         return writer.finish(built), chunks, built
@@ -82,7 +83,7 @@ def test_streaming_keeps_only_shared_nodes(extractions, tmp_path):
     measure's texts (the derived graph's measures are chunks of their own)."""
     _triples, chunks, built = _streamed(extractions, tmp_path)
     held = {(g.value, s.value) for g, s in built._groups}
-    streamed = {(q.graph_name.value, q.subject.value) for chunk in chunks for q in chunk}
+    streamed = {(chunk.graph.value, t.subject.value) for chunk in chunks for t in chunk.triples}
     assert streamed and not held & streamed
     alone = len({ex.report.source.metadata.plan_key for ex in extractions}) == len(extractions)
     for graph, subject in streamed:
@@ -98,15 +99,43 @@ def test_no_local_subject_in_two_chunks(extractions, tmp_path):
     _triples, chunks, _built = _streamed(extractions, tmp_path)
     owner: dict[tuple[str, str], int] = {}
     for k, chunk in enumerate(chunks):
-        for q in chunk:
-            node = (q.graph_name.value, q.subject.value)
+        for t in chunk.triples:
+            node = (chunk.graph.value, t.subject.value)
             assert owner.setdefault(node, k) == k, node
+
+
+def _oxigraph_trig(chunk: Chunk) -> bytes:
+    text = ox.serialize([ox.Quad(t.subject, t.predicate, t.object, chunk.graph) for t in chunk.triples],
+                        format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
+    return b"".join(line for line in text.splitlines(keepends=True) if not line.startswith(b"@prefix "))
+
+
+_S, _P = ox.NamedNode("https://w3id.org/tiltaksgraf/id/x/s"), ox.NamedNode("https://w3id.org/tiltaksgraf/ontology#p")
+_TRICKY = [  # what a report's text can hold: line breaks, tabs, quotes, escapes, other scripts, tags, types
+    ox.Literal("to\nlinjer\r\n\tmed tab"), ox.Literal('«sitat» "quoted" \\ bak'), ox.Literal("ʻokina 北 😀"),
+    ox.Literal("Bokmål", language="nb"), ox.Literal("12", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")),
+    ox.Literal('"""'), ox.Literal("'''"), ox.Literal(""), ox.NamedNode("https://w3id.org/tiltaksgraf/id/x/o"),
+]
+
+
+def test_trig_of_a_chunk_is_what_oxigraph_writes(bundled_extraction, tmp_path):
+    """Each chunk's TriG is made from its Turtle (one serialisation, not two): it must be byte for
+    byte Oxigraph's own TriG of the chunk, for every chunk of the bundled report and for literals
+    with line breaks, tabs, quotes and other scripts."""
+    _triples, chunks, _built = _streamed([bundled_extraction], tmp_path)
+    tricky = Chunk(ox.NamedNode("https://w3id.org/tiltaksgraf/id/graph/x"),
+                   [ox.Triple(_S, _P, o) for o in _TRICKY] + [ox.Triple(ox.NamedNode(_S.value + "2"), _P, _TRICKY[0])])
+    for chunk in [*chunks, tricky]:
+        assert _trig_block(chunk.graph, chunk.triples, _turtle_body(chunk.triples)) == _oxigraph_trig(chunk)
+    # Turtle with a long string (a raw line break inside a literal) is not indented: it is written as TriG
+    long_string = b'<https://w3id.org/tiltaksgraf/id/x/s> tg:p """to\nlinjer""" .\n'
+    assert _trig_block(tricky.graph, tricky.triples, long_string) == _oxigraph_trig(tricky)
 
 
 def test_writer_removes_its_files_when_the_build_fails(tmp_path):
     with pytest.raises(RuntimeError), GraphWriter(tmp_path) as writer:
-        writer.write_chunk([ox.Quad(ox.NamedNode("http://x/s"), ox.NamedNode("http://x/p"), ox.Literal("o"),
-                                    ox.NamedNode("http://x/g"))])
+        writer.write_chunk(Chunk(ox.NamedNode("http://x/g"),
+                                 [ox.Triple(ox.NamedNode("http://x/s"), ox.NamedNode("http://x/p"), ox.Literal("o"))]))
         raise RuntimeError("the build failed")
     assert list(tmp_path.iterdir()) == []
 
