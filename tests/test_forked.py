@@ -52,8 +52,10 @@ def test_forked_result_is_computed_here_when_told_not_to_fork(core_free):
     assert Forked(os.getpid, fork=False).result() == os.getpid()
 
 
-def test_forked_cancel_reaps_the_child(core_free):
-    job = Forked(lambda: os.getpid())
+@pytest.mark.parametrize("make", [lambda: Forked(os.getpid), lambda: Awaiting(_prepare, _work)],
+                         ids=["forked", "awaiting-before-send"])
+def test_cancel_reaps_the_child(core_free, make):
+    job = make()
     assert job._child is not None
     pid = job._child._pid
     assert pid is not None
@@ -121,16 +123,6 @@ def test_awaiting_without_a_core_to_spare_works_here(monkeypatch):
     job.send([5])
     assert job.result()[::2] == (os.getpid(), 5)
     _prepared.remove(os.getpid())
-
-
-def test_awaiting_cancel_before_send_reaps_the_child(core_free):
-    job = Awaiting(_prepare, _work)
-    assert job._child is not None
-    pid = job._child._pid
-    assert pid is not None
-    job.cancel()
-    with pytest.raises(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
 
 
 def test_awaiting_result_before_send_is_an_error(core_free):
