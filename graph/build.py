@@ -17,8 +17,8 @@ import contextlib
 import itertools
 import re
 from collections import Counter
-from dataclasses import dataclass
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from typing import TypeVar

@@ -1,6 +1,6 @@
 """The build's default views (``collaboration.html``, ``overview.html``) from its records.
 
-Input: the chunks of quads of the graph being built (``BuiltGraph.chunk``), or the build's
+Input: the chunks of the graph being built (``graph.build.Chunk``), or the build's
 ``Extraction``s and corrections. Output: the pages' HTML, by view. Two ways to the same pages
 (tested byte for byte), chosen by ``tiltaksgraf/pipeline``:
 

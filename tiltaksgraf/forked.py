@@ -124,7 +124,8 @@ class Awaiting(Generic[A, T]):
 
     The argument goes to the child pickled, its length first: the child reads exactly that much,
     so it does not wait for an end of file that a later fork of this process (holding a copy of
-    the pipe) would delay."""
+    the pipe) would delay. ``send`` returns once the child has read what a pipe does not hold
+    (64 KiB): at once, or when it is done preparing."""
 
     def __init__(self, prepare: Callable[[], object], work: Callable[[A], T]) -> None:
         self._prepare, self._work = prepare, work

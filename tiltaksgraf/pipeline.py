@@ -414,10 +414,10 @@ def _write_graph(extractions: list[Extraction], outcomes: Sequence[CorrectionOut
 
         built = build_dataset(extractions, outcomes, on_chunk=write_chunk)
         triples = writer.finish(built)
-    if index is not None:
-        index.add_shared(built)
-        return triples, index.index
-    return triples, index
+    if index is None:
+        return triples, None
+    index.add_shared(built)
+    return triples, index.index
 
 
 @contextlib.contextmanager
