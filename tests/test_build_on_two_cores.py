@@ -41,7 +41,8 @@ for cls in (forked.Forked, forked.Awaiting):
     cls.__init__ = spy
 error = None
 try:
-    pipeline.build(sys.argv[3:], sys.argv[2], write_views=sys.argv[1] == "views")
+    pipeline.build(sys.argv[3:], sys.argv[2], write_views=sys.argv[1] != "no-views",
+                   views_lang=sys.argv[1] if sys.argv[1] != "no-views" else "nb")
 except TiltaksgrafError as exc:
     error = {"message": str(exc), "path": exc.path, "line": exc.line}
 try:
@@ -54,8 +55,9 @@ print(json.dumps({"children": children, "error": error, "children_left": left,
 """
 
 
-def _two_core_build(out: Path, *reports: Path, views: bool = True, memory: int | None = None) -> dict:
-    argv = [sys.executable, "-c", _PROBE, "views" if views else "no-views", str(out), *map(str, reports)]
+def _two_core_build(out: Path, *reports: Path, views: str | None = "nb", memory: int | None = None) -> dict:
+    """``views``: their interface's language, None for a build without them."""
+    argv = [sys.executable, "-c", _PROBE, views or "no-views", str(out), *map(str, reports)]
     env = {**os.environ, **({"TG_PROBE_MEMORY": str(memory)} if memory else {})}
     done = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr
@@ -68,16 +70,17 @@ def _files(directory: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
 
 
-@pytest.mark.parametrize("views", [True, False], ids=["views", "no-views"])
-def test_two_core_build_writes_the_files_of_a_one_process_build(tmp_path, monkeypatch, views):
-    probe = _two_core_build(tmp_path / "two", views=views)
+@pytest.mark.parametrize("lang", ["nb", "en", None], ids=["views", "views-en", "no-views"])
+def test_two_core_build_writes_the_files_of_a_one_process_build(tmp_path, monkeypatch, lang):
+    views = lang is not None
+    probe = _two_core_build(tmp_path / "two", views=lang)
     # the views drawn in an Awaiting child; half the analysis and half the relations in Forked ones
     assert probe["children"] == ["Awaiting"] * views + ["Forked", "Forked"], probe
     assert probe["error"] is None
     assert probe["imported"] == [], "the build's own process imported the views' libraries"
 
     monkeypatch.setattr(forked, "can_fork", lambda: False)
-    build([], tmp_path / "one", write_views=views)
+    build([], tmp_path / "one", write_views=views, views_lang=lang or "nb")
     two, one = _files(tmp_path / "two"), _files(tmp_path / "one")
     pages = ["collaboration.html", "overview.html"] * views
     assert sorted(two) == sorted(["graph.trig", "graph.ttl", "measures.json", *pages])
