@@ -21,12 +21,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pyoxigraph as ox
 from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
+from tiltaksgraf import forked
 from tiltaksgraf.entity_types import class_iris
 from tiltaksgraf.extract.anaphora import ANAPHOR_RULE
 from tiltaksgraf.extract.corrections import CorrectionOutcome
@@ -123,7 +124,7 @@ class BuiltGraph:
     build's memory on a large report.)"""
 
     def __init__(self, same_as: Mapping[URIRef, URIRef] | None = None, *,
-                 on_chunk: Callable[[Chunk], None] | None = None) -> None:
+                 on_chunk: Callable[[Chunk], None] | None = None, sink: ChunkSink | None = None) -> None:
         self._groups: _Groups = {}
         self._evidence: set[ox.NamedNode] = set()
         # nodes written as another node: a Plan the text names that is a plan being built
@@ -131,7 +132,8 @@ class BuiltGraph:
         # Streaming: the nodes of one measure (see ``chunk``) are handed to ``on_chunk`` as soon as
         # the measure is built and then forgotten, so the graph held grows with the measures and
         # entities, not with the text.
-        self._on_chunk = on_chunk
+        self._on_chunk = sink.write_chunk if sink is not None else on_chunk
+        self._sink = sink  # when it takes the chunks, half a report's measures may be built apart
         self._chunk: _Groups | None = None
         self._own: ox.NamedNode | None = None
 
@@ -181,6 +183,43 @@ class BuiltGraph:
         else:
             for part in _chunks(chunk):
                 self._on_chunk(part)
+
+    def halves(self, measures: tuple[MeasureRecord, ...], chars: int
+               ) -> tuple[Sequence[MeasureRecord], Sequence[MeasureRecord]]:
+        """The measures of a report of ``chars`` characters to build here and those to build
+        ``apart``, in a child: all here unless a sink takes the chunks and a core is free."""
+        if self._sink is None or len(measures) < 2 or not forked.worth_splitting(chars):
+            return measures, ()
+        return forked.halves(measures, MeasureRecord.text_size)
+
+    def apart(self, build: Callable[[], None]) -> forked.Forked[tuple[Any, bytes]]:
+        """``build()`` (whole chunks, nothing else) started in a forked child: the sink's
+        ``buffer`` writes its chunks there, and what it added to the shared nodes comes back as
+        N-Quads, for ``take_apart`` once this process has built the chunks before them."""
+        assert self._sink is not None
+        sink, before = self._sink, {key: len(pairs) for key, pairs in self._groups.items()}
+
+        def build_into_buffer() -> tuple[Any, bytes]:
+            buffer, writes_to = sink.buffer(), self._on_chunk
+            self._on_chunk = buffer.write_chunk
+            try:
+                build()
+            finally:
+                self._on_chunk = writes_to
+            added = (ox.Quad(s, p, o, g) for (g, s), pairs in self._groups.items()
+                     for p, o in itertools.islice(pairs, before.get((g, s), 0), None))
+            return buffer, ox.serialize(added, format=ox.RdfFormat.N_QUADS) or b""
+
+        return forked.Forked(build_into_buffer)
+
+    def take_apart(self, child: forked.Forked[tuple[Any, bytes]]) -> None:
+        """The chunks built ``apart`` written to the sink in their place, and what they added to
+        the shared nodes added here, after what was added here: as one process would have."""
+        assert self._sink is not None
+        buffer, added = child.result()
+        self._sink.write_buffered(buffer)
+        for quad in ox.parse(added, format=ox.RdfFormat.N_QUADS):
+            self._groups.setdefault((quad.graph_name, quad.subject), {})[(quad.predicate, quad.object)] = None
 
     def iter_quads(self) -> Iterator[ox.Quad]:
         """Every quad, grouped by graph and subject, in the order first added."""
@@ -259,6 +298,17 @@ def _iter_sorted_quads(groups: _Groups) -> Iterator[ox.Quad]:
     for g, s in sorted(groups, key=lambda k: (k[0].value, k[1].value)):
         for p, o in groups[(g, s)]:
             yield ox.Quad(s, p, o, g)
+
+
+class ChunkSink(Protocol):
+    """What takes a streamed build's chunks (``graph/store.GraphWriter``): ``write_chunk``, and
+    ``buffer()``, a picklable writer of chunks whose text ``write_buffered`` writes in their place."""
+
+    def write_chunk(self, chunk: Chunk) -> None: ...
+
+    def buffer(self) -> Any: ...
+
+    def write_buffered(self, chunks: Any) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,13 +432,15 @@ def _rdflib(t):
 
 
 def build_dataset(extractions: list[Extraction], corrections: Sequence[CorrectionOutcome] = (), *,
-                  on_chunk: Callable[[Chunk], None] | None = None) -> BuiltGraph:
+                  on_chunk: Callable[[Chunk], None] | None = None, sink: ChunkSink | None = None) -> BuiltGraph:
     """The whole knowledge graph: one named graph per source, the derived graph, and — when the
     user's corrections were applied — a graph recording each of them. With ``on_chunk``, the
     nodes of each measure are handed to it as the measure is built and are not kept (see
-    ``BuiltGraph.chunk``): the returned graph then holds the rest."""
+    ``BuiltGraph.chunk``): the returned graph then holds the rest. A ``sink`` takes them the same
+    way and, with a core free, has the second half of each report's measures built and written
+    in a child (``BuiltGraph.apart``): the same chunks, in the same order."""
     built_plans = plans_named_in_text(extractions)
-    built = BuiltGraph(same_as=built_plans, on_chunk=on_chunk)
+    built = BuiltGraph(same_as=built_plans, on_chunk=on_chunk, sink=sink)
     reports_of_plan = Counter(ex.report.source.metadata.plan_key for ex in extractions)
     for ex in extractions:
         alone = reports_of_plan[ex.report.source.metadata.plan_key] == 1
@@ -471,23 +523,40 @@ def _add_source(built: BuiltGraph, g: _GraphSink, ex: Extraction, *, alone: bool
     mentions_of = _by_measure(ex.mentions)
     relations_of = _by_measure(ex.relations)
     source = _Source(doc)
-    # measure by measure, each one's own nodes a chunk (streamed to the files when the build
-    # streams), and the measure's node too when no other report has it; mentions and relations
-    # of a number no measure has (hand-made records) last
-    for measure in (*ex.report.measures, None):
+
+    def add_chunk(measure: MeasureRecord | None, mentions: Iterable[Mention], relations: Iterable[Relation]) -> None:
+        """One measure's own nodes, and its node too when no other report has it."""
         own = measure_iri(meta.plan_key, measure.measure_id) if alone and measure is not None else None
         with built.chunk(own=own):
             if measure is not None:
                 _add_measure(g, ex, measure, source, _node(plan), entity_types, mentions_at)
-                mentions = mentions_of.pop(measure.number, [])
-                relations = relations_of.pop(measure.number, [])
-            else:
-                mentions = [m for rest in mentions_of.values() for m in rest]
-                relations = [r for rest in relations_of.values() for r in rest]
             for mention in mentions:
                 _add_mention(g, source, meta.plan_key, mention, ids, stable[mention])
             for rel in relations:
                 _add_relation(g, source, meta.plan_key, rel, types, ids, relation_stable[rel])
+
+    def add_measures(measures: Sequence[MeasureRecord]) -> None:
+        for measure in measures:
+            add_chunk(measure, mentions_of.pop(measure.number, []), relations_of.pop(measure.number, []))
+
+    # measure by measure, each one's own nodes a chunk (streamed to the files when the build
+    # streams; the second half of them built in a child when a core is free), then the mentions
+    # and relations of a number no measure has (hand-made records)
+    here, there = built.halves(ex.report.measures, len(doc.text))
+    child = built.apart(lambda: add_measures(there)) if there else None
+    try:
+        add_measures(here)
+    except BaseException:
+        if child is not None:
+            child.cancel()
+        raise
+    if child is not None:
+        built.take_apart(child)
+        for measure in there:  # built there: not again below
+            mentions_of.pop(measure.number, None)
+            relations_of.pop(measure.number, None)
+    add_chunk(None, [m for rest in mentions_of.values() for m in rest],
+              [r for rest in relations_of.values() for r in rest])
     for found in ex.entities:
         if found.alt_labels:
             labels = [(_SKOS.altLabel, lit(alt, lang=meta.language)) for alt in found.alt_labels]

@@ -73,10 +73,19 @@ class GraphWriter:
 
     def write_chunk(self, chunk: Chunk) -> None:
         (turtle, _), (trig, _) = self._files
-        body = _turtle_body(chunk.triples)
-        turtle.write(body)
-        trig.write(_trig_block(chunk.graph, chunk.triples, body))
+        _write_chunk(turtle, trig, chunk)
         self.triples += len(chunk.triples)
+
+    def buffer(self) -> ChunkBuffer:
+        """A writer of chunks like this one that keeps their text (chunks built in a child
+        process: ``write_buffered`` then writes it here, in their place)."""
+        return ChunkBuffer()
+
+    def write_buffered(self, chunks: ChunkBuffer) -> None:
+        (turtle, _), (trig, _) = self._files
+        turtle.write(chunks.turtle.getvalue())
+        trig.write(chunks.trig.getvalue())
+        self.triples += chunks.triples
 
     def finish(self, built: BuiltGraph) -> int:
         """Write what ``built`` holds, close and rename both files; the number of distinct triples."""
@@ -88,6 +97,24 @@ class GraphWriter:
             os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes it private; outputs are ordinary files
             os.replace(tmp, target)
         return self.triples
+
+
+class ChunkBuffer:
+    """Chunks written as ``GraphWriter`` writes them, into memory (picklable)."""
+
+    def __init__(self) -> None:
+        self.turtle, self.trig = io.BytesIO(), io.BytesIO()
+        self.triples = 0
+
+    def write_chunk(self, chunk: Chunk) -> None:
+        _write_chunk(self.turtle, self.trig, chunk)
+        self.triples += len(chunk.triples)
+
+
+def _write_chunk(turtle: BinaryIO, trig: BinaryIO, chunk: Chunk) -> None:
+    body = _turtle_body(chunk.triples)
+    turtle.write(body)
+    trig.write(_trig_block(chunk.graph, chunk.triples, body))
 
 
 def _turtle_body(triples: list[ox.Triple]) -> bytes:

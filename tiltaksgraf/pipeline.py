@@ -153,7 +153,9 @@ def build(reports: Sequence[str | Path], out_dir: str | Path, *,
                 if views_child is not None:  # it draws the views while this process writes the graph
                     views_child.send((extractions, outcomes, views_lang, views))
                 _write_measures_json(tmp / "measures.json", extractions)
-                triples, index = _write_graph(extractions, outcomes, tmp, views if views_child is None else ())
+                # while the views' child works, the second core is its: no measures are built apart
+                triples, index = _write_graph(extractions, outcomes, tmp, views if views_child is None else (),
+                                              apart=views_child is None)
                 if views_child is not None:
                     write_pages(views_child.result(), tmp)
                 elif views:
@@ -392,7 +394,7 @@ def _recover_swapped_out(out: Path) -> None:
 
 
 def _write_graph(extractions: list[Extraction], outcomes: Sequence[CorrectionOutcome], out: Path,
-                 views: Sequence[str]) -> tuple[int, Any]:
+                 views: Sequence[str], *, apart: bool = True) -> tuple[int, Any]:
     """Build the graph into graph.ttl and graph.trig in ``out``, measure by measure (each
     measure's own nodes are written and forgotten as soon as it is built: the graph is never held
     whole), and, when ``views`` are to be drawn, the ``TripleIndex`` they read; the number of
@@ -412,7 +414,10 @@ def _write_graph(extractions: list[Extraction], outcomes: Sequence[CorrectionOut
             if index is not None:
                 index.add_chunk(chunk)
 
-        built = build_dataset(extractions, outcomes, on_chunk=write_chunk)
+        # without the index the writer takes the chunks itself, and with ``apart`` half of each
+        # report's measures may be built in a child (``BuiltGraph.apart``)
+        built = (build_dataset(extractions, outcomes, sink=writer) if index is None and apart
+                 else build_dataset(extractions, outcomes, on_chunk=write_chunk))
         triples = writer.finish(built)
     if index is None:
         return triples, None

@@ -5,12 +5,14 @@ grow with the text."""
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from rdflib import Dataset, Graph
 
+from tiltaksgraf import forked
 from tiltaksgraf.graph import default_views
 from tiltaksgraf.graph.build import _SHARED_PREFIXES, DERIVED_GRAPH, Chunk, build_dataset
 from tiltaksgraf.graph.build import PREFIXES
@@ -130,6 +132,53 @@ def test_trig_of_a_chunk_is_what_oxigraph_writes(bundled_extraction, tmp_path):
     # Turtle with a long string (a raw line break inside a literal) is not indented: it is written as TriG
     long_string = b'<https://w3id.org/tiltaksgraf/id/x/s> tg:p """to\nlinjer""" .\n'
     assert _trig_block(tricky.graph, tricky.triples, long_string) == _oxigraph_trig(tricky)
+
+
+def _written(extractions, out: Path) -> dict[str, bytes]:
+    """graph.ttl and graph.trig as the build writes them (its writer the sink: measures may be built apart)."""
+    out.mkdir()
+    with GraphWriter(out) as writer:
+        writer.finish(build_dataset(extractions, sink=writer))
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+
+
+@pytest.fixture
+def core_free(monkeypatch):
+    # a core free for the build's child whatever the load (it runs only our code and Oxigraph's)
+    monkeypatch.setattr(forked, "can_fork", lambda: True)
+
+
+def test_measures_built_apart_write_the_files_of_one_process(extractions, tmp_path, monkeypatch, core_free):
+    """Half of each report's measures built and serialised in a child: the same bytes."""
+    from tiltaksgraf.graph.build import BuiltGraph
+
+    taken: list[int] = []
+    take_apart = BuiltGraph.take_apart
+    monkeypatch.setattr(BuiltGraph, "take_apart", lambda self, child: taken.append(1) or take_apart(self, child))
+    apart = _written(extractions, tmp_path / "apart")
+    assert len(taken) == len(extractions)  # each report split
+
+    monkeypatch.setattr(forked, "can_fork", lambda: False)
+    assert _written(extractions, tmp_path / "here") == apart
+    assert list(apart) == [DATASET_FILE, GRAPH_FILE]
+
+
+def test_measures_built_apart_are_built_here_when_the_child_dies(bundled_extraction, tmp_path, monkeypatch,
+                                                                 core_free):
+    from tiltaksgraf.graph.store import ChunkBuffer
+
+    parent = os.getpid()
+    write_chunk = ChunkBuffer.write_chunk
+
+    def dies_in_the_child(self, chunk):
+        if os.getpid() != parent:
+            os._exit(1)  # killed, say
+        write_chunk(self, chunk)
+
+    monkeypatch.setattr(ChunkBuffer, "write_chunk", dies_in_the_child)
+    apart = _written([bundled_extraction], tmp_path / "apart")
+    monkeypatch.setattr(forked, "can_fork", lambda: False)
+    assert _written([bundled_extraction], tmp_path / "here") == apart
 
 
 def test_writer_removes_its_files_when_the_build_fails(tmp_path):
