@@ -59,13 +59,9 @@ def _analyse(nlp: Language, report: Report, knowledge: Knowledge,
     first, second = _halves(report.measures)
     if not second or not forked.worth_splitting(len(report.source.text)):
         return _analyse_measures(nlp, report, report.measures, knowledge, learned)
-    child = forked.Forked(lambda: _analyse_measures(nlp, report, second, knowledge, learned))
-    try:
-        own = _analyse_measures(nlp, report, first, knowledge, learned)
-    except BaseException:
-        child.cancel()
-        raise
-    return own + _with_own_segments(child.result(), second)
+    own, theirs = forked.beside(lambda: _analyse_measures(nlp, report, first, knowledge, learned),
+                                lambda: _analyse_measures(nlp, report, second, knowledge, learned))
+    return own + _with_own_segments(theirs, second)
 
 
 def _halves(measures: tuple[MeasureRecord, ...]) -> tuple[tuple[MeasureRecord, ...], tuple[MeasureRecord, ...]]:

@@ -121,13 +121,8 @@ def extract_relations(report: Report, analyses: list[SegmentAnalysis], mentions:
     if not second or not forked.worth_splitting(len(text)):
         return relations_of(analyses)
     # As the analysis (extract/nlp): the second half of the measures on a free core, in a child.
-    child = forked.Forked(lambda: relations_of(second))
-    try:
-        own = relations_of(first)
-    except BaseException:
-        child.cancel()
-        raise
-    return own + child.result()
+    own, theirs = forked.beside(lambda: relations_of(first), lambda: relations_of(second))
+    return own + theirs
 
 
 def _measure_halves(analyses: list[SegmentAnalysis]) -> tuple[list[SegmentAnalysis], list[SegmentAnalysis]]:

@@ -192,10 +192,11 @@ class BuiltGraph:
             return measures, ()
         return forked.halves(measures, MeasureRecord.text_size)
 
-    def apart(self, build: Callable[[], None]) -> forked.Forked[tuple[Any, bytes]]:
-        """``build()`` (whole chunks, nothing else) started in a forked child: the sink's
-        ``buffer`` writes its chunks there, and what it added to the shared nodes comes back as
-        N-Quads, for ``take_apart`` once this process has built the chunks before them."""
+    def apart(self, here: Callable[[], None], there: Callable[[], None]) -> None:
+        """``here()`` in this process while ``there()`` (whole chunks, nothing else, the ones
+        after ``here``'s) is built in a forked child: the sink's ``buffer`` writes its chunks
+        there, and what it added to the shared nodes comes back as N-Quads; ``take_apart`` puts
+        both in their place."""
         assert self._sink is not None
         sink, before = self._sink, {key: len(pairs) for key, pairs in self._groups.items()}
 
@@ -203,20 +204,20 @@ class BuiltGraph:
             buffer, writes_to = sink.buffer(), self._on_chunk
             self._on_chunk = buffer.write_chunk
             try:
-                build()
+                there()
             finally:
                 self._on_chunk = writes_to
             added = (ox.Quad(s, p, o, g) for (g, s), pairs in self._groups.items()
                      for p, o in itertools.islice(pairs, before.get((g, s), 0), None))
             return buffer, ox.serialize(added, format=ox.RdfFormat.N_QUADS) or b""
 
-        return forked.Forked(build_into_buffer)
+        _, (buffer, added) = forked.beside(here, build_into_buffer)
+        self.take_apart(buffer, added)
 
-    def take_apart(self, child: forked.Forked[tuple[Any, bytes]]) -> None:
+    def take_apart(self, buffer: Any, added: bytes) -> None:
         """The chunks built ``apart`` written to the sink in their place, and what they added to
         the shared nodes added here, after what was added here: as one process would have."""
         assert self._sink is not None
-        buffer, added = child.result()
         self._sink.write_buffered(buffer)
         for quad in ox.parse(added, format=ox.RdfFormat.N_QUADS):
             self._groups.setdefault((quad.graph_name, quad.subject), {})[(quad.predicate, quad.object)] = None
@@ -543,18 +544,13 @@ def _add_source(built: BuiltGraph, g: _GraphSink, ex: Extraction, *, alone: bool
     # streams; the second half of them built in a child when a core is free), then the mentions
     # and relations of a number no measure has (hand-made records)
     here, there = built.halves(ex.report.measures, len(doc.text))
-    child = built.apart(lambda: add_measures(there)) if there else None
-    try:
-        add_measures(here)
-    except BaseException:
-        if child is not None:
-            child.cancel()
-        raise
-    if child is not None:
-        built.take_apart(child)
+    if there:
+        built.apart(lambda: add_measures(here), lambda: add_measures(there))
         for measure in there:  # built there: not again below
             mentions_of.pop(measure.number, None)
             relations_of.pop(measure.number, None)
+    else:
+        add_measures(here)
     add_chunk(None, [m for rest in mentions_of.values() for m in rest],
               [r for rest in relations_of.values() for r in rest])
     for found in ex.entities:

@@ -116,6 +116,18 @@ class Forked(Generic[T]):
             self._child.cancel()
 
 
+def beside(here: Callable[[], A], there: Callable[[], T]) -> tuple[A, T]:
+    """``here()`` in this process while ``there()`` runs in a forked child (if ``can_fork()``),
+    and both results; the child ended if ``here()`` fails."""
+    child = Forked(there)
+    try:
+        own = here()
+    except BaseException:
+        child.cancel()
+        raise
+    return own, child.result()
+
+
 class Awaiting(Generic[A, T]):
     """A child forked now (if ``can_fork()``) that first runs ``prepare()`` — importing what
     ``work`` needs, say, while this process does something else — and then waits for its

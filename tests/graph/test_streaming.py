@@ -154,7 +154,7 @@ def test_measures_built_apart_write_the_files_of_one_process(extractions, tmp_pa
 
     taken: list[int] = []
     take_apart = BuiltGraph.take_apart
-    monkeypatch.setattr(BuiltGraph, "take_apart", lambda self, child: taken.append(1) or take_apart(self, child))
+    monkeypatch.setattr(BuiltGraph, "take_apart", lambda self, *sent: taken.append(1) or take_apart(self, *sent))
     apart = _written(extractions, tmp_path / "apart")
     assert len(taken) == len(extractions)  # each report split
 
