@@ -175,8 +175,7 @@ def render_html(view: View, lang: str = "nb") -> str:
         "title": view.title, "subtitle": view.subtitle, "weight_note": view.weight_note,
         "lang": lang, "ui": text["ui"],
         "meta": {**_meta(view), "text": {k: text[k] for k in ("ui", "kinds", "relations")}},
-        "vis_js": _asset_text(_vis_files()[0]), "vis_css": _asset_text(_vis_files()[1]),
-        "view_js": _asset_text(_assets() / "view.js"), "view_css": _asset_text(_assets() / "view.css"),
+        **_inlined(),
     }
     return net.generate_html()
 
@@ -365,9 +364,15 @@ def warm(lang: str = "nb") -> None:
     """Read what every page inlines and compile the template now (~0.01 s), so that the first
     page does not: for a process that is waiting anyway (``graph/build_views``)."""
     view_text(lang)
-    for path in (*_vis_files(), _assets() / "view.js", _assets() / "view.css"):
-        _asset_text(path)
+    _inlined()
     _template_env().get_template("view.html")
+
+
+def _inlined() -> dict[str, str]:
+    """The scripts and stylesheets every page inlines, by the template's name for them."""
+    vis_js, vis_css = _vis_files()
+    return {"vis_js": _asset_text(vis_js), "vis_css": _asset_text(vis_css),
+            "view_js": _asset_text(_assets() / "view.js"), "view_css": _asset_text(_assets() / "view.css")}
 
 
 def default_view_path(graph_dir: str | Path, view: str, target: str | None = None) -> Path:
